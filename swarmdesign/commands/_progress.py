@@ -1,0 +1,52 @@
+"""Drive a run with a rich progress bar and print where the results went."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from swarmdesign.commands._common import stderr_console
+
+if TYPE_CHECKING:
+    from swarmdesign.runner import Run
+
+
+def execute_with_progress(run: Run, *, quiet: bool = False, budget: int | None = None) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from swarmdesign.errors import RunStopped
+
+    console = stderr_console()
+    target = budget or run.budget
+    console.print(f"run [bold]{run.run_dir}[/] · optimizer {run.config['optimizer']['name']} · budget {target}")
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("best score {task.fields[best]}"),
+        console=console,
+        disable=quiet,
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task("searching", total=target, completed=run.finished(), best="-")
+
+        def on_batch(done: int, total: int, best: float | None) -> None:
+            progress.update(task, completed=done, total=total, best=f"{best:.4f}" if best is not None else "-")
+
+        try:
+            summary = run.execute(budget=budget, on_batch=on_batch)
+        except RunStopped as exc:
+            progress.stop()
+            console.print(f"stopped: {exc}")
+            raise SystemExit(130 if "interrupted" in str(exc) else 3) from None
+    console.print(f"finished {summary.finished}/{summary.budget} trials in {summary.seconds:.1f} s")
+    if summary.stopped:
+        console.print(f"note: {summary.stopped}")
+    if summary.best is not None:
+        m = summary.best.metrics or {}
+        console.print(
+            "best: "
+            + ", ".join(f"{k} {m[k]:.4g}" for k in ("score", "quality", "cost", "latency") if k in m)
+            + f"  -> {run.run_dir / 'best.yaml'}"
+        )

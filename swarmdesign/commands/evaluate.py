@@ -1,0 +1,46 @@
+"""``swarmdesign evaluate``: score one design under a scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from swarmdesign.commands._common import DEFAULT_FITNESS
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def evaluate(
+        design: Path = typer.Argument(..., help="A design YAML file."),
+        fitness: str = typer.Option(DEFAULT_FITNESS, "--fitness", "-f", help="Scenario: a bundled name or a path."),
+        seed: int = typer.Option(0, "--seed", "-s", help="Seed of the evaluator."),
+        evaluator: str = typer.Option("simulated", "--evaluator", "-e", help="Evaluator name."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+    ) -> None:
+        """Score DESIGN: quality, cost, latency, robustness, score and diagnostics."""
+        import json
+        import math
+
+        from swarmdesign.commands._common import load_scenario
+        from swarmdesign.design import Design
+        from swarmdesign.runner import evaluate_designs
+
+        d = Design.load(design)
+        scenario, _ = load_scenario(fitness)
+        row = evaluate_designs([d], scenario, evaluator=evaluator, seed=seed).iloc[0].to_dict()
+        clean = {k: (bool(v) if isinstance(v, bool) or type(v).__name__ == "bool_" else float(v)) for k, v in row.items()}
+        if as_json:
+            out = {"design": d.name, "scenario": scenario.name, "seed": seed}
+            out.update({k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in clean.items()})
+            typer.echo(json.dumps(out))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"{d.name} on {scenario.name} (seed {seed})")
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        for k, v in clean.items():
+            table.add_row(k, f"{v:.6g}" if isinstance(v, float) else str(v))
+        Console().print(table)

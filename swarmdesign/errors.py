@@ -1,0 +1,68 @@
+"""One error type for everything a user can get wrong.
+
+Every bad input (a YAML file, a CLI option, a storage URL) ends as a
+:class:`SwarmdesignError` that knows *which file*, *which field* and *what was
+expected*. The CLI prints ``str(error)`` on one line and exits 2, so the
+message is the whole user interface of a failure: keep it precise.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+
+class SwarmdesignError(Exception):
+    """A user-facing error: ``<file>: <field.path>: <what was expected>``."""
+
+    def __init__(self, message: str, *, file: str | None = None, field: str | None = None) -> None:
+        self.message = message
+        self.file = file
+        self.field = field
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.file, self.field) if p]
+        text = " ".join(self.message.split())  # one line, whatever the cause said
+        return ": ".join([*parts, text]) if parts else text
+
+    def with_file(self, file: str) -> SwarmdesignError:
+        """The same error, attributed to ``file`` if it names none yet."""
+        if self.file is None:
+            self.file = file
+            self.args = (str(self),)
+        return self
+
+
+class RunStopped(SwarmdesignError):
+    """A run that stopped early on purpose (signal, failure share, cost cap): resumable."""
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """Render a pydantic location tuple as ``roles[2].count``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(document)"
+
+
+def from_validation_error(exc: ValidationError, *, file: str | None, prefix: tuple[Any, ...] = ()) -> SwarmdesignError:
+    """Turn pydantic's multi-line report into one precise line (the first problem)."""
+    first = exc.errors(include_url=False)[0]
+    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    msg = first["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown field (check the spelling; see the documented fields)"
+    elif first["type"] == "missing":
+        msg = "required field is missing"
+    more = len(exc.errors()) - 1
+    if more:
+        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return SwarmdesignError(msg, file=file, field=field_path(prefix + loc))

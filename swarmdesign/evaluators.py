@@ -1,0 +1,85 @@
+"""The Evaluator interface and its registry.
+
+An evaluator scores a *batch* of designs under a scenario and returns a
+metrics table (one row per design, in order). Batches, not single designs,
+because the simulator is vectorised across designs and uses common random
+numbers within a batch so that a generation's candidates are compared on the
+same draws.
+
+Evaluators are constructed from ``{name, params}`` (stored in a run's
+``config.yaml``), so ``__init__`` takes only plain keyword parameters.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from swarmdesign.errors import SwarmdesignError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from swarmdesign.design import Design
+    from swarmdesign.fitness import Scenario
+
+
+class Evaluator(ABC):
+    """Scores designs. Subclasses implement :meth:`evaluate`."""
+
+    name: ClassVar[str] = ""
+    #: True when evaluation spends money or calls the network (LLM evaluators).
+    costly: ClassVar[bool] = False
+
+    @abstractmethod
+    def evaluate(self, designs: Sequence[Design], scenario: Scenario, *, seed: int) -> pd.DataFrame:
+        """Return raw metrics, one row per design in order.
+
+        Must contain at least the columns ``quality`` (0..1), ``cost`` (USD),
+        ``latency`` (seconds) and ``robustness`` (0..1). The scenario adds
+        ``score``, ``feasible`` and ``violation`` afterwards
+        (:meth:`Scenario.finish_metrics`). Deterministic for a given seed.
+        """
+
+    def params(self) -> dict[str, Any]:
+        """Constructor parameters, for ``config.yaml``."""
+        return {}
+
+
+_REGISTRY: dict[str, Callable[..., Evaluator]] = {}
+
+
+def register_evaluator(name: str, factory: Callable[..., Evaluator]) -> None:
+    if name in _REGISTRY:
+        raise ValueError(f"evaluator '{name}' is already registered")
+    _REGISTRY[name] = factory
+
+
+def _load_builtin() -> None:
+    if "simulated" not in _REGISTRY:
+        from swarmdesign.sim import SimulatedEvaluator
+
+        register_evaluator("simulated", SimulatedEvaluator)
+    if "llm" not in _REGISTRY:
+        try:
+            from swarmdesign.llm import LLMEvaluator
+        except ImportError:  # the llm extra is optional
+            return
+        register_evaluator("llm", LLMEvaluator)
+
+
+def evaluator_names() -> list[str]:
+    _load_builtin()
+    return sorted(_REGISTRY)
+
+
+def make_evaluator(name: str, **params: Any) -> Evaluator:
+    """Build a registered evaluator; unknown names are a user error."""
+    _load_builtin()
+    if name not in _REGISTRY:
+        raise SwarmdesignError(f"unknown evaluator '{name}'; expected one of {sorted(_REGISTRY)}", field="evaluator")
+    try:
+        return _REGISTRY[name](**params)
+    except TypeError as exc:
+        raise SwarmdesignError(f"bad parameters for evaluator '{name}': {exc}", field="evaluator") from None

@@ -1,0 +1,229 @@
+"""Scenarios: the workload a design is scored on and what "good" means.
+
+A scenario is data (``fitness/*.yaml``, versioned ``swarmdesign_scenario: 1``):
+the workload (how many tasks, how hard, how decomposable, how deep the
+dependencies), the environment (fault rate, message latency, per-model skill,
+price and speed), the objectives with their directions, a declared
+scalarisation ``score`` for single-objective optimisers, and constraints.
+
+The evaluator-specific parameters live in their own sections (``simulator``
+for the simulated evaluator, ``llm`` for real runs) and are validated by the
+module that owns them, so this file never has to know a mechanism's knobs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from swarmdesign import yamlio
+from swarmdesign.errors import SwarmdesignError, from_validation_error
+
+FORMAT_KEY = "swarmdesign_scenario"
+
+#: Metrics every evaluator reports, with the direction in which they are better.
+CORE_METRICS: dict[str, str] = {
+    "quality": "maximize",  # share of tasks solved correctly, 0..1
+    "cost": "minimize",  # dollars for the whole workload
+    "latency": "minimize",  # seconds until the whole workload is done
+    "robustness": "maximize",  # quality kept under faults / quality without, 0..1
+    "score": "maximize",  # the scenario's declared scalarisation
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Difficulty(_Strict):
+    """Task difficulty in [0, 1] drawn from a Beta distribution with this mean and spread."""
+
+    mean: float = Field(default=0.5, gt=0.0, lt=1.0)
+    spread: float = Field(default=0.15, gt=0.0, lt=0.5, description="standard deviation")
+
+    @model_validator(mode="after")
+    def _feasible(self) -> Difficulty:
+        if self.spread**2 >= self.mean * (1 - self.mean):
+            raise ValueError(
+                f"spread {self.spread} is too large for mean {self.mean}; expected spread^2 < mean*(1-mean)"
+            )
+        return self
+
+    def beta_params(self) -> tuple[float, float]:
+        nu = self.mean * (1 - self.mean) / self.spread**2 - 1
+        return self.mean * nu, (1 - self.mean) * nu
+
+
+class Workload(_Strict):
+    """What has to be done."""
+
+    tasks: int = Field(default=100, ge=1, le=10_000_000, description="work items in the workload")
+    difficulty: Difficulty = Field(default_factory=Difficulty)
+    parallel_fraction: float = Field(default=0.8, ge=0.0, le=1.0, description="Amdahl's p: share that can be split")
+    subtasks: int = Field(default=8, ge=1, le=1_000_000, description="pieces a task splits into when decomposed")
+    dependency_depth: int = Field(default=3, ge=1, le=1000, description="dependent steps on a task's critical path")
+    input_tokens_per_step: int = Field(default=1500, ge=1, le=1_000_000)
+    output_tokens_per_step: int = Field(default=500, ge=1, le=1_000_000)
+    scarce_resources: int | None = Field(
+        default=None, ge=1, le=10**9, description="contended options per round (stampedes); None = no contention"
+    )
+
+
+class ModelSpec(_Strict):
+    """One model as the environment sees it: skill, price and speed."""
+
+    skill: float = Field(default=0.0, ge=-10.0, le=10.0, description="ability on a logit scale; 0 = average")
+    input_usd_per_mtok: float = Field(default=0.15, ge=0.0, le=10_000.0)
+    output_usd_per_mtok: float = Field(default=0.60, ge=0.0, le=10_000.0)
+    seconds_per_call: float = Field(default=4.0, gt=0.0, le=3600.0)
+
+
+class Environment(_Strict):
+    """Where the design runs."""
+
+    fault_rate: float = Field(default=0.01, ge=0.0, lt=1.0, description="probability an agent call fails")
+    message_latency_s: float = Field(default=0.2, ge=0.0, le=3600.0)
+    message_tokens: int = Field(default=200, ge=0, le=1_000_000, description="tokens per inter-agent message")
+    models: dict[str, ModelSpec] = Field(default_factory=lambda: {"gpt-4o-mini": ModelSpec()})
+
+    @model_validator(mode="after")
+    def _some_model(self) -> Environment:
+        if not self.models:
+            raise ValueError("models: at least one model is needed")
+        return self
+
+
+class Objective(_Strict):
+    name: str
+    direction: Literal["maximize", "minimize"] | None = None
+
+    @model_validator(mode="after")
+    def _direction(self) -> Objective:
+        if self.direction is None:
+            if self.name not in CORE_METRICS:
+                raise ValueError(f"objective '{self.name}' is not a core metric; give its direction explicitly")
+            self.direction = CORE_METRICS[self.name]  # type: ignore[assignment]
+        return self
+
+
+class Score(_Strict):
+    """score = sum_m weight_m * metric_m / reference_m - penalty * (constraint violation)."""
+
+    weights: dict[str, float] = Field(default_factory=lambda: {"quality": 1.0, "cost": -0.1, "latency": -0.1})
+    reference: dict[str, float] = Field(default_factory=dict, description="scale of each metric (default 1)")
+    penalty: float = Field(default=1.0, ge=0.0, description="score lost per unit of relative constraint violation")
+
+    @model_validator(mode="after")
+    def _refs(self) -> Score:
+        for name, ref in self.reference.items():
+            if ref <= 0:
+                raise ValueError(f"reference.{name}: expected a positive scale, got {ref}")
+        return self
+
+
+class Constraints(_Strict):
+    max_cost_usd: float | None = Field(default=None, gt=0)
+    max_latency_s: float | None = Field(default=None, gt=0)
+    min_quality: float | None = Field(default=None, ge=0, le=1)
+
+
+class Scenario(_Strict):
+    """A workload plus what "good" means; see the module docstring."""
+
+    swarmdesign_scenario: Literal[1] = 1
+    name: str = Field(min_length=1)
+    description: str | None = None
+    workload: Workload = Field(default_factory=Workload)
+    environment: Environment = Field(default_factory=Environment)
+    objectives: list[Objective] = Field(default_factory=lambda: [Objective(name="score")], min_length=1, max_length=8)
+    score: Score = Field(default_factory=Score)
+    constraints: Constraints = Field(default_factory=Constraints)
+    simulator: dict[str, Any] = Field(default_factory=dict, description="simulated evaluator parameters")
+    llm: dict[str, Any] | None = Field(default=None, description="real LLM evaluator parameters")
+
+    @model_validator(mode="after")
+    def _unique_objectives(self) -> Scenario:
+        names = [o.name for o in self.objectives]
+        if len(set(names)) != len(names):
+            raise ValueError(f"objectives: duplicate objective names {names}")
+        return self
+
+    # --------------------------------------------------------------- queries
+    @property
+    def objective_names(self) -> list[str]:
+        return [o.name for o in self.objectives]
+
+    @property
+    def directions(self) -> list[str]:
+        return [str(o.direction) for o in self.objectives]
+
+    def model(self, name: str) -> ModelSpec:
+        """The environment's spec of ``name``; unknown models get the default spec."""
+        return self.environment.models.get(name, ModelSpec())
+
+    # ------------------------------------------------------------- scoring
+    def finish_metrics(self, metrics: pd.DataFrame) -> pd.DataFrame:
+        """Add ``feasible``, ``violation`` and the declared ``score`` to an evaluator's metrics.
+
+        Done here, not in each evaluator, so that simulated and real scores are
+        computed by one rule.
+        """
+        out = metrics.copy()
+        violation = np.zeros(len(out))
+        c = self.constraints
+        if c.max_cost_usd is not None:
+            violation += np.maximum(out["cost"].to_numpy() / c.max_cost_usd - 1.0, 0.0)
+        if c.max_latency_s is not None:
+            violation += np.maximum(out["latency"].to_numpy() / c.max_latency_s - 1.0, 0.0)
+        if c.min_quality is not None:
+            violation += np.maximum(c.min_quality - out["quality"].to_numpy(), 0.0)
+        out["violation"] = violation
+        out["feasible"] = violation <= 0.0
+        score = np.zeros(len(out))
+        for name, weight in self.score.weights.items():
+            if name not in out.columns:
+                raise SwarmdesignError(
+                    f"score weight names metric '{name}', which the evaluator does not report; "
+                    f"expected one of {sorted(out.columns)}",
+                    field=f"score.weights.{name}",
+                )
+            score += weight * out[name].to_numpy(dtype=float) / self.score.reference.get(name, 1.0)
+        out["score"] = score - self.score.penalty * violation
+        return out
+
+    # ------------------------------------------------------------------- io
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, file: str | None = None) -> Scenario:
+        if not isinstance(data, dict):
+            raise SwarmdesignError("expected a YAML mapping", file=file, field="(document)")
+        if data.get(FORMAT_KEY) != 1:
+            raise SwarmdesignError(
+                f"expected '{FORMAT_KEY}: 1' (a scenario file), got {data.get(FORMAT_KEY)!r}", file=file, field=FORMAT_KEY
+            )
+        try:
+            scenario = cls.model_validate(data)
+        except ValidationError as exc:
+            raise from_validation_error(exc, file=file) from None
+        _validate_sections(scenario, file)
+        return scenario
+
+    @classmethod
+    def load(cls, path: str | Path) -> Scenario:
+        return cls.from_dict(yamlio.load_file(path), file=str(path))
+
+
+def _validate_sections(scenario: Scenario, file: str | None) -> None:
+    """Let the owners of the evaluator sections check them at load time."""
+    from swarmdesign.sim.params import validate_simulator_section
+
+    try:
+        validate_simulator_section(scenario.simulator)
+    except SwarmdesignError as exc:
+        raise exc.with_file(file) if file else exc from None

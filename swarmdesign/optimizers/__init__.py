@@ -1,0 +1,67 @@
+"""Optimizer registry: names to factories, refusing duplicates.
+
+Register a new optimizer with :func:`register_optimizer`; the CLI, the
+conformance suite and the benchmarks all iterate over :func:`optimizer_names`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from swarmdesign.errors import SwarmdesignError
+from swarmdesign.optimizers.base import Optimizer, Outcome, PopulationOptimizer, Proposal, SamplerOptimizer
+
+_REGISTRY: dict[str, Callable[..., Optimizer]] = {}
+DEFAULT_OPTIMIZER = "tpe"
+
+
+def register_optimizer(name: str, factory: Callable[..., Optimizer]) -> None:
+    if name in _REGISTRY:
+        raise ValueError(f"optimizer '{name}' is already registered")
+    _REGISTRY[name] = factory
+
+
+#: Modules that define built-in optimizers, each with a module-level ``OPTIMIZERS`` list.
+BUILTIN_MODULES: tuple[str, ...] = (
+    "swarmdesign.optimizers.optuna_samplers",
+)
+
+
+def _load_builtin() -> None:
+    if _REGISTRY:
+        return
+    import importlib
+
+    for module in BUILTIN_MODULES:
+        for cls in importlib.import_module(module).OPTIMIZERS:
+            register_optimizer(cls.name, cls)
+
+
+def optimizer_names() -> list[str]:
+    _load_builtin()
+    return sorted(_REGISTRY)
+
+
+def make_optimizer(name: str, **params: Any) -> Optimizer:
+    """Build a registered optimizer; unknown names and bad parameters are user errors."""
+    _load_builtin()
+    if name not in _REGISTRY:
+        raise SwarmdesignError(f"unknown optimizer '{name}'; expected one of {sorted(_REGISTRY)}", field="--optimizer")
+    try:
+        return _REGISTRY[name](**params)
+    except (TypeError, ValueError) as exc:
+        raise SwarmdesignError(f"bad parameters for optimizer '{name}': {exc}", field="--optimizer") from None
+
+
+__all__ = [
+    "DEFAULT_OPTIMIZER",
+    "Optimizer",
+    "Outcome",
+    "PopulationOptimizer",
+    "Proposal",
+    "SamplerOptimizer",
+    "make_optimizer",
+    "optimizer_names",
+    "register_optimizer",
+]

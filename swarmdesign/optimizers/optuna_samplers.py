@@ -1,0 +1,79 @@
+"""Optuna's samplers as swarmdesign optimizers: random, tpe, cmaes, nsga2, gp.
+
+Each is a thin :class:`SamplerOptimizer`; hyperparameters are passed to the
+sampler's constructor unchanged, so anything Optuna documents works from
+``--optimizer-param`` / ``config.yaml``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optuna
+
+from swarmdesign.optimizers.base import SamplerOptimizer
+
+
+class RandomOptimizer(SamplerOptimizer):
+    """Uniform random search: the baseline every other optimizer must beat."""
+
+    name = "random"
+
+    def _make_sampler(self) -> optuna.samplers.BaseSampler:
+        return optuna.samplers.RandomSampler(seed=self.seed, **self.hyperparameters)
+
+
+class TPEOptimizer(SamplerOptimizer):
+    """Tree-structured Parzen estimator (multivariate, with constant liar for batches)."""
+
+    name = "tpe"
+
+    def _make_sampler(self) -> optuna.samplers.BaseSampler:
+        kwargs: dict[str, Any] = {"multivariate": True, "constant_liar": True}
+        kwargs.update(self.hyperparameters)
+        return optuna.samplers.TPESampler(seed=self.seed, **kwargs)
+
+
+class CmaEsOptimizer(SamplerOptimizer):
+    """CMA-ES on the numeric dimensions (categoricals fall back to random); one objective only."""
+
+    name = "cmaes"
+    multi_objective = False
+
+    def _make_sampler(self) -> optuna.samplers.BaseSampler:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.CmaEsSampler(seed=self.seed, warn_independent_sampling=False, **self.hyperparameters)
+
+
+class NSGA2Optimizer(SamplerOptimizer):
+    """Optuna's NSGA-II: genetic, Pareto-ranked, for several objectives."""
+
+    name = "nsga2"
+
+    def _make_sampler(self) -> optuna.samplers.BaseSampler:
+        kwargs: dict[str, Any] = {"population_size": 20}
+        kwargs.update(self.hyperparameters)
+        return optuna.samplers.NSGAIISampler(seed=self.seed, **kwargs)
+
+
+class GPOptimizer(SamplerOptimizer):
+    """Gaussian-process Bayesian optimisation (needs torch; small budgets)."""
+
+    name = "gp"
+
+    def _make_sampler(self) -> optuna.samplers.BaseSampler:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            from swarmdesign.errors import SwarmdesignError
+
+            raise SwarmdesignError(
+                "the 'gp' optimizer needs torch (pip install torch); choose another --optimizer", field="--optimizer"
+            ) from None
+        return optuna.samplers.GPSampler(seed=self.seed, **self.hyperparameters)
+
+
+OPTIMIZERS = [RandomOptimizer, TPEOptimizer, CmaEsOptimizer, NSGA2Optimizer, GPOptimizer]

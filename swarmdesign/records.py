@@ -1,0 +1,123 @@
+"""How an evaluation is written into, and read back from, the Optuna study.
+
+One evaluation = one trial:
+
+* ``params``: the space's encoded fields (fixed distributions),
+* ``values``: the scenario's objectives,
+* ``user_attrs``: every metric under its own name, the decoded design as
+  compact JSON (``design``), and optimizer bookkeeping (``optimizer``,
+  ``generation``, ``particle``), or ``fail_reason`` for a failed trial.
+
+Everything that reads a run (``trials.csv``, ``best.yaml``, ``show``, the
+results API) goes through this module so the layout is defined once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import optuna
+import pandas as pd
+from optuna.trial import FrozenTrial, TrialState
+
+from swarmdesign.design import Design, Provenance
+
+BOOKKEEPING = ("optimizer", "generation", "particle", "seed_design", "fail_reason", "design", "eval_seconds")
+
+
+def metric_attrs(row: dict[str, Any]) -> dict[str, Any]:
+    """Metrics as JSON-safe user attributes (numpy scalars to Python)."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, bool) or type(value).__name__ == "bool_":
+            out[key] = bool(value)
+        elif isinstance(value, int | float) or hasattr(value, "item"):
+            out[key] = float(value)
+        else:
+            out[key] = value
+    return out
+
+
+def design_json(design: Design) -> str:
+    return json.dumps(design.to_dict(), separators=(",", ":"), ensure_ascii=False)
+
+
+def is_finished(trial: FrozenTrial) -> bool:
+    """Counts toward the budget: complete, or failed by its own evaluation (not abandoned)."""
+    if trial.state == TrialState.COMPLETE:
+        return True
+    return trial.state == TrialState.FAIL and trial.user_attrs.get("fail_reason", "abandoned") != "abandoned"
+
+
+def finished_trials(study: optuna.Study) -> list[FrozenTrial]:
+    return [t for t in study.get_trials(deepcopy=False) if is_finished(t)]
+
+
+def design_of(trial: FrozenTrial, *, provenance: dict[str, Any] | None = None) -> Design:
+    """The trial's design with its metrics and provenance attached."""
+    data = json.loads(trial.user_attrs["design"])
+    base = data.get("name", "design")
+    data["name"] = f"{base}-trial-{trial.number}"
+    data["metrics"] = {
+        k: float(v)
+        for k, v in trial.user_attrs.items()
+        if k not in BOOKKEEPING and isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    }
+    prov = dict(provenance or {})
+    prov["trial"] = trial.number
+    data["provenance"] = Provenance(**prov).model_dump(exclude_none=True)
+    return Design.from_dict(data)
+
+
+def best_trial(study: optuna.Study) -> FrozenTrial | None:
+    """One objective: the best value. Several: the Pareto-optimal trial with the highest score."""
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not complete:
+        return None
+    if len(study.directions) == 1:
+        return study.best_trial
+    front = pareto_trials(study)
+    return max(front, key=lambda t: (float(t.user_attrs.get("score", -math.inf)), -t.number))
+
+
+def pareto_trials(study: optuna.Study) -> list[FrozenTrial]:
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        return []
+    if len(study.directions) == 1:
+        return [study.best_trial]
+    return sorted(study.best_trials, key=lambda t: t.number)
+
+
+def trials_frame(study: optuna.Study) -> pd.DataFrame:
+    """One row per trial: bookkeeping, every metric, every param (``param.<name>``).
+
+    Objective values are the metrics of the same name; for a failed trial they
+    are missing and ``fail_reason`` says why.
+    """
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        row: dict[str, Any] = {
+            "trial": t.number,
+            "state": t.state.name,
+            "duration_s": (t.datetime_complete - t.datetime_start).total_seconds()
+            if t.datetime_complete and t.datetime_start
+            else math.nan,
+            "optimizer": t.user_attrs.get("optimizer"),
+            "generation": t.user_attrs.get("generation"),
+            "particle": t.user_attrs.get("particle"),
+            "fail_reason": t.user_attrs.get("fail_reason"),
+        }
+        for k, v in t.user_attrs.items():
+            if k not in BOOKKEEPING:
+                row[k] = v
+        for k, v in t.params.items():
+            row[f"param.{k}"] = v
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    for col in ("generation", "particle"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
+    return frame

@@ -1,0 +1,461 @@
+"""The search loop: ask, decode, evaluate a batch, record, tell, until the budget.
+
+A run is a folder (``runs/<name>/``) holding ``config.yaml`` (everything
+needed to rebuild the run: the resolved space and scenario, the optimizer and
+evaluator with their parameters, seed, budget, versions) and the Optuna study
+(the single source of truth). ``trials.csv``, ``best.yaml`` and ``pareto/``
+are derived from the study after every batch, atomically, so a killed run
+leaves them consistent with what it had finished.
+
+Resume = open the folder, rebuild the optimizer from the study, and continue
+until the number of finished trials reaches the budget. Finished trials are
+never redone; a batch in flight when the run died is simply evaluated again.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import platform
+import signal
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from optuna.trial import TrialState
+
+from swarmdesign import __version__, records, yamlio
+from swarmdesign.design import Design
+from swarmdesign.errors import RunStopped, SwarmdesignError
+from swarmdesign.evaluators import Evaluator, make_evaluator
+from swarmdesign.fitness import Scenario
+from swarmdesign.optimizers import Optimizer, Outcome, Proposal, make_optimizer
+from swarmdesign.space import SearchSpace
+from swarmdesign.storage import (
+    BEST_NAME,
+    CONFIG_NAME,
+    PARETO_DIR,
+    TRIALS_NAME,
+    StudyStore,
+    load_study,
+    new_run_dir,
+    open_storage,
+    redact,
+    write_atomic,
+)
+
+RUN_FORMAT_KEY = "swarmdesign_run"
+DEFAULT_BATCH = 16
+#: Seconds between refreshes of trials.csv / best.yaml during a run (the study itself is written every batch).
+OUTPUT_EVERY_S = 2.0
+
+
+@dataclass
+class RunSettings:
+    """What ``swarmdesign run`` was asked to do (before anything is resolved)."""
+
+    space: SearchSpace
+    scenario: Scenario
+    optimizer: str
+    optimizer_params: dict[str, Any] = field(default_factory=dict)
+    evaluator: str = "simulated"
+    evaluator_params: dict[str, Any] = field(default_factory=dict)
+    budget: int = 200
+    seed: int = 0
+    batch_size: int = DEFAULT_BATCH
+    name: str | None = None
+    out: Path = Path("runs")
+    storage: str | None = None
+    seed_designs: list[Design] = field(default_factory=list)
+    max_fail_share: float = 0.5
+    scenario_source: str | None = None
+
+
+@dataclass
+class RunSummary:
+    run_dir: Path
+    finished: int
+    budget: int
+    seconds: float
+    best: Design | None
+    stopped: str | None = None
+
+
+class Run:
+    """An open run folder with everything needed to continue it."""
+
+    def __init__(
+        self,
+        run_dir: Path,
+        config: dict[str, Any],
+        store: StudyStore,
+        study: optuna.Study,
+        space: SearchSpace,
+        scenario: Scenario,
+        optimizer: Optimizer,
+        evaluator: Evaluator,
+    ) -> None:
+        self.run_dir = run_dir
+        self.config = config
+        self.store = store
+        self.study = study
+        self.space = space
+        self.scenario = scenario
+        self.optimizer = optimizer
+        self.evaluator = evaluator
+
+    # ------------------------------------------------------------ creation
+    @classmethod
+    def create(cls, s: RunSettings) -> Run:
+        if s.budget < 1:
+            raise SwarmdesignError(f"budget must be >= 1, got {s.budget}", field="--budget")
+        if s.batch_size < 1:
+            raise SwarmdesignError(f"batch size must be >= 1, got {s.batch_size}", field="--batch-size")
+        optimizer = make_optimizer(s.optimizer, **s.optimizer_params)
+        evaluator = make_evaluator(s.evaluator, **s.evaluator_params)
+        initial = [s.space.design_to_params(d) for d in s.seed_designs]
+        objectives = [{"name": o.name, "direction": o.direction} for o in s.scenario.objectives]
+        if len(objectives) > 1 and not optimizer.multi_objective:
+            # A single-objective optimizer drives a single-objective study on the
+            # scenario's declared scalarisation; every metric is still recorded.
+            objectives = [{"name": "score", "direction": "maximize"}]
+        name = s.name or _default_name(s.space.name, s.out)
+        run_dir = new_run_dir(s.out, name)
+        config = {
+            RUN_FORMAT_KEY: 1,
+            "name": name,
+            "study_name": name,
+            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "versions": _versions(),
+            "space": {"source": s.space.source, "spec": s.space.to_dict()},
+            "scenario": {"source": s.scenario_source, "spec": s.scenario.to_dict()},
+            "optimizer": {"name": s.optimizer, "params": optimizer.params()},
+            "evaluator": {"name": s.evaluator, "params": evaluator.params()},
+            "objectives": objectives,
+            "budget": s.budget,
+            "seed": s.seed,
+            "batch_size": s.batch_size,
+            "max_fail_share": s.max_fail_share,
+            "storage": redact(s.storage),
+            "seed_designs": initial,
+        }
+        store = open_storage(run_dir, s.storage)
+        try:
+            study = optuna.create_study(
+                storage=store.storage,
+                study_name=name,
+                directions=[o["direction"] for o in objectives],
+                load_if_exists=False,
+            )
+        except optuna.exceptions.DuplicatedStudyError:
+            raise SwarmdesignError(f"the storage already holds a study named '{name}'", field="--name") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names([o["name"] for o in objectives])
+        store.flush()
+        write_atomic(run_dir / CONFIG_NAME, yamlio.dumps(config))
+        return cls._assemble(run_dir, config, store, study, s.space, s.scenario, optimizer, evaluator)
+
+    @classmethod
+    def open(cls, run_dir: Path, *, storage: str | None = None) -> Run:
+        config_path = run_dir / CONFIG_NAME
+        if not config_path.exists():
+            raise SwarmdesignError(f"not a run folder (no {CONFIG_NAME})", file=str(run_dir))
+        config = yamlio.load_file(config_path)
+        if not isinstance(config, dict) or config.get(RUN_FORMAT_KEY) != 1:
+            raise SwarmdesignError(f"expected '{RUN_FORMAT_KEY}: 1'", file=str(config_path), field=RUN_FORMAT_KEY)
+        url = storage or config.get("storage")
+        if url and "***" in url:
+            raise SwarmdesignError(
+                "the run's storage URL has a password that is not stored; pass it again with --storage",
+                file=str(config_path),
+                field="storage",
+            )
+        space = SearchSpace.from_dict(config["space"]["spec"], file=str(config_path))
+        scenario = Scenario.from_dict(config["scenario"]["spec"], file=str(config_path))
+        optimizer = make_optimizer(config["optimizer"]["name"], **config["optimizer"]["params"])
+        evaluator = make_evaluator(config["evaluator"]["name"], **config["evaluator"]["params"])
+        store = open_storage(run_dir, url)
+        study = load_study(store, config["study_name"])
+        return cls._assemble(run_dir, config, store, study, space, scenario, optimizer, evaluator)
+
+    @classmethod
+    def _assemble(cls, run_dir, config, store, study, space, scenario, optimizer, evaluator) -> Run:  # noqa: ANN001
+        directions = [o["direction"] for o in config["objectives"]]
+        optimizer.bind(space, directions, int(config["seed"]), initial=config.get("seed_designs") or [])
+        try:
+            sampler = optimizer.sampler()
+        except TypeError as exc:
+            raise SwarmdesignError(f"bad optimizer parameters: {exc}", field="--optimizer-param") from None
+        if sampler is not None:
+            study.sampler = sampler
+        run = cls(run_dir, config, store, study, space, scenario, optimizer, evaluator)
+        run._abandon_stale_running()
+        return run
+
+    # ------------------------------------------------------------- queries
+    @property
+    def budget(self) -> int:
+        return int(self.config["budget"])
+
+    def finished(self) -> int:
+        return len(records.finished_trials(self.study))
+
+    def provenance(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "space": c["space"]["spec"]["name"],
+            "scenario": c["scenario"]["spec"]["name"],
+            "optimizer": c["optimizer"]["name"],
+            "evaluator": c["evaluator"]["name"],
+            "seed": c["seed"],
+            "run": c["name"],
+            "version": __version__,
+        }
+
+    # ---------------------------------------------------------------- loop
+    def execute(
+        self, *, budget: int | None = None, on_batch: Callable[[int, int, float | None], None] | None = None
+    ) -> RunSummary:
+        """Evaluate until ``budget`` trials are finished; see the module docstring."""
+        if budget is not None:
+            if budget < 1:
+                raise SwarmdesignError(f"budget must be >= 1, got {budget}", field="--budget")
+            if budget != self.budget:
+                self.config["budget"] = budget
+                write_atomic(self.run_dir / CONFIG_NAME, yamlio.dumps(self.config))
+        start = time.perf_counter()
+        finished = self.finished()
+        stopped = None
+        batch_size = int(self.config.get("batch_size", DEFAULT_BATCH))
+        seed = int(self.config["seed"])
+        last_write = time.perf_counter()
+        try:
+            with _terminate_as_interrupt():
+                while finished < self.budget:
+                    want = min(batch_size, self.budget - finished)
+                    proposals = self.optimizer.ask(self.study, want)[:want]
+                    if not proposals:
+                        stopped = "the optimizer has nothing more to propose"
+                        break
+                    try:
+                        outcomes, failed = self._evaluate_and_record(proposals, seed)
+                    except BaseException:
+                        self._abandon(proposals)
+                        raise
+                    self.optimizer.tell(self.study, proposals, outcomes)
+                    finished += len(proposals)
+                    if time.perf_counter() - last_write > OUTPUT_EVERY_S:
+                        self.write_outputs()  # derived files, refreshed now and then and at the end
+                        last_write = time.perf_counter()
+                    if on_batch is not None:
+                        on_batch(finished, self.budget, self._best_score())
+                    share = float(self.config.get("max_fail_share", 0.5))
+                    if failed and failed / len(proposals) > share:
+                        raise RunStopped(
+                            f"{failed} of {len(proposals)} evaluations in the last batch failed (more than "
+                            f"{share:.0%}); see fail_reason in {self.run_dir / TRIALS_NAME}; fix the cause, then "
+                            f"'swarmdesign resume {self.run_dir}'"
+                        )
+        except KeyboardInterrupt:
+            self.store.flush()
+            self.write_outputs()
+            raise RunStopped(
+                f"interrupted after {self.finished()} of {self.budget} trials; every finished trial is kept. "
+                f"Continue with: swarmdesign resume {self.run_dir}"
+            ) from None
+        self.write_outputs()
+        best = self.best_design()
+        return RunSummary(self.run_dir, self.finished(), self.budget, time.perf_counter() - start, best, stopped)
+
+    def _evaluate_and_record(self, proposals: Sequence[Proposal], seed: int) -> tuple[list[Outcome], int]:
+        designs = [self.space.decode_params(p.params) for p in proposals]
+        t0 = time.perf_counter()
+        rows, reasons = evaluate_safely(self.evaluator, designs, self.scenario, seed)
+        per_design = (time.perf_counter() - t0) / max(len(designs), 1)
+        outcomes: list[Outcome] = []
+        to_add: list[optuna.trial.FrozenTrial] = []
+        dists = self.space.distributions()
+        objective_names = [o["name"] for o in self.config["objectives"]]
+        failed = 0
+        for proposal, design, row, reason in zip(proposals, designs, rows, reasons, strict=True):
+            attrs = dict(proposal.attrs)
+            attrs["design"] = records.design_json(design)
+            attrs["eval_seconds"] = per_design
+            if reason is None:
+                assert row is not None
+                attrs.update(records.metric_attrs(row))
+                values = [float(row[n]) for n in objective_names]
+                outcome = Outcome(values=values, score=float(row["score"]))
+            else:
+                failed += 1
+                attrs["fail_reason"] = reason
+                outcome = Outcome(values=None, score=None)
+            outcomes.append(outcome)
+            if proposal.trial is not None:
+                for k, v in attrs.items():
+                    proposal.trial.set_user_attr(k, v)
+                if outcome.values is None:
+                    self.study.tell(proposal.trial, state=TrialState.FAIL)
+                else:
+                    self.study.tell(proposal.trial, outcome.values)
+            else:
+                to_add.append(
+                    optuna.trial.create_trial(
+                        state=TrialState.COMPLETE if outcome.values is not None else TrialState.FAIL,
+                        params=proposal.params,
+                        distributions=dists,
+                        values=outcome.values,
+                        user_attrs=attrs,
+                    )
+                )
+        if to_add:
+            self.study.add_trials(to_add)
+        self.store.flush()
+        return outcomes, failed
+
+    def _abandon(self, proposals: Sequence[Proposal]) -> None:
+        """Trials opened for a batch that did not finish: FAIL them as abandoned (never left RUNNING)."""
+        for p in proposals:
+            if p.trial is None:
+                continue
+            frozen = self.study._storage.get_trial(p.trial._trial_id)  # noqa: SLF001 - state check only
+            if frozen.state == TrialState.RUNNING:
+                p.trial.set_user_attr("fail_reason", "abandoned")
+                self.study.tell(p.trial, state=TrialState.FAIL)
+        self.store.flush()
+
+    def _abandon_stale_running(self) -> None:
+        """A run folder's own journal has one writer, so RUNNING trials there are from a dead process."""
+        if self.store.shared:
+            return
+        for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            self.study._storage.set_trial_user_attr(t._trial_id, "fail_reason", "abandoned")  # noqa: SLF001
+            self.study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)  # noqa: SLF001
+        self.store.flush()
+
+    # ------------------------------------------------------------- outputs
+    def _best_score(self) -> float | None:
+        t = records.best_trial(self.study)
+        if t is None:
+            return None
+        return float(t.user_attrs.get("score", math.nan))
+
+    def best_design(self) -> Design | None:
+        t = records.best_trial(self.study)
+        return None if t is None else records.design_of(t, provenance=self.provenance())
+
+    def write_outputs(self) -> None:
+        """trials.csv, best.yaml and pareto/ from the study (atomic writes)."""
+        frame = records.trials_frame(self.study)
+        write_atomic(self.run_dir / TRIALS_NAME, frame.to_csv(index=False) if not frame.empty else "")
+        best = self.best_design()
+        if best is not None:
+            write_atomic(self.run_dir / BEST_NAME, best.to_yaml())
+        if len(self.study.directions) > 1:
+            folder = self.run_dir / PARETO_DIR
+            folder.mkdir(exist_ok=True)
+            keep = set()
+            for t in records.pareto_trials(self.study):
+                path = folder / f"trial-{t.number:06d}.yaml"
+                keep.add(path.name)
+                if not path.exists():
+                    write_atomic(path, records.design_of(t, provenance=self.provenance()).to_yaml())
+            for stale in folder.glob("trial-*.yaml"):
+                if stale.name not in keep:
+                    stale.unlink()
+
+
+def evaluate_safely(
+    evaluator: Evaluator, designs: Sequence[Design], scenario: Scenario, seed: int
+) -> tuple[list[dict[str, Any] | None], list[str | None]]:
+    """Evaluate a batch; isolate failures to the designs that caused them.
+
+    Returns per design either a metrics row (with score) and ``None``, or
+    ``None`` and a one-line reason. A batch that raises is retried design by
+    design; a metric that is not finite fails that design.
+    """
+    try:
+        frame = scenario.finish_metrics(evaluator.evaluate(designs, scenario, seed=seed))
+        frames: list[pd.DataFrame | None] = [frame.iloc[[i]] for i in range(len(designs))]
+        errors: list[str | None] = [None] * len(designs)
+    except (KeyboardInterrupt, RunStopped, SwarmdesignError):
+        raise
+    except Exception:  # noqa: BLE001 - isolate the failing designs below
+        frames, errors = [], []
+        for d in designs:
+            try:
+                frames.append(scenario.finish_metrics(evaluator.evaluate([d], scenario, seed=seed)))
+                errors.append(None)
+            except (KeyboardInterrupt, RunStopped, SwarmdesignError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - recorded as the trial's fail_reason
+                frames.append(None)
+                errors.append(f"{type(exc).__name__}: {exc}".splitlines()[0][:500])
+    rows: list[dict[str, Any] | None] = []
+    for frame, err in zip(frames, errors, strict=True):
+        if err is not None or frame is None:
+            rows.append(None)
+            continue
+        row = frame.iloc[0].to_dict()
+        bad = [k for k, v in row.items() if isinstance(v, float) and not math.isfinite(v)]
+        if bad:
+            rows.append(None)
+            errors[len(rows) - 1] = f"non-finite metric(s): {', '.join(bad[:5])}"
+        else:
+            rows.append(row)
+    return rows, errors
+
+
+def evaluate_designs(designs: Sequence[Design], scenario: Scenario, *, evaluator: str = "simulated", seed: int = 0) -> pd.DataFrame:
+    """Score designs outside any run (``swarmdesign evaluate``)."""
+    ev = make_evaluator(evaluator)
+    return scenario.finish_metrics(ev.evaluate(list(designs), scenario, seed=seed))
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops a run the way Ctrl-C does: finished trials kept, resumable."""
+
+    def handler(signum: int, frame: Any) -> None:  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _default_name(space: str, out: Path) -> str:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    name = f"{space}-{stamp}"
+    i = 1
+    while (out / name).exists():
+        i += 1
+        name = f"{space}-{stamp}-{i}"
+    return name
+
+
+def _versions() -> dict[str, str]:
+    import pydantic
+
+    return {
+        "swarmdesign": __version__,
+        "optuna": optuna.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "pydantic": pydantic.__version__,
+        "python": platform.python_version(),
+    }
