@@ -48,9 +48,7 @@ STAGES: tuple[str, ...] = ("plan", "produce", "check", "merge")
 #: Archetypes that can act as the hub of a star / hierarchy / federation.
 COORDINATORS: frozenset[str] = frozenset({"planner", "orchestrator"})
 
-TopologyKind = Literal[
-    "single", "independent", "chain", "star", "hierarchical", "mesh", "ring", "pubsub", "federated"
-]
+TopologyKind = Literal["single", "independent", "chain", "star", "hierarchical", "mesh", "ring", "pubsub", "federated"]
 TOPOLOGY_KINDS: tuple[str, ...] = get_args(TopologyKind)
 
 #: Topology kinds whose wiring runs through a coordinator role (the hub).

@@ -27,9 +27,15 @@ app = typer.Typer(
 COMMAND_MODULES: list[str] = [
     "run",
     "resume",
+    "worker",
     "evaluate",
     "validate",
     "show",
+    "export",
+    "import_",
+    "report",
+    "dashboard",
+    "calibrate",
 ]
 
 for _name in COMMAND_MODULES:
@@ -48,7 +54,7 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
 def main() -> None:
     """Console-script entry point: user errors become one line and exit 2."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns the exit code of typer.Exit here
     except SwarmdesignError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -66,6 +72,7 @@ def main() -> None:
             exc.show()
             sys.exit(2)
         raise
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

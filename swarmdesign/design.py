@@ -13,6 +13,7 @@ dumps back to the same text.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any, Literal
 
@@ -194,7 +195,7 @@ class Design(_Strict):
             return [(a, b) for a, b in self.edges if a in active and b in active]
         by_stage = [[r.name for r in self.active_roles if r.stage == s] for s in STAGES]
         by_stage = [s for s in by_stage if s]
-        return [(a, b) for left, right in zip(by_stage, by_stage[1:]) for a in left for b in right]
+        return [(a, b) for left, right in itertools.pairwise(by_stage) for a in left for b in right]
 
     # ------------------------------------------------------------------ YAML io
     def to_dict(self) -> dict[str, Any]:
@@ -223,10 +224,14 @@ class Design(_Strict):
             )
         version = data.get("swarmdesign")
         if version is None:
-            raise SwarmdesignError("required field is missing (expected 'swarmdesign: 1')", file=file, field="swarmdesign")
+            raise SwarmdesignError(
+                "required field is missing (expected 'swarmdesign: 1')", file=file, field="swarmdesign"
+            )
         if version != FORMAT_VERSION:
             raise SwarmdesignError(
-                f"unsupported design format version {version!r}; expected {FORMAT_VERSION}", file=file, field="swarmdesign"
+                f"unsupported design format version {version!r}; expected {FORMAT_VERSION}",
+                file=file,
+                field="swarmdesign",
             )
         try:
             return cls.model_validate(data)

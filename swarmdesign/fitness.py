@@ -205,7 +205,9 @@ class Scenario(_Strict):
             raise SwarmdesignError("expected a YAML mapping", file=file, field="(document)")
         if data.get(FORMAT_KEY) != 1:
             raise SwarmdesignError(
-                f"expected '{FORMAT_KEY}: 1' (a scenario file), got {data.get(FORMAT_KEY)!r}", file=file, field=FORMAT_KEY
+                f"expected '{FORMAT_KEY}: 1' (a scenario file), got {data.get(FORMAT_KEY)!r}",
+                file=file,
+                field=FORMAT_KEY,
             )
         try:
             scenario = cls.model_validate(data)
@@ -227,3 +229,7 @@ def _validate_sections(scenario: Scenario, file: str | None) -> None:
         validate_simulator_section(scenario.simulator)
     except SwarmdesignError as exc:
         raise exc.with_file(file) if file else exc from None
+    if scenario.llm is not None:
+        from swarmdesign.llm.settings import validate_llm_section
+
+        validate_llm_section(scenario.llm, file=file)

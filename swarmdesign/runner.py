@@ -57,6 +57,9 @@ DEFAULT_BATCH = 16
 OUTPUT_EVERY_S = 2.0
 
 
+BatchExecutor = Callable[["Run", Sequence[Proposal], int], tuple[list[Outcome], int]]
+
+
 @dataclass
 class RunSettings:
     """What ``swarmdesign run`` was asked to do (before anything is resolved)."""
@@ -197,7 +200,10 @@ class Run:
         if sampler is not None:
             study.sampler = sampler
         run = cls(run_dir, config, store, study, space, scenario, optimizer, evaluator)
-        run._abandon_stale_running()
+        for part in (evaluator, optimizer):  # parts that keep files (traces, caches) in the run folder
+            bind_run = getattr(part, "bind_run", None)
+            if bind_run is not None:
+                bind_run(run_dir)
         return run
 
     # ------------------------------------------------------------- queries
@@ -222,9 +228,20 @@ class Run:
 
     # ---------------------------------------------------------------- loop
     def execute(
-        self, *, budget: int | None = None, on_batch: Callable[[int, int, float | None], None] | None = None
+        self,
+        *,
+        budget: int | None = None,
+        on_batch: Callable[[int, int, float | None], None] | None = None,
+        batch_executor: BatchExecutor | None = None,
     ) -> RunSummary:
-        """Evaluate until ``budget`` trials are finished; see the module docstring."""
+        """Evaluate until ``budget`` trials are finished; see the module docstring.
+
+        ``batch_executor`` replaces the in-process evaluation and recording of a
+        batch (local process pools, remote workers); it must record every
+        proposal as a finished trial and return the outcomes in order plus the
+        number that failed. The default is :meth:`evaluate_and_record`.
+        """
+        execute_batch = batch_executor or Run.evaluate_and_record
         if budget is not None:
             if budget < 1:
                 raise SwarmdesignError(f"budget must be >= 1, got {budget}", field="--budget")
@@ -232,11 +249,13 @@ class Run:
                 self.config["budget"] = budget
                 write_atomic(self.run_dir / CONFIG_NAME, yamlio.dumps(self.config))
         start = time.perf_counter()
+        self._abandon_stale_running()
         finished = self.finished()
         stopped = None
         batch_size = int(self.config.get("batch_size", DEFAULT_BATCH))
         seed = int(self.config["seed"])
         last_write = time.perf_counter()
+        best_score = self._best_score()
         try:
             with _terminate_as_interrupt():
                 while finished < self.budget:
@@ -246,7 +265,7 @@ class Run:
                         stopped = "the optimizer has nothing more to propose"
                         break
                     try:
-                        outcomes, failed = self._evaluate_and_record(proposals, seed)
+                        outcomes, failed = execute_batch(self, proposals, seed)
                     except BaseException:
                         self._abandon(proposals)
                         raise
@@ -255,8 +274,11 @@ class Run:
                     if time.perf_counter() - last_write > OUTPUT_EVERY_S:
                         self.write_outputs()  # derived files, refreshed now and then and at the end
                         last_write = time.perf_counter()
+                    scores = [o.score for o in outcomes if o.score is not None]
+                    if scores:
+                        best_score = max(scores) if best_score is None else max(best_score, *scores)
                     if on_batch is not None:
-                        on_batch(finished, self.budget, self._best_score())
+                        on_batch(finished, self.budget, best_score)
                     share = float(self.config.get("max_fail_share", 0.5))
                     if failed and failed / len(proposals) > share:
                         raise RunStopped(
@@ -275,18 +297,30 @@ class Run:
         best = self.best_design()
         return RunSummary(self.run_dir, self.finished(), self.budget, time.perf_counter() - start, best, stopped)
 
-    def _evaluate_and_record(self, proposals: Sequence[Proposal], seed: int) -> tuple[list[Outcome], int]:
-        designs = [self.space.decode_params(p.params) for p in proposals]
+    def evaluate_and_record(self, proposals: Sequence[Proposal], seed: int) -> tuple[list[Outcome], int]:
+        """Evaluate a batch in this process and record it in the study (one flush)."""
+        designs = [self.optimizer.decode(p) for p in proposals]
         t0 = time.perf_counter()
         rows, reasons = evaluate_safely(self.evaluator, designs, self.scenario, seed)
         per_design = (time.perf_counter() - t0) / max(len(designs), 1)
+        return self.record(proposals, designs, rows, reasons, per_design)
+
+    def record(
+        self,
+        proposals: Sequence[Proposal],
+        designs: Sequence[Design],
+        rows: Sequence[dict[str, Any] | None],
+        reasons: Sequence[str | None],
+        per_design: float,
+    ) -> tuple[list[Outcome], int]:
+        """Write evaluated proposals as trials: metrics rows, or failure reasons."""
         outcomes: list[Outcome] = []
         to_add: list[optuna.trial.FrozenTrial] = []
         dists = self.space.distributions()
         objective_names = [o["name"] for o in self.config["objectives"]]
         failed = 0
         for proposal, design, row, reason in zip(proposals, designs, rows, reasons, strict=True):
-            attrs = dict(proposal.attrs)
+            attrs = {k: v for k, v in proposal.attrs.items() if not k.startswith("_")}
             attrs["design"] = records.design_json(design)
             attrs["eval_seconds"] = per_design
             if reason is None:
@@ -314,6 +348,7 @@ class Run:
                         distributions=dists,
                         values=outcome.values,
                         user_attrs=attrs,
+                        system_attrs=proposal.system_attrs or None,
                     )
                 )
         if to_add:
@@ -343,10 +378,13 @@ class Run:
 
     # ------------------------------------------------------------- outputs
     def _best_score(self) -> float | None:
-        t = records.best_trial(self.study)
-        if t is None:
-            return None
-        return float(t.user_attrs.get("score", math.nan))
+        """Highest declared score among finished trials (the progress bar's best-so-far)."""
+        scores = [
+            float(t.user_attrs["score"])
+            for t in self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if "score" in t.user_attrs
+        ]
+        return max(scores) if scores else None
 
     def best_design(self) -> Design | None:
         t = records.best_trial(self.study)
@@ -414,7 +452,9 @@ def evaluate_safely(
     return rows, errors
 
 
-def evaluate_designs(designs: Sequence[Design], scenario: Scenario, *, evaluator: str = "simulated", seed: int = 0) -> pd.DataFrame:
+def evaluate_designs(
+    designs: Sequence[Design], scenario: Scenario, *, evaluator: str = "simulated", seed: int = 0
+) -> pd.DataFrame:
     """Score designs outside any run (``swarmdesign evaluate``)."""
     ev = make_evaluator(evaluator)
     return scenario.finish_metrics(ev.evaluate(list(designs), scenario, seed=seed))

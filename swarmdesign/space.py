@@ -423,9 +423,11 @@ class SearchSpace:
         for n in reversed(role_order):  # rule 4, last resort: drop optional roles, last first
             if sum(counts.values()) <= s.constraints.max_total_agents:
                 break
-            keeps_hub = kind in HUB_KINDS and by_name[n].archetype in COORDINATORS and sum(
-                counts[m] for m in role_order if by_name[m].archetype in COORDINATORS
-            ) == counts[n]
+            keeps_hub = (
+                kind in HUB_KINDS
+                and by_name[n].archetype in COORDINATORS
+                and sum(counts[m] for m in role_order if by_name[m].archetype in COORDINATORS) == counts[n]
+            )
             if by_name[n].optional and counts[n] > 0 and not keeps_hub:
                 counts[n] = 0
 
@@ -442,7 +444,10 @@ class SearchSpace:
         edges += [
             (a, b)
             for a, b in s.edges.search
-            if int(params.get(f"edge.{a}->{b}", 0)) and a in present_names and b in present_names and (a, b) not in edges
+            if int(params.get(f"edge.{a}->{b}", 0))
+            and a in present_names
+            and b in present_names
+            and (a, b) not in edges
         ]
         topo_params: dict[str, int] = {}
         if kind == "hierarchical":
@@ -503,6 +508,9 @@ class SearchSpace:
                 value = counts.get(key, 0) or by_name[key].count.min or 1
             elif group == "model":
                 value = models_of.get(key, d.choices[0])  # type: ignore[union-attr]
+                bare = str(value).split("/", 1)[-1]  # 'openai/gpt-4o' (framework spelling) -> 'gpt-4o'
+                if value not in d.choices and bare in d.choices:  # type: ignore[union-attr]
+                    value = bare
                 if value not in d.choices:  # type: ignore[union-attr]
                     idx = [r.name for r in design.roles].index(key)
                     raise SwarmdesignError(

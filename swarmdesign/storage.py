@@ -111,6 +111,8 @@ def storage_from_url(url: str, *, heartbeat: int | None = None) -> BaseStorage:
                 "or the path of a journal file",
                 field="--storage",
             )
+        if scheme == "postgresql":
+            url = _postgresql_driver(url)
         kwargs: dict[str, Any] = {}
         if scheme.startswith("sqlite"):
             kwargs["engine_kwargs"] = {"connect_args": {"timeout": 30}}
@@ -127,6 +129,15 @@ def storage_from_url(url: str, *, heartbeat: int | None = None) -> BaseStorage:
         raise SwarmdesignError("is a directory; expected a journal file path or a storage URL", field="--storage")
     path.parent.mkdir(parents=True, exist_ok=True)
     return JournalStorage(JournalFileBackend(str(path)))
+
+
+def _postgresql_driver(url: str) -> str:
+    """SQLAlchemy 2.1 maps a bare ``postgresql://`` to psycopg 3: use psycopg2 (the ``postgres`` extra) if only it is here."""
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2") is not None:
+        return "postgresql+psycopg2://" + url.split("://", 1)[1]
+    return url
 
 
 def redact(url: str | None) -> str | None:

@@ -104,9 +104,13 @@ class _CanonicalDumper(_SafeDumperBase):  # type: ignore[misc,valid-type]
 
 
 def _represent_str(dumper: Any, value: str) -> yaml.ScalarNode:
-    if "\n" in value and value == value.rstrip() and "\r" not in value and all(
-        ch == "\n" or ch == "\t" or ch >= " " for ch in value
-    ) and not any(line != line.rstrip() for line in value.split("\n")):
+    if (
+        "\n" in value
+        and value == value.rstrip()
+        and "\r" not in value
+        and all(ch == "\n" or ch == "\t" or ch >= " " for ch in value)
+        and not any(line != line.rstrip() for line in value.split("\n"))
+    ):
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     return dumper.represent_str(value)
 

@@ -43,8 +43,9 @@ def test_canonical_text_round_trips_exactly() -> None:
 
 
 def test_defaults_are_filled_and_then_stable() -> None:
-    d = Design.from_yaml("swarmdesign: 1\nname: x\nroles: [{name: a, archetype: coder, count: 1, model: m}]\n"
-                         "topology: {kind: single}\n")
+    d = Design.from_yaml(
+        "swarmdesign: 1\nname: x\nroles: [{name: a, archetype: coder, count: 1, model: m}]\ntopology: {kind: single}\n"
+    )
     assert d.coordination.redundancy == 1
     again = Design.from_yaml(d.to_yaml())
     assert again == d and again.to_yaml() == d.to_yaml()
@@ -86,18 +87,35 @@ def test_topology_errors_name_the_field(patch: str, field: str, expect: str) -> 
         ("swarmdesign: 2\nname: x", "swarmdesign"),
         ("name: x", "swarmdesign"),
         ("swarmdesign: 1\nname: x\nroles: []\ntopology: {kind: chain}", "roles"),
-        ("swarmdesign: 1\nname: x\nroles: [{name: a, archetype: coder, count: -1, model: m}]\ntopology: {kind: chain}",
-         "roles[0].count"),
-        ("swarmdesign: 1\nname: x\nroles: [{name: a, archetype: coder, count: 1, model: m, colour: red}]\n"
-         "topology: {kind: chain}", "roles[0].colour"),
-        ("swarmdesign: 1\nname: x\nroles: [{name: a, archetype: coder, count: 1, model: m}, "
-         "{name: a, archetype: coder, count: 1, model: m}]\ntopology: {kind: chain}", "roles[1].name"),
-        ("swarmdesign: 1\nname: x\nroles: [{name: a, archetype: coder, count: 1, model: m}]\nedges: [[a, ghost]]\n"
-         "topology: {kind: chain}", "edges[0]"),
-        ("swarmdesign: 1\nname: x\nroles: [{name: a, archetype: coder, count: 1000000000000, model: m}]\n"
-         "topology: {kind: chain}", "roles[0].count"),
-        ("swarmdesign: 1\nname: x\nroles: [{name: a, archetype: coder, count: 1, model: m}]\n"
-         "topology: {kind: chain}\ncoordination: {heterogeneity: .nan}", "coordination.heterogeneity"),
+        (
+            "swarmdesign: 1\nname: x\nroles: [{name: a, archetype: coder, count: -1, model: m}]\ntopology: {kind: chain}",
+            "roles[0].count",
+        ),
+        (
+            "swarmdesign: 1\nname: x\nroles: [{name: a, archetype: coder, count: 1, model: m, colour: red}]\n"
+            "topology: {kind: chain}",
+            "roles[0].colour",
+        ),
+        (
+            "swarmdesign: 1\nname: x\nroles: [{name: a, archetype: coder, count: 1, model: m}, "
+            "{name: a, archetype: coder, count: 1, model: m}]\ntopology: {kind: chain}",
+            "roles[1].name",
+        ),
+        (
+            "swarmdesign: 1\nname: x\nroles: [{name: a, archetype: coder, count: 1, model: m}]\nedges: [[a, ghost]]\n"
+            "topology: {kind: chain}",
+            "edges[0]",
+        ),
+        (
+            "swarmdesign: 1\nname: x\nroles: [{name: a, archetype: coder, count: 1000000000000, model: m}]\n"
+            "topology: {kind: chain}",
+            "roles[0].count",
+        ),
+        (
+            "swarmdesign: 1\nname: x\nroles: [{name: a, archetype: coder, count: 1, model: m}]\n"
+            "topology: {kind: chain}\ncoordination: {heterogeneity: .nan}",
+            "coordination.heterogeneity",
+        ),
     ],
 )
 def test_bad_designs_point_at_the_field(text: str, field: str) -> None:

@@ -42,7 +42,11 @@ def test_log_counts_and_optional_roles_compile_to_optuna_distributions() -> None
 
 def test_int_bins_cover_every_value_equally_for_linear_ranges() -> None:
     space = SearchSpace.from_dict(
-        {"swarmdesign_space": 1, "name": "s", "roles": [{"name": "w", "archetype": "worker", "count": {"min": 1, "max": 4}}]}
+        {
+            "swarmdesign_space": 1,
+            "name": "s",
+            "roles": [{"name": "w", "archetype": "worker", "count": {"min": 1, "max": 4}}],
+        }
     )
     xs = np.linspace(0, 1, 4001)[:, None]
     values = [space.vector_to_params(x)["count.w"] for x in xs]
@@ -72,16 +76,35 @@ def test_total_agent_cap_is_repaired_not_rejected() -> None:
 @pytest.mark.parametrize(
     ("patch", "field", "expect"),
     [
-        ({"roles": [{"name": "c", "archetype": "coder", "count": {"min": 5, "max": 2}}]}, "roles[0].count", "min 5 > max 2"),
+        (
+            {"roles": [{"name": "c", "archetype": "coder", "count": {"min": 5, "max": 2}}]},
+            "roles[0].count",
+            "min 5 > max 2",
+        ),
         ({"roles": [{"name": "c", "archetype": "wizard"}]}, "roles[0].archetype", "Input should be"),
-        ({"roles": [{"name": "c", "archetype": "coder"}], "topology": {"kinds": ["star"]}}, "topology.kinds[0]",
-         "coordinator"),
-        ({"roles": [{"name": "c", "archetype": "coder", "count": {"min": 20, "max": 30}}],
-          "constraints": {"max_total_agents": 10}}, "constraints.max_total_agents", "below"),
-        ({"roles": [{"name": "c", "archetype": "coder"}], "edges": {"search": [["c", "ghost"]]}}, "edges.search[0]",
-         "unknown role"),
-        ({"roles": [{"name": "c", "archetype": "coder"}], "coordination": {"redundancy": {"min": 0, "max": 3}}},
-         "coordination", "redundancy"),
+        (
+            {"roles": [{"name": "c", "archetype": "coder"}], "topology": {"kinds": ["star"]}},
+            "topology.kinds[0]",
+            "coordinator",
+        ),
+        (
+            {
+                "roles": [{"name": "c", "archetype": "coder", "count": {"min": 20, "max": 30}}],
+                "constraints": {"max_total_agents": 10},
+            },
+            "constraints.max_total_agents",
+            "below",
+        ),
+        (
+            {"roles": [{"name": "c", "archetype": "coder"}], "edges": {"search": [["c", "ghost"]]}},
+            "edges.search[0]",
+            "unknown role",
+        ),
+        (
+            {"roles": [{"name": "c", "archetype": "coder"}], "coordination": {"redundancy": {"min": 0, "max": 3}}},
+            "coordination",
+            "redundancy",
+        ),
         ({"roles": [{"name": "c", "archetype": "coder"}], "bogus": 1}, "bogus", "unknown field"),
     ],
 )

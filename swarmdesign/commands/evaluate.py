@@ -29,7 +29,9 @@ def register(app: typer.Typer) -> None:
         d = Design.load(design)
         scenario, _ = load_scenario(fitness)
         row = evaluate_designs([d], scenario, evaluator=evaluator, seed=seed).iloc[0].to_dict()
-        clean = {k: (bool(v) if isinstance(v, bool) or type(v).__name__ == "bool_" else float(v)) for k, v in row.items()}
+        clean = {
+            k: (bool(v) if isinstance(v, bool) or type(v).__name__ == "bool_" else float(v)) for k, v in row.items()
+        }
         if as_json:
             out = {"design": d.name, "scenario": scenario.name, "seed": seed}
             out.update({k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in clean.items()})

@@ -20,17 +20,22 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", "-s", help="Seed for the optimizer and the evaluator."),
         out: Path = typer.Option(Path("runs"), "--out", help="Folder that holds run folders."),
         name: str = typer.Option(None, "--name", help="Run folder name (default: <space>-<timestamp>)."),
-        storage: str = typer.Option(None, "--storage", help="Optuna storage URL or journal path (default: own journal)."),
+        storage: str = typer.Option(
+            None, "--storage", help="Optuna storage URL or journal path (default: own journal)."
+        ),
         seed_design: list[Path] = typer.Option(None, "--seed-design", help="A known design to evaluate first."),
         evaluator: str = typer.Option("simulated", "--evaluator", "-e", help="Evaluator name."),
         batch_size: int = typer.Option(None, "--batch-size", help="Proposals evaluated per batch."),
+        max_cost: float = typer.Option(None, "--max-cost", help="Hard cap in USD on LLM spending (llm evaluator)."),
+        confirm_top: int = typer.Option(0, "--confirm-top", help="Re-score the K best designs on real models."),
+        confirm_fitness: str = typer.Option(None, "--confirm-fitness", help="LLM scenario for --confirm-top."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
         list_optimizers: bool = typer.Option(False, "--list-optimizers", help="List optimizers and exit."),
     ) -> None:
         """Search SPACE for the best design under a scenario; results go to runs/<name>/."""
         from swarmdesign.commands._common import load_scenario, load_space, parse_key_values
         from swarmdesign.commands._progress import execute_with_progress
-        from swarmdesign.design import Design
+        from swarmdesign.errors import SwarmdesignError
         from swarmdesign.optimizers import DEFAULT_OPTIMIZER, optimizer_names
         from swarmdesign.runner import DEFAULT_BATCH, Run, RunSettings
 
@@ -54,8 +59,25 @@ def register(app: typer.Typer) -> None:
             storage=storage,
             seed_designs=[_seed_design(p, space_obj) for p in seed_design or []],
         )
+        if max_cost is not None:
+            if max_cost <= 0:
+                raise SwarmdesignError(f"expected a positive amount of USD, got {max_cost}", field="--max-cost")
+            if settings.evaluator == "llm":
+                settings.evaluator_params["max_cost_usd"] = max_cost
+        if confirm_top < 0:
+            raise SwarmdesignError(f"expected K >= 0, got {confirm_top}", field="--confirm-top")
+        confirm_scenario = None
+        if confirm_top:
+            if not confirm_fitness:
+                raise SwarmdesignError("--confirm-top needs --confirm-fitness LLM_SCENARIO", field="--confirm-fitness")
+            confirm_scenario, _ = load_scenario(confirm_fitness)  # fail before searching, not after
         run_obj = Run.create(settings)
         execute_with_progress(run_obj, quiet=quiet)
+        if confirm_scenario is not None:
+            from swarmdesign.llm.confirm import confirm_run
+
+            table = confirm_run(run_obj.run_dir, confirm_top, confirm_scenario, max_cost_usd=max_cost)
+            typer.echo(table.to_string(index=False))
 
 
 def _seed_design(path: Path, space):  # noqa: ANN001, ANN202

@@ -26,8 +26,11 @@ def validate_file(path: Path) -> str:
             file=str(path),
             field="(document)",
         )
-    loader = {"swarmdesign": Design.from_dict, "swarmdesign_space": SearchSpace.from_dict,
-              "swarmdesign_scenario": Scenario.from_dict}[keys[0]]
+    loader = {
+        "swarmdesign": Design.from_dict,
+        "swarmdesign_space": SearchSpace.from_dict,
+        "swarmdesign_scenario": Scenario.from_dict,
+    }[keys[0]]
     loader(data, file=str(path))
     return KINDS[keys[0]]
 

@@ -25,6 +25,10 @@ def register_optimizer(name: str, factory: Callable[..., Optimizer]) -> None:
 #: Modules that define built-in optimizers, each with a module-level ``OPTIMIZERS`` list.
 BUILTIN_MODULES: tuple[str, ...] = (
     "swarmdesign.optimizers.optuna_samplers",
+    "swarmdesign.optimizers.pso",
+    "swarmdesign.optimizers.ga",
+    "swarmdesign.optimizers.psoga",
+    "swarmdesign.optimizers.swarmagentic",
 )
 
 

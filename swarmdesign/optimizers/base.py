@@ -24,6 +24,7 @@ optimizer is rebuilt from ``{name, params}`` in ``config.yaml``.
 from __future__ import annotations
 
 import math
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,16 +35,25 @@ import optuna
 from optuna.trial import TrialState
 
 if TYPE_CHECKING:
+    from swarmdesign.design import Design
     from swarmdesign.space import SearchSpace
 
 
 @dataclass
 class Proposal:
-    """One point to evaluate: its params, bookkeeping attrs, and the trial if one was already opened."""
+    """One point to evaluate.
+
+    ``params`` are the space's parameter values, ``attrs`` bookkeeping user
+    attributes for its trial, ``system_attrs`` sampler state to keep with the
+    trial (CMA-ES stores its state there). ``trial`` is an already opened trial
+    of the run's study, for optimizers that open them themselves (none of the
+    built-in ones do: the runner records every proposal as a new trial).
+    """
 
     params: dict[str, Any]
     attrs: dict[str, Any] = field(default_factory=dict)
     trial: optuna.Trial | None = None
+    system_attrs: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,11 +62,16 @@ class Outcome:
 
     ``values`` are the scenario's objectives in their own directions (None if
     the evaluation failed); ``score`` is the scenario's scalarisation (higher
-    is better), used by optimizers that need one number.
+    is better), used by optimizers that need one number; ``violation`` is the
+    scenario's relative constraint violation, which multi-objective
+    population optimizers use for constrained domination (the score already
+    contains its penalty).
     """
 
     values: list[float] | None
     score: float | None
+    #: The scenario's constraint violation (0 = feasible); has a default, so ``Outcome(values, score)`` still works.
+    violation: float = 0.0
 
 
 class Optimizer(ABC):
@@ -101,6 +116,11 @@ class Optimizer(ABC):
         """The Optuna sampler the study should use, if this optimizer is one."""
         return None
 
+    def decode(self, proposal: Proposal) -> Design:
+        """The design a proposal stands for; optimizers with text state (swarmagentic) override it."""
+        assert self.space is not None, "bind() first"
+        return self.space.decode_params(proposal.params)
+
     @abstractmethod
     def ask(self, study: optuna.Study, n: int) -> list[Proposal]:
         """Up to ``n`` proposals; an empty list means the optimizer is finished."""
@@ -129,9 +149,27 @@ class Optimizer(ABC):
                 out[i] = signs * np.asarray(o.values, dtype=float)
         return out
 
+    @staticmethod
+    def violations(outcomes: Sequence[Outcome]) -> np.ndarray:
+        """Constraint violations, shape (n,); failed evaluations count as feasible (their losses are +inf)."""
+        return np.array([max(float(o.violation), 0.0) if o.values is not None else 0.0 for o in outcomes])
+
 
 class SamplerOptimizer(Optimizer):
-    """An Optuna sampler driven by ask/tell on the space's fixed distributions."""
+    """An Optuna sampler driven by ask/tell on the space's fixed distributions.
+
+    The sampler works on an in-memory *shadow* of the run's study: Optuna's
+    journal storage applies one log entry per parameter of an asked trial
+    (~12 ms per trial for 30 parameters), while an in-memory study costs
+    microseconds. The runner records each proposal in the real study as one
+    finished trial; the shadow is rebuilt from the real study on start, so
+    resume and the study-as-truth rule still hold.
+    """
+
+    def __init__(self, **hyperparameters: Any) -> None:
+        super().__init__(**hyperparameters)
+        self._shadow: optuna.Study | None = None
+        self._open: dict[int, optuna.Trial] = {}
 
     def sampler(self) -> optuna.samplers.BaseSampler:
         return self._make_sampler()
@@ -139,50 +177,117 @@ class SamplerOptimizer(Optimizer):
     @abstractmethod
     def _make_sampler(self) -> optuna.samplers.BaseSampler: ...
 
+    def _shadow_of(self, study: optuna.Study) -> optuna.Study:
+        if self._shadow is None:
+            shadow = optuna.create_study(
+                storage=optuna.storages.InMemoryStorage(), sampler=self._make_sampler(), directions=study.directions
+            )
+            dists = self.space.distributions() if self.space is not None else {}
+            replay = [
+                optuna.trial.create_trial(
+                    state=t.state,
+                    params=t.params,
+                    distributions={k: dists.get(k, d) for k, d in t.distributions.items()},
+                    values=t.values if t.state == TrialState.COMPLETE else None,
+                    system_attrs=t.system_attrs,
+                )
+                for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL))
+            ]
+            if replay:
+                shadow.add_trials(replay)
+            if self.initial and not replay:
+                for params in self.initial:
+                    shadow.enqueue_trial(params, user_attrs={"seed_design": True})
+            self._shadow = shadow
+        return self._shadow
+
     def ask(self, study: optuna.Study, n: int) -> list[Proposal]:
         assert self.space is not None, "bind() first"
-        if self.initial and not study.trials:
-            for params in self.initial:
-                study.enqueue_trial(params, user_attrs={"seed_design": True})
+        shadow = self._shadow_of(study)
         dists = self.space.distributions()
         out = []
-        for _ in range(n):
-            trial = study.ask(dists)
-            out.append(Proposal(params=dict(trial.params), attrs={}, trial=trial))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            for _ in range(n):
+                trial = shadow.ask(dists)
+                frozen = shadow._storage.get_trial(trial._trial_id)  # noqa: SLF001 - read its sampler state
+                key = id(trial)
+                self._open[key] = trial
+                attrs = {"optimizer": self.name}
+                if frozen.user_attrs.get("seed_design"):
+                    attrs["seed_design"] = True
+                out.append(
+                    Proposal(
+                        params=dict(trial.params),
+                        attrs=attrs,
+                        system_attrs={k: v for k, v in frozen.system_attrs.items() if k != "fixed_params"},
+                    )
+                )
+                out[-1].attrs["_shadow_key"] = key
         return out
 
     def tell(self, study: optuna.Study, proposals: Sequence[Proposal], outcomes: Sequence[Outcome]) -> None:
-        """Nothing to do: the runner tells the study, which is all a sampler reads."""
+        shadow = self._shadow_of(study)
+        for proposal, outcome in zip(proposals, outcomes, strict=True):
+            trial = self._open.pop(proposal.attrs.pop("_shadow_key", None), None)
+            if trial is None:
+                continue
+            if outcome.values is None:
+                shadow.tell(trial, state=TrialState.FAIL)
+            else:
+                shadow.tell(trial, outcome.values)
 
 
 class PopulationOptimizer(Optimizer):
     """Generation-by-generation optimisers on the unit box; see the module docstring.
 
-    Subclasses implement :meth:`_start` (generation 0) and :meth:`_advance`
-    (next generation from the current one and its losses). Both draw all
-    randomness from the ``rng`` they are given, which is derived from
-    ``(seed, generation)``, so replaying a study reproduces the same state.
+    Subclasses implement :meth:`_start` (generation 0, and a fresh internal
+    state) and :meth:`_advance` (next generation from the current one and
+    its losses), or override :meth:`_next_generation` to see whole outcomes (constraint
+    violations too). All draw randomness from the ``rng`` they are given,
+    which is derived from ``(seed, generation)``. Any other state (velocities,
+    personal bests, parent pools) is built by these calls alone, so replaying
+    the study's generations in order rebuilds it exactly.
     """
 
     population_based = True
 
     def __init__(self, population: int = 20, **hyperparameters: Any) -> None:
         super().__init__(population=population, **hyperparameters)
-        if population < 2:
-            raise ValueError("population must be >= 2")
+        if isinstance(population, bool) or not isinstance(population, int) or population < 2:
+            raise ValueError(f"population must be an integer >= 2, got {population!r}")
         self.population = int(population)
         self.generation = 0
         self.positions: np.ndarray | None = None
         self._synced = False
+        self._index = _TrialIndex(self.name)
+
+    def bind(
+        self,
+        space: SearchSpace,
+        directions: Sequence[str],
+        seed: int,
+        *,
+        initial: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        super().bind(space, directions, seed, initial=initial)
+        self._synced = False
+        self._index = _TrialIndex(self.name)
 
     # ---- subclass hooks
     @abstractmethod
     def _start(self, rng: np.random.Generator) -> np.ndarray:
-        """Positions of generation 0, shape (population, dim), in [0, 1]."""
+        """Positions of generation 0, shape (population, dim), in [0, 1]; also resets internal state."""
 
     @abstractmethod
     def _advance(self, rng: np.random.Generator, positions: np.ndarray, losses: np.ndarray) -> np.ndarray:
         """Positions of the next generation given this one's losses (see :meth:`losses`)."""
+
+    def _next_generation(
+        self, rng: np.random.Generator, positions: np.ndarray, outcomes: Sequence[Outcome]
+    ) -> np.ndarray:
+        """Next generation from this one's outcomes; the default hands :meth:`_advance` the losses."""
+        return self._advance(rng, positions, self.losses(outcomes, scalar=self._uses_scalar()))
 
     def _uses_scalar(self) -> bool:
         return not self.multi_objective or len(self.directions) == 1
@@ -199,58 +304,124 @@ class PopulationOptimizer(Optimizer):
         return pos
 
     def _recorded(self, study: optuna.Study) -> dict[int, dict[int, optuna.trial.FrozenTrial]]:
-        by_gen: dict[int, dict[int, optuna.trial.FrozenTrial]] = {}
-        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL)):
-            if t.state == TrialState.FAIL and t.user_attrs.get("fail_reason") == "abandoned":
-                continue
-            g, p = t.user_attrs.get("generation"), t.user_attrs.get("particle")
-            if g is not None and p is not None:
-                by_gen.setdefault(int(g), {})[int(p)] = t
-        return by_gen
+        """Finished trials of this optimizer by generation and particle (kept up to date incrementally)."""
+        return self._index.update(study)
+
+    def _complete(self, trials: dict[int, optuna.trial.FrozenTrial]) -> bool:
+        return all(i in trials for i in range(self.population))
 
     def _sync(self, study: optuna.Study) -> None:
         """Replay the complete generations recorded in the study."""
         recorded = self._recorded(study)
         self.generation = 0
         self.positions = self._initial_positions()
-        while len(recorded.get(self.generation, {})) >= self.population:
-            trials = recorded[self.generation]
-            outcomes = [_outcome_of(trials[i]) for i in range(self.population)]
-            self._advance_with(outcomes)
+        while self._complete(recorded.get(self.generation, {})):
+            self._advance_recorded(recorded[self.generation])
         self._synced = True
+
+    def _advance_recorded(self, trials: dict[int, optuna.trial.FrozenTrial]) -> None:
+        """Advance past the current generation, whose trials are all in the study.
+
+        The study's params must be the ones this optimizer proposes; if they
+        are not (the code or hyperparameters changed since the run started),
+        the recorded designs win, with a warning, so a resume still continues
+        from what was really evaluated.
+        """
+        assert self.positions is not None and self.space is not None
+        for i in range(self.population):
+            recorded = trials[i].params
+            if self.space.vector_to_params(self.positions[i]) != recorded:
+                warnings.warn(
+                    f"{self.name}: generation {self.generation} particle {i} in the study differs from its replay "
+                    "(were the optimizer or its parameters changed?); continuing from the recorded design",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                self.positions[i] = self.space.params_to_vector(recorded)
+        self._advance_with([_outcome_of(trials[i]) for i in range(self.population)])
 
     def _advance_with(self, outcomes: Sequence[Outcome]) -> None:
         assert self.positions is not None
-        losses = self.losses(outcomes, scalar=self._uses_scalar())
-        nxt = self._advance(self._rng(self.generation + 1), self.positions, losses)
-        self.positions = np.clip(nxt, 0.0, 1.0)
+        nxt = self._next_generation(self._rng(self.generation + 1), self.positions.copy(), outcomes)
+        self.positions = np.clip(np.asarray(nxt, dtype=float), 0.0, 1.0)
         self.generation += 1
 
     def ask(self, study: optuna.Study, n: int) -> list[Proposal]:
-        """The current generation's particles not yet recorded (``n`` is ignored)."""
+        """Up to ``n`` particles of the current generation that are not recorded yet."""
         assert self.space is not None, "bind() first"
         if not self._synced:
             self._sync(study)
         assert self.positions is not None
-        done = self._recorded(study).get(self.generation, {})
+        recorded = self._recorded(study)
+        while self._complete(recorded.get(self.generation, {})):  # finished elsewhere (another worker)
+            self._advance_recorded(recorded[self.generation])
+        done = recorded.get(self.generation, {})
+        missing = [i for i in range(self.population) if i not in done][: max(int(n), 0)]
         return [
             Proposal(
                 params=self.space.vector_to_params(self.positions[i]),
                 attrs={"generation": self.generation, "particle": i, "optimizer": self.name},
             )
-            for i in range(self.population)
-            if i not in done
+            for i in missing
         ]
 
     def tell(self, study: optuna.Study, proposals: Sequence[Proposal], outcomes: Sequence[Outcome]) -> None:
-        """Advance once every particle of the current generation is recorded."""
-        recorded = self._recorded(study).get(self.generation, {})
-        if len(recorded) >= self.population:
-            self._advance_with([_outcome_of(recorded[i]) for i in range(self.population)])
+        """Advance once every particle of the current generation is recorded (read back from the study)."""
+        if not self._synced:
+            self._sync(study)
+            return
+        recorded = self._recorded(study)
+        while self._complete(recorded.get(self.generation, {})):
+            self._advance_recorded(recorded[self.generation])
+
+
+class _TrialIndex:
+    """``generation -> particle -> trial`` for one optimizer's finished trials, updated incrementally.
+
+    A run of thousands of evaluations asks and tells hundreds of times;
+    rescanning every trial each time would make the bookkeeping quadratic.
+    Trials before ``_scanned`` are all in a final state and indexed; only
+    newer ones (and any still RUNNING or WAITING) are looked at again. The
+    first finished trial of a (generation, particle) wins, so a duplicate
+    from another worker never changes a replay.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._study: optuna.Study | None = None
+        self._scanned = 0
+        self._by_gen: dict[int, dict[int, optuna.trial.FrozenTrial]] = {}
+
+    def update(self, study: optuna.Study) -> dict[int, dict[int, optuna.trial.FrozenTrial]]:
+        if study is not self._study:
+            self._study, self._scanned, self._by_gen = study, 0, {}
+        trials = study.get_trials(deepcopy=False)
+        settled = True
+        for pos in range(self._scanned, len(trials)):
+            t = trials[pos]
+            if t.state in (TrialState.RUNNING, TrialState.WAITING):
+                settled = False
+                continue
+            if settled:
+                self._scanned = pos + 1
+            attrs = t.user_attrs
+            if t.state == TrialState.FAIL and attrs.get("fail_reason", "abandoned") == "abandoned":
+                continue
+            if t.state not in (TrialState.COMPLETE, TrialState.FAIL) or attrs.get("optimizer") != self.name:
+                continue
+            g, p = attrs.get("generation"), attrs.get("particle")
+            if g is not None and p is not None:
+                self._by_gen.setdefault(int(g), {}).setdefault(int(p), t)
+        return self._by_gen
 
 
 def _outcome_of(trial: optuna.trial.FrozenTrial) -> Outcome:
     if trial.state != TrialState.COMPLETE or trial.values is None:
         return Outcome(values=None, score=None)
     score = trial.user_attrs.get("score")
-    return Outcome(values=list(trial.values), score=float(score) if score is not None else None)
+    violation = trial.user_attrs.get("violation")
+    return Outcome(
+        values=list(trial.values),
+        score=float(score) if score is not None else None,
+        violation=float(violation) if isinstance(violation, int | float) and math.isfinite(violation) else 0.0,
+    )

@@ -1,0 +1,379 @@
+"""Search quality of every optimizer on a space small enough to enumerate, and swarm overhead.
+
+Usage::
+
+    python benchmarks/search_quality.py                 # the full table (~10 min on 2 cores)
+    python benchmarks/search_quality.py --seeds 3 --quick
+    python benchmarks/search_quality.py --markdown benchmarks/results/search_quality.md
+
+What it does:
+
+1. **Brute force.** Every point of ``search_spaces/bench_small.yaml`` (69,120
+   parameter combinations, 27,180 distinct designs after ``decode``'s
+   repairs) is scored by the simulated evaluator under the bundled
+   ``math_qa`` scenario, reduced to one objective: its declared ``score``
+   (quality - 0.05 * cost in USD, minus the constraint penalty). The
+   simulator runs once, in vectorised batches, with evaluator seed 0; its
+   metrics are then served by a lookup evaluator so that every optimizer and
+   every seed searches the same landscape (a run's own seed would otherwise
+   change the simulator's Monte-Carlo draws). The true optimum is positive,
+   so "% of optimum" is ``best found / optimum``.
+2. **Optimizers through swarmdesign.** ``random, tpe, cmaes, nsga2, pso, ga,
+   psoga`` each run through the real :class:`~swarmdesign.runner.Run`
+   (journal storage in a temporary folder, batches of 20) for 5% of the
+   space, over ``--seeds`` seeds (TPE for 2% only: its asks slow down as
+   the study grows, ~100 s for 2,000 trials).
+3. **Peers used directly**, on the same objective (decode the box point,
+   look its score up): a plain ``pyswarms.single.GlobalBestPSO`` loop (20
+   particles, Clerc's coefficients) and a plain DEAP ``algorithms.eaSimple``
+   loop (population 50, two-point crossover, bounded polynomial mutation,
+   tournaments of 3), each seeded as its users do (global ``np.random`` /
+   ``random``).
+4. **Overhead.** Wall time per evaluation of ``pso`` through swarmdesign
+   (real simulator, study records, journal) against the plain pyswarms loop
+   on the same vectorised objective (decode + one simulator call per
+   swarm step), both at 5,000 evaluations.
+
+Printed per optimizer: the median over seeds of the best score found as a
+percentage of the optimum after 1%, 2% and 5% of the space was evaluated,
+the median number of evaluations to reach 99% of the optimum (``>N`` when
+most seeds did not within their budget), and how many seeds did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import math
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from optuna.distributions import CategoricalDistribution, IntDistribution
+
+from swarmdesign import records
+from swarmdesign.evaluators import Evaluator, evaluator_names, make_evaluator, register_evaluator
+from swarmdesign.fitness import Scenario
+from swarmdesign.resources import resolve
+from swarmdesign.runner import Run, RunSettings
+from swarmdesign.sim import SimulatedEvaluator
+from swarmdesign.space import SearchSpace
+
+SPACE = "bench_small"
+SCENARIO = "math_qa"
+EVAL_SEED = 0
+OPTIMIZERS = ("random", "tpe", "cmaes", "nsga2", "pso", "ga", "psoga")
+PEERS = ("pyswarms GlobalBestPSO", "DEAP eaSimple")
+#: Budget shares of the space reported, and the largest one run.
+SHARES = (0.01, 0.02, 0.05)
+#: TPE's asks grow with the study; it runs to this share only.
+TPE_SHARE = 0.02
+TARGET = 0.99
+BATCH = 20
+OVERHEAD_EVALS = 5000
+#: Clerc & Kennedy's constriction coefficients, the defaults of ``pso`` too.
+CLERC = {"c1": 1.49618, "c2": 1.49618, "w": 0.7298}
+
+
+# ------------------------------------------------------------ the landscape
+def load_problem() -> tuple[SearchSpace, Scenario]:
+    space = SearchSpace.load(resolve(SPACE, "search_spaces", option="SPACE"))
+    base = Scenario.load(resolve(SCENARIO, "fitness", option="--fitness"))
+    scenario = Scenario.from_dict({**base.to_dict(), "objectives": [{"name": "score"}]})
+    return space, scenario
+
+
+def every_point(space: SearchSpace) -> list[dict[str, Any]]:
+    names, choices = [], []
+    for p in space.params:
+        d = p.distribution
+        if isinstance(d, CategoricalDistribution):
+            choices.append(list(d.choices))
+        elif isinstance(d, IntDistribution):
+            choices.append(list(range(d.low, d.high + 1)))
+        else:
+            raise SystemExit(f"{SPACE}: parameter {p.name} is a float; the benchmark needs an enumerable space")
+        names.append(p.name)
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*choices)]
+
+
+def brute_force(space: SearchSpace, scenario: Scenario) -> tuple[pd.DataFrame, dict[str, int], float]:
+    """Simulator metrics of every distinct design (rows), the row of each design's JSON, and the optimum score."""
+    rows: dict[str, int] = {}
+    designs = []
+    for params in every_point(space):
+        design = space.decode_params(params)
+        key = records.design_json(design)
+        if key not in rows:
+            rows[key] = len(designs)
+            designs.append(design)
+    evaluator = SimulatedEvaluator()
+    frames = [evaluator.evaluate(designs[i : i + 4096], scenario, seed=EVAL_SEED) for i in range(0, len(designs), 4096)]
+    metrics = pd.concat(frames, ignore_index=True)
+    score = scenario.finish_metrics(metrics)["score"].to_numpy()
+    return metrics, rows, float(score.max())
+
+
+class TableEvaluator(Evaluator):
+    """The simulator's metrics for every design of the space, looked up (same landscape for every seed)."""
+
+    name = "bench-table"
+
+    def __init__(self, metrics: pd.DataFrame, rows: dict[str, int]) -> None:
+        self.metrics, self.rows = metrics, rows
+
+    def evaluate(self, designs: Sequence[Any], scenario: Scenario, *, seed: int) -> pd.DataFrame:
+        idx = [self.rows[records.design_json(d)] for d in designs]
+        return self.metrics.iloc[idx].reset_index(drop=True)
+
+
+def _init_worker(metrics: pd.DataFrame, rows: dict[str, int]) -> None:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if TableEvaluator.name not in evaluator_names():
+        register_evaluator(TableEvaluator.name, lambda: TableEvaluator(metrics, rows))
+
+
+# --------------------------------------------------------------- the runs
+def run_optimizer(name: str, seed: int, budget: int) -> list[float]:
+    """Scores of a swarmdesign run's evaluations, in order."""
+    space, scenario = load_problem()
+    with tempfile.TemporaryDirectory() as tmp:
+        run = Run.create(
+            RunSettings(
+                space=space,
+                scenario=scenario,
+                optimizer=name,
+                evaluator=TableEvaluator.name,
+                budget=budget,
+                seed=seed,
+                batch_size=BATCH,
+                out=Path(tmp),
+                name="bench",
+            )
+        )
+        run.execute()
+        return [float(t.user_attrs.get("score", -math.inf)) for t in records.finished_trials(run.study)]
+
+
+def _scorer(space: SearchSpace, scenario: Scenario, metrics: pd.DataFrame, rows: dict[str, int]) -> Callable:
+    score = scenario.finish_metrics(metrics)["score"].to_numpy()
+
+    def of(x: np.ndarray) -> float:
+        return float(score[rows[records.design_json(space.decode(x))]])
+
+    return of
+
+
+def run_pyswarms(seed: int, budget: int, metrics: pd.DataFrame, rows: dict[str, int]) -> list[float]:
+    """A plain GlobalBestPSO loop, as its documentation shows it."""
+    from swarmdesign.optimizers._pyswarms import quiet
+
+    with quiet():  # pyswarms otherwise writes ./report.log and configures the root logger
+        import pyswarms
+
+    space, scenario = load_problem()
+    score_of = _scorer(space, scenario, metrics, rows)
+    trace: list[float] = []
+
+    def cost(x: np.ndarray) -> np.ndarray:
+        s = np.array([score_of(row) for row in x])
+        trace.extend(s.tolist())
+        return -s
+
+    np.random.seed(seed)
+    with quiet():
+        opt = pyswarms.single.GlobalBestPSO(
+            n_particles=20,
+            dimensions=space.dim,
+            options=CLERC,
+            bounds=(np.zeros(space.dim), np.ones(space.dim)),
+        )
+    opt.optimize(cost, iters=math.ceil(budget / 20), verbose=False)
+    return trace[:budget]
+
+
+def run_deap(seed: int, budget: int, metrics: pd.DataFrame, rows: dict[str, int]) -> list[float]:
+    """A plain ``eaSimple`` loop with DEAP's usual real-valued operators."""
+    from deap import algorithms, base, tools
+
+    class Fitness(base.Fitness):
+        weights = (1.0,)
+
+    class Individual(list):
+        def __init__(self, genes: Sequence[float]) -> None:
+            super().__init__(genes)
+            self.fitness = Fitness()
+
+    space, scenario = load_problem()
+    score_of = _scorer(space, scenario, metrics, rows)
+    trace: list[float] = []
+
+    def evaluate(ind: Individual) -> tuple[float]:
+        s = score_of(np.array(ind))
+        trace.append(s)
+        return (s,)
+
+    d = space.dim
+    tb = base.Toolbox()
+    tb.register("evaluate", evaluate)
+    tb.register("mate", tools.cxTwoPoint)
+    tb.register("mutate", tools.mutPolynomialBounded, eta=20.0, low=0.0, up=1.0, indpb=1.0 / d)
+    tb.register("select", tools.selTournament, tournsize=3)
+    random.seed(seed)
+    pop = [Individual([random.random() for _ in range(d)]) for _ in range(50)]
+    algorithms.eaSimple(pop, tb, cxpb=0.7, mutpb=0.2, ngen=math.ceil(budget / 10), verbose=False)
+    return trace[:budget]
+
+
+def _job(kind: str, name: str, seed: int, budget: int) -> tuple[str, int, list[float], float]:
+    """One run in a worker process (the lookup table was registered there by :func:`_init_worker`)."""
+    t0 = time.perf_counter()
+    if kind == "optimizer":
+        trace = run_optimizer(name, seed, budget)
+    else:
+        table_ev = make_evaluator(TableEvaluator.name)
+        assert isinstance(table_ev, TableEvaluator)
+        peer = run_pyswarms if name == PEERS[0] else run_deap
+        trace = peer(seed, budget, table_ev.metrics, table_ev.rows)
+    return name, seed, trace, time.perf_counter() - t0
+
+
+# ---------------------------------------------------------------- summary
+def summarise(traces: list[list[float]], optimum: float, size: int, budget: int) -> dict[str, Any]:
+    marks = [max(1, round(share * size)) for share in SHARES]
+    best = [np.maximum.accumulate(np.asarray(t, dtype=float)) for t in traces]
+    pct = []
+    for m in marks:
+        pct.append(float(np.median([100.0 * b[m - 1] / optimum for b in best])) if m <= budget else math.nan)
+    reach = [int(np.argmax(b >= TARGET * optimum)) + 1 if (b >= TARGET * optimum).any() else math.inf for b in best]
+    return {"pct": pct, "reach": float(np.median(reach)), "hits": sum(r < math.inf for r in reach), "budget": budget}
+
+
+def table(results: dict[str, dict[str, Any]], optimum: float, size: int, seeds: int) -> str:
+    marks = [round(s * size) for s in SHARES]
+    cols = [f"% of optimum at {s:.0%} ({m:,} evals)" for s, m in zip(SHARES, marks, strict=True)]
+    head = "| optimizer | " + " | ".join(cols) + f" | median evals to {TARGET:.0%} | seeds reaching {TARGET:.0%} |"
+    lines = [head, "|" + "---|" * (len(SHARES) + 3)]
+    for name, r in results.items():
+        cells = ["—" if math.isnan(p) else f"{p:.2f}" for p in r["pct"]]
+        reach = f"{r['reach']:,.0f}" if r["reach"] < math.inf else f">{r['budget']:,}"
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {reach} | {r['hits']}/{seeds} |")
+    return "\n".join(lines)
+
+
+def overhead(evals: int) -> tuple[float, float]:
+    """ms per evaluation: pso through swarmdesign, and the plain pyswarms loop on the same objective."""
+    from swarmdesign.optimizers._pyswarms import quiet
+
+    with quiet():
+        import pyswarms
+
+    space, scenario = load_problem()
+    evaluator = SimulatedEvaluator()
+
+    def cost(x: np.ndarray) -> np.ndarray:
+        designs = [space.decode(row) for row in x]
+        return -scenario.finish_metrics(evaluator.evaluate(designs, scenario, seed=EVAL_SEED))["score"].to_numpy()
+
+    np.random.seed(0)
+    with quiet():
+        opt = pyswarms.single.GlobalBestPSO(
+            20, space.dim, options=CLERC, bounds=(np.zeros(space.dim), np.ones(space.dim))
+        )
+    t0 = time.perf_counter()
+    opt.optimize(cost, iters=evals // 20, verbose=False)
+    plain = (time.perf_counter() - t0) / evals
+    with tempfile.TemporaryDirectory() as tmp:
+        run = Run.create(
+            RunSettings(
+                space=space, scenario=scenario, optimizer="pso", budget=evals, batch_size=BATCH, out=Path(tmp), name="o"
+            )
+        )
+        t0 = time.perf_counter()
+        run.execute()
+        ours = (time.perf_counter() - t0) / evals
+    return ours * 1e3, plain * 1e3
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--optimizers", default=",".join(OPTIMIZERS + PEERS))
+    ap.add_argument("--quick", action="store_true", help="skip the overhead measurement")
+    ap.add_argument("--markdown", type=Path, help="also write the report to this file")
+    args = ap.parse_args(argv)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    started = time.perf_counter()
+
+    space, scenario = load_problem()
+    t0 = time.perf_counter()
+    metrics, rows, optimum = brute_force(space, scenario)
+    size = int(space.size())
+    print(
+        f"{SPACE}: {size:,} points, {len(rows):,} distinct designs, scored in {time.perf_counter() - t0:.1f} s; "
+        f"optimum score {optimum:.5f}",
+        flush=True,
+    )
+    budget = round(max(SHARES) * size)
+    chosen = [n.strip() for n in args.optimizers.split(",") if n.strip()]
+    jobs = []
+    for name in chosen:
+        kind = "peer" if name in PEERS else "optimizer"
+        b = round(TPE_SHARE * size) if name == "tpe" else budget
+        jobs += [(kind, name, seed, b) for seed in range(args.seeds)]
+    jobs.sort(key=lambda j: j[1] != "tpe")  # the slowest first, so the pool ends together
+    traces: dict[str, list[list[float]]] = {n: [] for n in chosen}
+    seconds: dict[str, float] = dict.fromkeys(chosen, 0.0)
+    with ProcessPoolExecutor(args.jobs, initializer=_init_worker, initargs=(metrics, rows)) as pool:
+        futures = [pool.submit(_job, *job) for job in jobs]
+        for fut in futures:
+            name, _seed, trace, sec = fut.result()
+            traces[name].append(trace)
+            seconds[name] += sec
+    results = {}
+    for name in chosen:
+        b = round(TPE_SHARE * size) if name == "tpe" else budget
+        results[name] = summarise(traces[name], optimum, size, b)
+        print(f"  {name}: {seconds[name]:.0f} s for {args.seeds} seeds", flush=True)
+    report = [
+        f"Search quality on `{SPACE}` ({size:,} points, {len(rows):,} distinct designs), scenario `{SCENARIO}` "
+        f"reduced to its declared score; optimum {optimum:.5f} (positive, so % of optimum = best / optimum). "
+        f"Median over {args.seeds} seeds; batches of {BATCH}; TPE run to {TPE_SHARE:.0%} of the space only.",
+        "",
+        table(results, optimum, size, args.seeds),
+    ]
+    if not args.quick:
+        ours, plain = overhead(OVERHEAD_EVALS)
+        report += [
+            "",
+            f"Overhead at {OVERHEAD_EVALS:,} evaluations (real simulator, `{SPACE}`): `pso` through swarmdesign "
+            f"(study record, journal) {ours:.2f} ms/evaluation; plain pyswarms GlobalBestPSO loop on the same "
+            f"vectorised objective {plain:.2f} ms/evaluation; ratio {ours / plain:.2f}x.",
+        ]
+    report += [
+        "",
+        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}; "
+        f"{dt.date.today().isoformat()}; whole benchmark {time.perf_counter() - started:.0f} s with {args.jobs} jobs.",
+    ]
+    text = "\n".join(report)
+    print()
+    print(text)
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text("# Search quality\n\n" + text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,55 @@
+"""``swarmdesign worker``: evaluate the queued trials of a driver's study, on any machine."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def worker(
+        storage: str = typer.Option(..., "--storage", help="The driver's storage: postgresql://... or a journal path."),
+        study: str = typer.Option(..., "--study", help="The study to work on (the driver's run name)."),
+        idle_timeout: float = typer.Option(
+            None,
+            "--idle-timeout",
+            help="Exit after this many seconds with nothing to do (default: wait for the driver).",
+        ),
+        batch: int = typer.Option(1, "--batch", help="Queued trials taken at once and evaluated in one call."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the final line."),
+    ) -> None:
+        """Take queued trials of STUDY, evaluate them, record the results; exit when the driver is done.
+
+        Start any number, on any machine that reaches the storage. A worker that
+        dies costs one re-evaluation: its trials are queued again when its
+        heartbeat stops.
+        """
+        import optuna
+
+        from swarmdesign.commands._common import stderr_console
+        from swarmdesign.distributed import Worker
+        from swarmdesign.errors import SwarmdesignError
+        from swarmdesign.storage import redact
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        console = stderr_console()
+
+        def log(message: str) -> None:
+            if not quiet:
+                console.print(message, markup=False)
+
+        w = Worker(storage, study, batch=batch, idle_timeout_s=idle_timeout, log=log)
+        log(f"storage {redact(storage)}")
+        try:
+            summary = w.run()
+        except KeyboardInterrupt:
+            s = w.summary
+            console.print(f"worker {s.worker}: interrupted after {s.evaluated} trials; held trials queued again")
+            raise SystemExit(130) from None
+        except SwarmdesignError:
+            raise
+        console.print(
+            f"worker {summary.worker}: evaluated {summary.evaluated} trials ({summary.failed} failed"
+            + (f", {summary.dropped} given up" if summary.dropped else "")
+            + f"); {summary.reason}"
+        )

@@ -1,0 +1,80 @@
+"""Cheap writes for workers: a trial's results in one storage round trip where the storage allows.
+
+Recording a trial is one user attr per metric (the layout of
+:mod:`swarmdesign.records`), and Optuna writes each attr on its own: on a
+journal file one fsync'd line each, on a database one transaction (and one
+commit flush) each. A worker holds its trials exclusively, so it can group
+those writes safely: one journal append, or one database transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from optuna.storages import BaseStorage, RDBStorage
+from optuna.storages.journal import BaseJournalBackend
+
+
+def set_user_attrs(storage: BaseStorage, trial_id: int, attrs: dict[str, Any]) -> None:
+    """Set several user attrs of a trial this process holds, in one transaction on a database.
+
+    Uses the RDB storage's own per-attr helper inside one session (Optuna has
+    no public bulk call); falls back to one call per attr if those internals
+    are not there (another Optuna version) or the storage is not a database.
+    """
+    rdb = getattr(storage, "_backend", storage)  # Optuna wraps RDB storages in a cache
+    if isinstance(rdb, RDBStorage):
+        try:
+            from optuna.storages._rdb import models
+            from optuna.storages._rdb.storage import _create_scoped_session
+
+            write = rdb._set_trial_attr_without_commit
+        except (ImportError, AttributeError):
+            pass
+        else:
+            with _create_scoped_session(rdb.scoped_session) as session:
+                for key, value in attrs.items():
+                    write(session, models.TrialUserAttributeModel, trial_id, key, value)
+            return
+    for key, value in attrs.items():
+        storage.set_trial_user_attr(trial_id, key, value)
+
+
+class GroupedJournalBackend(BaseJournalBackend):
+    """A shared journal file where one thread can group its appends into one write and one fsync.
+
+    Optuna's journal fsyncs every line, and recording a trial is one line per
+    metric: on a shared file that is most of a worker's time. Unlike the run
+    folder's single-writer buffer, pending lines are never served to reads:
+    the journal is replayed in file order, so a group simply lands after
+    whatever other processes appended meanwhile. Group only writes about
+    trials this process holds (never a claim, which must be read back at once).
+    """
+
+    def __init__(self, inner: BaseJournalBackend) -> None:
+        self._inner = inner
+        self._local = threading.local()
+
+    def read_logs(self, log_number_from: int) -> Iterable[dict[str, Any]]:
+        return self._inner.read_logs(log_number_from)
+
+    def append_logs(self, logs: list[dict[str, Any]]) -> None:
+        pending = getattr(self._local, "pending", None)
+        if pending is None:
+            self._inner.append_logs(logs)
+        else:
+            pending.extend(logs)
+
+    @contextmanager
+    def grouped(self) -> Iterator[None]:
+        """Appends of this thread inside the block go to the file in one write at its end."""
+        self._local.pending = []
+        try:
+            yield
+        finally:
+            pending, self._local.pending = self._local.pending, None
+            if pending:
+                self._inner.append_logs(pending)

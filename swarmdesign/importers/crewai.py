@@ -1,0 +1,353 @@
+"""Turn a CrewAI team (``agents.yaml`` + ``tasks.yaml``) into a Design.
+
+The point is to seed a search with the team a user already has
+(``swarmdesign run --seed-design``). The mapping is the inverse of
+:mod:`swarmdesign.export.crewai`:
+
+* agents with the same role text — or our own replica naming,
+  ``"<Role> (replica i of n)"`` — collapse into one role with a count;
+* the archetype comes from our ``swarmdesign`` metadata, else from a goal that
+  is one of our defaults, else from keywords in the role text, goal and
+  backstory (:mod:`swarmdesign.importers.keywords`); no match → ``generalist``,
+  reported;
+* a task's ``context`` gives hand-offs from the roles of the context tasks to
+  the role of the task; our unrolled rounds (``<agent>_round_<k>``) give back
+  ``review_rounds`` and our attempts (``<agent>_attempt_<j>``) ``redundancy``;
+* a hierarchical process becomes a ``star`` around a coordinator (a
+  ``manager`` role is added when no agent is a planner or orchestrator).
+
+Nothing is dropped silently: every field a Design cannot hold, and every
+field CrewAI itself does not know, comes back as a warning line naming the
+file, the entry and the field. Input is read with :mod:`swarmdesign.yamlio`
+(safe loading, size and alias caps); crew code is never imported or run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from swarmdesign import yamlio
+from swarmdesign.archetypes import ARCHETYPES, COORDINATORS
+from swarmdesign.design import Design
+from swarmdesign.errors import SwarmdesignError
+from swarmdesign.export.crewai import META_PREFIX, unescape_placeholders
+from swarmdesign.export.plan import review_loops, split_loops
+from swarmdesign.export.texts import GOALS, default_backstory
+from swarmdesign.importers.keywords import archetype_from_text
+
+DEFAULT_MODEL = "gpt-4o-mini"  # what CrewAI itself uses when an agent names no llm
+PROCESSES = ("sequential", "hierarchical")
+
+_AGENT_FIELDS_USED = frozenset({"role", "goal", "backstory", "llm", "allow_delegation", "swarmdesign"})
+_AGENT_FIELDS_CREWAI = frozenset(
+    """
+    tools max_iter max_rpm max_execution_time max_retry_limit max_tokens verbose memory cache
+    allow_code_execution code_execution_mode respect_context_window function_calling_llm system_template
+    prompt_template response_template step_callback callbacks knowledge knowledge_sources knowledge_config
+    embedder reasoning max_reasoning_attempts planning planning_config inject_date date_format multimodal
+    use_system_prompt guardrail guardrail_max_retries apps mcps skills a2a security_config
+    tool_failure_policy from_repository
+    """.split()  # noqa: SIM905 - a word list reads better than forty quoted strings
+)
+_TASK_FIELDS_USED = frozenset({"description", "expected_output", "agent", "context"})
+_TASK_FIELDS_CREWAI = frozenset(
+    """
+    name tools async_execution output_file output_json output_pydantic response_model human_input callback
+    create_directory converter_cls guardrail guardrails guardrail_max_retries max_retries markdown
+    input_files security_config tool_failure_policy allow_crewai_trigger_context
+    """.split()  # noqa: SIM905 - a word list reads better than forty quoted strings
+)
+_REPLICA_TEXT = re.compile(r"^(?P<base>.*) \(replica (?P<i>\d+) of (?P<n>\d+)\)$", re.DOTALL)
+_TASK_SUFFIX = re.compile(r"^(?:task|attempt_(?P<attempt>\d+)|round_(?P<round>\d+))$")
+_HIERARCHICAL_CODE = re.compile(r"process\s*=\s*Process\.hierarchical|PROCESS\s*=\s*['\"]hierarchical['\"]")
+
+
+def _mapping(data: Any, file: str, field: str, what: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise SwarmdesignError(f"expected a mapping of {what}, got {type(data).__name__}", file=file, field=field)
+    return data
+
+
+def _text(value: Any, file: str, field: str, *, required: bool) -> str | None:
+    if value is None:
+        if required:
+            raise SwarmdesignError("required field is missing (expected text)", file=file, field=field)
+        return None
+    if not isinstance(value, str | int | float):
+        raise SwarmdesignError(f"expected text, got {type(value).__name__}", file=file, field=field)
+    return unescape_placeholders(str(value))
+
+
+def _read_meta(path: Path, warnings: list[str]) -> dict[str, Any]:
+    """The ``# swarmdesign: {...}`` comment our export writes at the top of agents.yaml."""
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines()[:5]:
+        if line.startswith(META_PREFIX):
+            try:
+                meta = json.loads(line[len(META_PREFIX) :])
+            except json.JSONDecodeError:
+                warnings.append(f"{path}: (header): unreadable '# swarmdesign:' comment; ignored")
+                return {}
+            return meta if isinstance(meta, dict) else {}
+    return {}
+
+
+def _process_from_code(agents_path: Path) -> str | None:
+    """Look (as text, never executing it) for a crew.py beside the YAML that runs a hierarchical process."""
+    for folder in (agents_path.parent, agents_path.parent.parent):
+        candidate = folder / "crew.py"
+        if candidate.is_file() and candidate.stat().st_size < 1_000_000:
+            code = candidate.read_text(encoding="utf-8", errors="replace")
+            return "hierarchical" if _HIERARCHICAL_CODE.search(code) else "sequential"
+    return None
+
+
+def _check_fields(
+    entry: dict[str, Any],
+    file: str,
+    key: str,
+    used: frozenset[str],
+    known: frozenset[str],
+    kind: str,
+    warnings: list[str],
+) -> None:
+    for field in entry:
+        if field in used:
+            continue
+        if field in known:
+            warnings.append(f"{file}: {key}.{field}: CrewAI {kind} field a Design cannot hold; not imported")
+        else:
+            warnings.append(f"{file}: {key}.{field}: unknown field (not a CrewAI {kind} field); not imported")
+
+
+def _archetype(meta: dict[str, Any], texts: list[str], file: str, key: str, warnings: list[str]) -> str:
+    """Our metadata, else our default goal, else keywords in role text, goal, backstory; else generalist."""
+    if meta.get("archetype") in ARCHETYPES:
+        return meta["archetype"]
+    goal = texts[1]
+    for archetype, default_goal in GOALS.items():
+        if goal == default_goal:
+            return archetype
+    for text in texts:
+        found = archetype_from_text(text)
+        if found:
+            return found
+    warnings.append(f"{file}: {key}.role: no archetype keyword in {texts[0]!r}; mapped to generalist")
+    return "generalist"
+
+
+def _model(value: Any, file: str, key: str, warnings: list[str]) -> str:
+    if isinstance(value, dict) and isinstance(value.get("model"), str):
+        extra = sorted(set(value) - {"model"})
+        if extra:
+            warnings.append(f"{file}: {key}.llm: settings {extra} a Design cannot hold; not imported")
+        value = value["model"]
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if value is not None:
+        warnings.append(f"{file}: {key}.llm: expected a model name; used {DEFAULT_MODEL}")
+    else:
+        warnings.append(f"{file}: {key}.llm: no llm given; used CrewAI's default {DEFAULT_MODEL}")
+    return DEFAULT_MODEL
+
+
+def _read_agents(data: dict[str, Any], file: str, warnings: list[str]) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Agent key -> role name, and the roles (name, archetype, count, model, prompt) in order."""
+    role_of: dict[str, str] = {}
+    roles: dict[str, dict[str, Any]] = {}
+    for key, cfg in data.items():
+        key = str(key)
+        cfg = _mapping(cfg, file, key, "agent fields")
+        _check_fields(cfg, file, key, _AGENT_FIELDS_USED, _AGENT_FIELDS_CREWAI, "agent", warnings)
+        role_text = _text(cfg.get("role"), file, f"{key}.role", required=True) or ""
+        goal = _text(cfg.get("goal"), file, f"{key}.goal", required=False) or ""
+        backstory = _text(cfg.get("backstory"), file, f"{key}.backstory", required=False) or ""
+        meta = cfg.get("swarmdesign") if isinstance(cfg.get("swarmdesign"), dict) else {}
+        if not meta:  # hand-written YAML: folded scalars (">") leave trailing newlines
+            role_text, goal, backstory = role_text.strip(), goal.strip(), backstory.strip()
+        match = _REPLICA_TEXT.match(role_text)
+        name = str(meta.get("role") or (match.group("base") if match else role_text)).strip()
+        if not name:
+            raise SwarmdesignError("expected a non-blank role", file=file, field=f"{key}.role")
+        archetype = _archetype(meta, [role_text, goal, backstory], file, key, warnings)
+        parts = [p for p in (goal if goal != GOALS[archetype] else "", backstory) if p]
+        if backstory == default_backstory(archetype):
+            parts = parts[:-1]
+        prompt = "\n\n".join(parts) or None
+        model = _model(cfg.get("llm"), file, key, warnings)
+        replicas = meta.get("replicas")
+        role_level = isinstance(replicas, int) and replicas >= 0 and "replica" not in meta
+        role_of[key] = name
+        if name not in roles:
+            roles[name] = {"name": name, "archetype": archetype, "count": 0, "model": model, "prompt": prompt}
+        elif (roles[name]["archetype"], roles[name]["model"], roles[name]["prompt"]) != (archetype, model, prompt):
+            warnings.append(f"{file}: {key}: differs from other agents of role {name!r}; imported as their replica")
+        roles[name]["count"] = replicas if role_level else roles[name]["count"] + 1
+    for role in roles.values():
+        if role["prompt"] is None:
+            del role["prompt"]
+    return role_of, list(roles.values())
+
+
+def _read_tasks(
+    data: dict[str, Any], file: str, role_of: dict[str, str], manager_role: str | None, warnings: list[str]
+) -> tuple[list[tuple[str, str]], int, int, bool]:
+    """Role hand-offs from task context, review rounds, redundancy, and whether descriptions were dropped."""
+    task_role: dict[str, str | None] = {}
+    edges: list[tuple[str, str]] = []
+    rounds = attempts = 0
+    described = False
+    for key, cfg in data.items():
+        key = str(key)
+        cfg = _mapping(cfg, file, key, "task fields")
+        _check_fields(cfg, file, key, _TASK_FIELDS_USED, _TASK_FIELDS_CREWAI, "task", warnings)
+        agent = cfg.get("agent")
+        if agent is None:
+            role = manager_role
+            if role is None:
+                warnings.append(f"{file}: {key}.agent: no agent; the task is left out of the wiring")
+        elif str(agent) in role_of:
+            role = role_of[str(agent)]
+            suffix = _TASK_SUFFIX.match(key[len(str(agent)) + 1 :]) if key.startswith(f"{agent}_") else None
+            if suffix is None:
+                described = True  # a task written by hand, not by our export
+            elif suffix.group("round"):
+                rounds = max(rounds, int(suffix.group("round")))
+            elif suffix.group("attempt"):
+                attempts = max(attempts, int(suffix.group("attempt")))
+        else:
+            raise SwarmdesignError(
+                f"unknown agent {agent!r}; expected one of {sorted(role_of)}", file=file, field=f"{key}.agent"
+            )
+        context = cfg.get("context") or []
+        if not isinstance(context, list):
+            raise SwarmdesignError("expected a list of task names", file=file, field=f"{key}.context")
+        for i, name in enumerate(context):
+            if str(name) not in task_role:
+                raise SwarmdesignError(
+                    f"unknown or later task {name!r}; context may only name earlier tasks",
+                    file=file,
+                    field=f"{key}.context[{i}]",
+                )
+            src = task_role[str(name)]
+            if role is not None and src is not None and src != role and (src, role) not in edges:
+                edges.append((src, role))
+        task_role[key] = role
+    return edges, rounds, max(attempts, 1), described
+
+
+def import_crewai(
+    agents_yaml: str | Path,
+    tasks_yaml: str | Path,
+    *,
+    process: str | None = None,
+    name: str | None = None,
+) -> tuple[Design, list[str]]:
+    """Read a CrewAI team and return it as a Design, with warnings about what did not fit.
+
+    Args:
+        agents_yaml: CrewAI ``agents.yaml``.
+        tasks_yaml: CrewAI ``tasks.yaml``.
+        process: ``"sequential"`` or ``"hierarchical"``; by default taken from
+            our export's header comment, else from a ``crew.py`` beside the
+            YAML (read as text), else sequential.
+        name: the Design's name; by default the exported design's name or
+            ``"imported-crew"``.
+
+    Raises:
+        SwarmdesignError: a file is missing or malformed, a task names an
+            unknown agent or a later task, or the result is not a valid Design.
+    """
+    agents_path, tasks_path = Path(agents_yaml), Path(tasks_yaml)
+    afile, tfile = str(agents_yaml), str(tasks_yaml)
+    if process is not None and process not in PROCESSES:
+        raise SwarmdesignError(
+            f"unknown process {process!r}; expected one of {', '.join(PROCESSES)}", field="--process"
+        )
+    warnings: list[str] = []
+    agents_data = _mapping(yamlio.load_file(agents_path), afile, "(document)", "agent names to agent fields")
+    tasks_data = _mapping(yamlio.load_file(tasks_path), tfile, "(document)", "task names to task fields")
+    if not agents_data:
+        raise SwarmdesignError("no agents; expected at least one", file=afile, field="(document)")
+    meta = _read_meta(agents_path, warnings)
+    process = process or meta.get("process") or _process_from_code(agents_path) or "sequential"
+    if process not in PROCESSES:
+        process = "sequential"
+    role_of, roles = _read_agents(agents_data, afile, warnings)
+    coordinator = next((r["name"] for r in roles if r["archetype"] in COORDINATORS and r["count"] > 0), None)
+    if process == "hierarchical" and coordinator is None:
+        coordinator = "manager"
+        while coordinator in {r["name"] for r in roles}:
+            coordinator += "_"
+        roles.insert(0, {"name": coordinator, "archetype": "orchestrator", "count": 1, "model": roles[0]["model"]})
+        warnings.append(
+            f"{afile}: (process): hierarchical crew without a planner or manager agent; "
+            f"added the coordinator role {coordinator!r}"
+        )
+    manager_role = coordinator if process == "hierarchical" else None
+    edges, rounds, attempts, described = _read_tasks(tasks_data, tfile, role_of, manager_role, warnings)
+    if described:
+        warnings.append(
+            f"{tfile}: (tasks): task descriptions and expected outputs are not part of a Design; not imported"
+        )
+    if manager_role is not None and edges:
+        targets = {b for _, b in edges}
+        edges = [
+            (manager_role, r["name"]) for r in roles if r["name"] not in targets and r["name"] != manager_role
+        ] + edges
+    total = sum(r["count"] for r in roles)
+    from_meta = isinstance(meta.get("coordination"), dict)
+    coordination = meta["coordination"] if from_meta else {"redundancy": attempts, "review_rounds": rounds}
+    if isinstance(meta.get("topology"), dict):
+        topology = meta["topology"]
+    elif total == 1:
+        topology = {"kind": "single"}
+    else:
+        topology = {"kind": "star" if process == "hierarchical" else "chain"}
+    data: dict[str, Any] = {
+        "swarmdesign": 1,
+        "name": name or meta.get("name") or "imported-crew",
+        "description": f"Imported from CrewAI files {agents_path.name} and {tasks_path.name}.",
+        "roles": roles,
+        "topology": topology,
+        "edges": [list(e) for e in edges],
+        "coordination": coordination,
+    }
+    design = _build(data, afile, warnings)
+    return _tidy_edges(design, rounds_known=from_meta), warnings
+
+
+def _build(data: dict[str, Any], file: str, warnings: list[str]) -> Design:
+    """Validate; a topology taken from our header that no longer fits falls back to chain, with a warning."""
+    try:
+        return Design.from_dict(data, file=file)
+    except SwarmdesignError as exc:
+        if data["topology"].get("kind") in ("chain", "single"):
+            raise
+        warnings.append(
+            f"{file}: topology: {data['topology'].get('kind')!r} does not fit the crew ({exc.message}); used chain"
+        )
+        return Design.from_dict({**data, "topology": {"kind": "chain"}}, file=file)
+
+
+def _tidy_edges(design: Design, *, rounds_known: bool) -> Design:
+    """Leave out what the Design implies anyway: review loops, and edges equal to the stage-order default.
+
+    Our export runs an explicit cycle once even without review rounds, so a
+    single unrolled round whose loops are not review-shaped means
+    ``review_rounds: 0`` — unless the header said otherwise (``rounds_known``).
+    """
+    roles = [r.name for r in design.active_roles]
+    forward, loops = split_loops(roles, list(design.edges))
+    implied = set(review_loops(design, forward))
+    if not rounds_known and design.coordination.review_rounds == 1 and not implied & set(loops):
+        coordination = design.coordination.model_copy(update={"review_rounds": 0})
+        design = design.model_copy(update={"coordination": coordination})
+        implied = set()
+    edges = [e for e in design.edges if e not in implied]
+    bare = design.model_copy(update={"edges": []})
+    if sorted(bare.role_graph()) == sorted(edges):
+        edges = []
+    return design.model_copy(update={"edges": edges})

@@ -1,0 +1,248 @@
+"""DEAP's operators on box genomes, without DEAP's globals.
+
+DEAP's ``creator.create`` writes classes into a module namespace (a warning
+when repeated, trouble when pickling), so this module defines its own
+:class:`Individual` and :class:`LossFitness` once, at import.
+
+DEAP's operators draw from Python's global :mod:`random`. The functions here
+that call them (marked "inside :func:`python_random_from`") must run in that
+context, which seeds :mod:`random` from the generation's
+:class:`numpy.random.Generator` and restores the previous state afterwards:
+a generation is then a function of its generator alone, and user code that
+uses :mod:`random` is not disturbed. The optimizers enter it once per
+generation (saving and restoring the state costs ~40 us, too much per gene).
+
+All fitness values here are *losses* (minimised), as produced by
+:meth:`Optimizer.losses`.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+import numpy as np
+from deap import base, tools
+from deap.tools.emo import assignCrowdingDist
+
+from swarmdesign.optimizers._genes import CATEGORICAL, INTEGER, GeneLayout
+
+
+@contextmanager
+def python_random_from(rng: np.random.Generator) -> Iterator[None]:
+    """Seed :mod:`random` from ``rng`` for the block, then put its state back."""
+    saved = random.getstate()
+    random.seed(int(rng.integers(2**63)))
+    try:
+        yield
+    finally:
+        random.setstate(saved)
+
+
+class LossFitness(base.Fitness):
+    """A DEAP fitness over losses: every objective minimised, sized by its values."""
+
+    weights = (-1.0,)
+
+    def __init__(self, losses: Sequence[float]) -> None:
+        self.weights = (-1.0,) * len(losses)  # instance attribute: any number of objectives
+        super().__init__(tuple(float(v) for v in losses))
+
+
+class Individual(list):
+    """A genome (list of box coordinates) with its fitness and its row in the caller's arrays."""
+
+    __slots__ = ("fitness", "row")
+
+    def __init__(self, genes: Sequence[float], losses: Sequence[float], row: int) -> None:
+        super().__init__(genes)
+        self.fitness = LossFitness(losses)
+        self.row = row
+
+
+def finite_losses(losses: np.ndarray, violations: np.ndarray | None = None) -> np.ndarray:
+    """Losses with Deb's constraint rule folded in, all finite, shape ``(n, m)``.
+
+    Feasible points keep their losses. An infeasible point (violation > 0)
+    gets ``ceiling + violation`` on every objective, where ``ceiling`` is
+    worse than every feasible loss, so any feasible point dominates it and
+    infeasible points are ordered by violation (Deb 2000). Failed
+    evaluations (+inf) rank below every infeasible point. The result is only
+    comparable within one call.
+    """
+    loss = np.asarray(losses, dtype=float)
+    loss = loss[:, None] if loss.ndim == 1 else loss.copy()
+    viol = np.zeros(loss.shape[0]) if violations is None else np.maximum(np.asarray(violations, dtype=float), 0.0)
+    failed = ~np.isfinite(loss).all(axis=1)
+    infeasible = (viol > 0) & ~failed
+    if not (failed.any() or infeasible.any()):
+        return loss
+    ok = ~failed & ~infeasible
+    finite_rows = ~failed
+    ref = loss[ok] if ok.any() else (loss[finite_rows] if finite_rows.any() else np.zeros((1, loss.shape[1])))
+    ceiling = ref.max(axis=0) + 1.0 + np.abs(ref).max(axis=0)
+    loss[infeasible] = ceiling + viol[infeasible, None]
+    worst_violation = viol[infeasible].max() if infeasible.any() else 0.0
+    loss[failed] = ceiling + worst_violation + 1.0
+    return loss
+
+
+def individuals(genes: np.ndarray, losses: np.ndarray) -> list[Individual]:
+    """One :class:`Individual` per row of ``genes`` (``(n, d)``) and ``losses`` (``(n, m)``)."""
+    return [Individual(g, v, i) for i, (g, v) in enumerate(zip(genes.tolist(), losses.tolist(), strict=True))]
+
+
+# ------------------------------------------------------------- selection
+def select_survivors(
+    losses: np.ndarray, k: int, *, elite: int, tournament: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Rows of the next parent pool of size ``k`` from ``losses`` (``(n, m)``, finite).
+
+    One objective: the ``elite`` best survive unchanged, the rest are filled
+    by tournaments (``tools.selTournament``) among the others, which keeps
+    weaker but different genomes in the pool. Several objectives: NSGA-II
+    survival (``tools.selNSGA2``: non-dominated rank, then crowding).
+    Inside :func:`python_random_from`.
+    """
+    n = losses.shape[0]
+    k = min(k, n)
+    pop = individuals(np.zeros((n, 0)), losses)
+    if losses.shape[1] > 1:
+        return np.array([ind.row for ind in tools.selNSGA2(pop, k)], dtype=int)
+    order = np.argsort(losses[:, 0], kind="stable")
+    keep = list(order[: min(elite, k)])
+    rest = [pop[i] for i in order[len(keep) :]]
+    if len(keep) < k and rest:
+        keep += [ind.row for ind in tools.selTournament(rest, k - len(keep), tournsize=tournament)]
+    return np.array(keep, dtype=int)
+
+
+def rank_and_crowding(losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Non-dominated rank (0 = first front) and crowding distance of every row of ``losses``."""
+    pop = individuals(np.zeros((losses.shape[0], 0)), losses)
+    rank = np.zeros(len(pop), dtype=int)
+    crowd = np.zeros(len(pop))
+    for r, front in enumerate(tools.sortNondominated(pop, len(pop))):
+        assignCrowdingDist(front)
+        for ind in front:
+            rank[ind.row] = r
+            crowd[ind.row] = ind.fitness.crowding_dist
+    return rank, crowd
+
+
+def mating_selection(losses: np.ndarray, k: int, *, tournament: int, rng: np.random.Generator) -> np.ndarray:
+    """``k`` parent rows, with replacement: tournaments on loss, or crowded binary tournaments (several objectives).
+
+    Inside :func:`python_random_from`.
+    """
+    n = losses.shape[0]
+    if losses.shape[1] == 1:
+        pop = individuals(np.zeros((n, 0)), losses)
+        return np.array([ind.row for ind in tools.selTournament(pop, k, tournsize=tournament)], dtype=int)
+    rank, crowd = rank_and_crowding(losses)
+    a, b = rng.integers(n, size=(2, k))
+    a_wins = (rank[a] < rank[b]) | ((rank[a] == rank[b]) & (crowd[a] >= crowd[b]))
+    return np.where(a_wins, a, b)
+
+
+# ------------------------------------------------------------- variation
+def crossover(layout: GeneLayout, a: np.ndarray, b: np.ndarray, *, eta: float) -> tuple[np.ndarray, np.ndarray]:
+    """Two children of genomes ``a`` and ``b`` (shape ``(d,)``); inside :func:`python_random_from`.
+
+    Categorical genes are swapped position by position (``tools.cxUniform``):
+    a choice has no order, so blending two choices means nothing. Integer and
+    float genes use bounded simulated binary crossover
+    (``tools.cxSimulatedBinaryBounded``), which keeps children near their
+    parents on ordered scales.
+    """
+    ca, cb = a.tolist(), b.tolist()
+    cat = [g for g in range(layout.dim) if layout.kind[g] == CATEGORICAL]
+    ordinal = [g for g in range(layout.dim) if layout.kind[g] != CATEGORICAL]
+    for genes, operator in ((cat, _swap), (ordinal, _sbx(eta))):
+        if genes:
+            xa, xb = [ca[g] for g in genes], [cb[g] for g in genes]
+            operator(xa, xb)
+            for j, g in enumerate(genes):
+                ca[g], cb[g] = xa[j], xb[j]
+    return layout.snap_point(np.array(ca)), layout.snap_point(np.array(cb))
+
+
+def _swap(xa: list[float], xb: list[float]) -> None:
+    tools.cxUniform(xa, xb, indpb=0.5)
+
+
+def _sbx(eta: float) -> Callable[[list[float], list[float]], None]:
+    def cross(xa: list[float], xb: list[float]) -> None:
+        tools.cxSimulatedBinaryBounded(xa, xb, eta=eta, low=0.0, up=1.0)
+
+    return cross
+
+
+def mutate(layout: GeneLayout, x: np.ndarray, *, rate: float, eta: float, rng: np.random.Generator) -> np.ndarray:
+    """A mutant of ``x`` that differs in at least one gene; inside :func:`python_random_from`.
+
+    Each gene mutates with probability ``rate`` (at least one gene always
+    does). Categorical genes take another choice uniformly. Integer and float
+    genes get bounded polynomial mutation (``tools.mutPolynomialBounded``) on
+    the box scale, which is scale-free (a log-scaled count moves by a factor,
+    a 0..3 count by about one); an integer whose bin did not change is moved
+    one value up or down, so no mutation is wasted on the same design.
+    """
+    d = layout.dim
+    genes = np.flatnonzero(rng.random(d) < rate).tolist()
+    if not genes:
+        genes = [int(rng.integers(d))]
+    out = np.array(x, dtype=float)
+    ordinal = [g for g in genes if layout.kind[g] != CATEGORICAL]
+    if ordinal:
+        before = [layout.bin_of(g, float(out[g])) for g in ordinal]
+        sub = [float(out[g]) for g in ordinal]
+        tools.mutPolynomialBounded(sub, eta=eta, low=0.0, up=1.0, indpb=1.0)
+        out[ordinal] = np.clip(sub, 0.0, 1.0)
+        stuck = [
+            g
+            for g, b in zip(ordinal, before, strict=True)
+            if layout.kind[g] == INTEGER and layout.bin_of(g, float(out[g])) == b
+        ]
+        if stuck:
+            out = layout.step(out, stuck, rng.choice(np.array([-1, 1]), size=len(stuck)).tolist())
+    for g in genes:
+        n = int(layout.n_values[g])
+        if layout.kind[g] == CATEGORICAL and n > 1:
+            new = (layout.bin_of(g, float(out[g])) + 1 + int(rng.integers(n - 1))) % n
+            out[g] = layout.centre_of(g, new)
+    return layout.snap_point(out)
+
+
+def fresh(
+    candidate: np.ndarray,
+    key: Callable[[np.ndarray], object],
+    seen: set[object],
+    *,
+    layout: GeneLayout,
+    rate: float,
+    eta: float,
+    rng: np.random.Generator,
+    tries: int = 8,
+) -> np.ndarray:
+    """``candidate``, mutated again until its design was not seen (at most ``tries`` times).
+
+    Inside :func:`python_random_from`. The evaluators are deterministic for a
+    run's seed, so proposing a design already evaluated spends budget for
+    nothing. When the mutations keep hitting known designs (a small space
+    nearly exhausted), a uniform random point is tried last; if that is known
+    too the duplicate is accepted. The accepted point's key is added to
+    ``seen``.
+    """
+    x = candidate
+    for attempt in range(tries + 1):
+        k = key(x)
+        if k not in seen or attempt == tries:
+            seen.add(k)
+            return x
+        if attempt < tries - 1:
+            x = mutate(layout, x, rate=rate, eta=eta, rng=rng)
+        else:
+            x = layout.snap_point(rng.random(layout.dim))
+    raise AssertionError("unreachable")  # pragma: no cover

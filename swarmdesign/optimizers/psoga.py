@@ -1,0 +1,307 @@
+"""``psoga``: particle swarm moves, genetic repair of the particles that stop helping.
+
+A design space is mostly integers and categories: a swarm on its box moves
+fast toward good regions, but particles then sit inside the same bins
+(re-evaluating designs already known), circle a stale personal best, or stay
+in a poor region, and the swarm loses diversity. A genetic algorithm
+recombines good designs gene by gene, which is what a categorical choice
+needs, but it is slow to exploit an ordered scale. The hybrid does both, by
+one fixed rule applied after every generation.
+
+**The rule.** After generation ``g`` is evaluated:
+
+1. *Swarm bookkeeping.* Personal bests are updated; one objective: the
+   topology's neighbourhood bests (pyswarms ``compute_pbest`` /
+   ``compute_gbest``); several objectives: a new position replaces a personal
+   best that it dominates (constrained domination; a coin flip when neither
+   dominates) and each particle's leader is drawn by a crowded binary
+   tournament from the non-dominated personal bests (MOPSO-CD style).
+2. *Swarm move.* Every particle moves by the PSO velocity and position
+   update (``compute_velocity`` with clamping, ``compute_position``).
+3. *Who is replaced.* Particle ``i`` is replaced when any of these holds:
+
+   a. it is **stagnating**: its personal best has not improved for
+      ``patience`` generations;
+   b. it is among the ``ceil(replace * population)`` **worst** particles of
+      generation ``g`` (one objective: highest loss; several: worst Pareto
+      rank, then smallest crowding distance);
+   c. its new position decodes to a design **already evaluated**, or already
+      proposed by a lower-numbered particle of generation ``g + 1``.
+
+4. *Replacement.* The particle is moved to a genetic offspring: two parents
+   by tournament among the personal bests (size ``tournament``; several
+   objectives: crowded binary tournament), crossover with probability
+   ``crossover`` (categories swapped gene by gene, integers and floats by
+   bounded SBX), then mutation of at least one gene; the child is mutated
+   again until its design is new. Its velocity is set to zero and its
+   stagnation count to zero; its personal best is kept, so nothing learnt is
+   lost and the child is compared with it once evaluated.
+
+**Why.** (a) frees particles that the swarm dynamics have trapped (a stale
+personal best keeps pulling them back). (b) keeps a steady share of the
+budget on recombination of the best designs, which finds combinations of
+categorical choices that no straight-line move reaches. (c) means every
+evaluation is a new design: the simulated evaluator is deterministic for a
+run's seed, and an LLM evaluation costs money, so a repeat buys nothing.
+Velocity zero lets a replaced particle feel only the pulls of its own and
+its neighbourhood's best rather than the momentum that stalled it. Keeping
+personal bests makes the rule safe: the best design, and the leaders, are
+never forgotten.
+
+Several objectives use Pareto ranking with crowding for every comparison
+(Deb's constrained domination: feasible designs first). One objective is the
+scenario's single objective or its declared, already penalised ``score``.
+All state (swarm, stagnation counts, evaluated designs) is rebuilt by
+replaying the study, so a resumed run continues exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from swarmdesign.optimizers import _deap
+from swarmdesign.optimizers._genes import DesignKeys, GeneLayout, latin_hypercube
+from swarmdesign.optimizers._pyswarms import ParticleSwarm
+from swarmdesign.optimizers.base import Outcome, PopulationOptimizer
+from swarmdesign.optimizers.ga import variation_settings
+from swarmdesign.optimizers.pso import swarm_settings
+
+
+class HybridSwarmOptimizer(PopulationOptimizer):
+    """PSO with genetic replacement of stagnating, worst and duplicate particles; see the module docstring.
+
+    Args:
+        population: Particles per generation.
+        w, c1, c2, topology, k, p, max_velocity, boundary, velocity_strategy: As for ``pso``.
+        patience: Generations without personal-best improvement before a particle is replaced.
+        replace: Share of the worst particles replaced every generation.
+        crossover, mutation, eta_crossover, eta_mutation: As for ``ga``.
+        tournament: Tournament size for choosing parents among personal bests (one objective).
+        dedupe: Replace particles whose next design was already evaluated.
+    """
+
+    name = "psoga"
+    multi_objective = True
+
+    def __init__(
+        self,
+        population: int = 20,
+        w: float = 0.7298,
+        c1: float = 1.49618,
+        c2: float = 1.49618,
+        topology: str = "star",
+        k: int = 3,
+        p: int = 2,
+        max_velocity: float = 0.25,
+        boundary: str = "reflective",
+        velocity_strategy: str = "unmodified",
+        patience: int = 3,
+        replace: float = 0.25,
+        crossover: float = 0.9,
+        mutation: float | None = None,
+        eta_crossover: float = 15.0,
+        eta_mutation: float = 20.0,
+        tournament: int = 2,
+        dedupe: bool = True,
+    ) -> None:
+        super().__init__(
+            population=population,
+            w=w,
+            c1=c1,
+            c2=c2,
+            topology=topology,
+            k=k,
+            p=p,
+            max_velocity=max_velocity,
+            boundary=boundary,
+            velocity_strategy=velocity_strategy,
+            patience=patience,
+            replace=replace,
+            crossover=crossover,
+            mutation=mutation,
+            eta_crossover=eta_crossover,
+            eta_mutation=eta_mutation,
+            tournament=tournament,
+            dedupe=dedupe,
+        )
+        self._settings = swarm_settings(
+            w=w,
+            c1=c1,
+            c2=c2,
+            topology=topology,
+            k=k,
+            p=p,
+            max_velocity=max_velocity,
+            boundary=boundary,
+            velocity_strategy=velocity_strategy,
+        )
+        variation_settings(
+            crossover=crossover,
+            mutation=mutation,
+            eta_crossover=eta_crossover,
+            eta_mutation=eta_mutation,
+            tournament=tournament,
+        )
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"patience must be an integer >= 1, got {patience!r}")
+        if isinstance(replace, bool) or not isinstance(replace, int | float) or not 0.0 <= replace <= 1.0:
+            raise ValueError(f"replace must be a share in [0, 1], got {replace!r}")
+        self.patience = int(patience)
+        self.replace = float(replace)
+        self.crossover_prob = float(crossover)
+        self.mutation_rate = mutation
+        self.eta_crossover = float(eta_crossover)
+        self.eta_mutation = float(eta_mutation)
+        self.tournament = int(tournament)
+        self.dedupe = bool(dedupe)
+        self.swarm: ParticleSwarm | None = None
+        self._layout: GeneLayout | None = None
+        self._keys: DesignKeys | None = None
+        self._seen: set[object] = set()
+        self._stagnation = np.zeros(0, dtype=int)
+        self._pbest_loss: np.ndarray | None = None  # (n, m), several objectives only
+        self._pbest_viol: np.ndarray | None = None
+
+    # ------------------------------------------------------------ helpers
+    @property
+    def _rate(self) -> float:
+        assert self._layout is not None
+        return self.mutation_rate if self.mutation_rate is not None else 1.0 / max(self._layout.dim, 1)
+
+    def _key(self, x: np.ndarray) -> object:
+        assert self._keys is not None
+        return self._keys(x)
+
+    def _child(
+        self, rng: np.random.Generator, parents: np.ndarray, mates: tuple[int, int], taken: set[object]
+    ) -> np.ndarray:
+        """A genetic offspring of two personal bests, new to ``taken`` when ``dedupe`` (rule step 4)."""
+        assert self._layout is not None
+        lay = self._layout
+        a, b = lay.snap_point(parents[mates[0]]), lay.snap_point(parents[mates[1]])
+        if rng.random() < self.crossover_prob:
+            a, _ = _deap.crossover(lay, a, b, eta=self.eta_crossover)
+        child = _deap.mutate(lay, a, rate=self._rate, eta=self.eta_mutation, rng=rng)
+        if not self.dedupe:
+            return child
+        return _deap.fresh(child, self._key, taken, layout=lay, rate=self._rate, eta=self.eta_mutation, rng=rng)
+
+    # -------------------------------------------------------------- hooks
+    def _start(self, rng: np.random.Generator) -> np.ndarray:
+        assert self.space is not None
+        if self._layout is None or self._keys is None or self._keys.space is not self.space:
+            self._layout = GeneLayout.of(self.space)
+            self._keys = DesignKeys(self.space, self._layout)
+        n, d = self.population, self.space.dim
+        positions = latin_hypercube(rng, n, d)
+        if self.dedupe:
+            taken: set[object] = set()
+            lay, rate, eta = self._layout, self._rate, self.eta_mutation
+            with _deap.python_random_from(rng):
+                positions = np.array(
+                    [_deap.fresh(x, self._key, taken, layout=lay, rate=rate, eta=eta, rng=rng) for x in positions]
+                )
+        self.swarm = ParticleSwarm(n, d, init_pos=positions, rng=rng, **self._settings)
+        self._seen = set()
+        self._stagnation = np.zeros(n, dtype=int)
+        self._pbest_loss = None
+        self._pbest_viol = None
+        return positions
+
+    def _advance(self, rng: np.random.Generator, positions: np.ndarray, losses: np.ndarray) -> np.ndarray:
+        with _deap.python_random_from(rng):
+            return self._evolve(rng, positions, np.asarray(losses, dtype=float), np.zeros(len(positions)))
+
+    def _next_generation(
+        self, rng: np.random.Generator, positions: np.ndarray, outcomes: Sequence[Outcome]
+    ) -> np.ndarray:
+        losses = self.losses(outcomes, scalar=self._uses_scalar())
+        with _deap.python_random_from(rng):
+            return self._evolve(rng, positions, losses, self.violations(outcomes))
+
+    def _evolve(
+        self, rng: np.random.Generator, positions: np.ndarray, losses: np.ndarray, violations: np.ndarray
+    ) -> np.ndarray:
+        """One application of the rule in the module docstring (inside :func:`_deap.python_random_from`)."""
+        assert self.swarm is not None
+        n = self.population
+        if self.dedupe:
+            self._seen.update(self._key(x) for x in positions)
+        # 1. swarm bookkeeping
+        if losses.ndim == 1:
+            improved = self.swarm.observe(positions, losses)
+            pbest_fitness = _deap.finite_losses(self.swarm.swarm.pbest_cost)
+            worst_order = np.argsort(-_deap.finite_losses(losses)[:, 0], kind="stable")
+        else:
+            improved, pbest_fitness = self._observe_pareto(rng, positions, losses, violations)
+            rank, crowd = _deap.rank_and_crowding(_deap.finite_losses(losses, violations))
+            worst_order = np.lexsort((crowd, -rank))  # highest rank first, then smallest crowding
+        self._stagnation = np.where(improved, 0, self._stagnation + 1)
+        # 2. swarm move
+        candidates = self.swarm.move(rng)
+        # 3. who is replaced
+        replaced = self._stagnation >= self.patience
+        replaced[worst_order[: math.ceil(self.replace * n)]] = True
+        taken = set(self._seen)
+        if self.dedupe:
+            for i in range(n):
+                if replaced[i]:
+                    continue
+                key = self._key(candidates[i])
+                if key in taken:
+                    replaced[i] = True
+                else:
+                    taken.add(key)
+        # 4. replacement by genetic offspring of the personal bests
+        who = np.flatnonzero(replaced)
+        if who.size:
+            pbest_pos = self.swarm.swarm.pbest_pos
+            mates = _deap.mating_selection(pbest_fitness, 2 * who.size, tournament=self.tournament, rng=rng)
+            for j, i in enumerate(who):
+                child = self._child(rng, pbest_pos, (int(mates[2 * j]), int(mates[2 * j + 1])), taken)
+                candidates[i] = child
+                self.swarm.restart(int(i), child)
+                self._stagnation[i] = 0
+        return candidates
+
+    def _observe_pareto(
+        self, rng: np.random.Generator, positions: np.ndarray, losses: np.ndarray, violations: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Several objectives: personal bests by constrained domination, leaders from their front (rule step 1).
+
+        Returns which particles improved, and the personal bests' finite
+        losses (for choosing parents).
+        """
+        assert self.swarm is not None
+        n = self.population
+        if self._pbest_loss is None or self._pbest_viol is None:
+            take = improved = np.ones(n, dtype=bool)
+        else:
+            both = _deap.finite_losses(
+                np.vstack([self._pbest_loss, losses]), np.concatenate([self._pbest_viol, violations])
+            )
+            old, new = both[:n], both[n:]
+            new_wins = (new <= old).all(axis=1) & (new < old).any(axis=1)
+            old_wins = (old <= new).all(axis=1) & (old < new).any(axis=1)
+            coin = rng.random(n) < 0.5
+            take = new_wins | (~old_wins & ~new_wins & coin)
+            improved = new_wins
+        if self._pbest_loss is None or self._pbest_viol is None:
+            self._pbest_loss, self._pbest_viol = losses.copy(), violations.copy()
+        else:
+            self._pbest_loss = np.where(take[:, None], losses, self._pbest_loss)
+            self._pbest_viol = np.where(take, violations, self._pbest_viol)
+        fitness = _deap.finite_losses(self._pbest_loss, self._pbest_viol)
+        rank, crowd = _deap.rank_and_crowding(fitness)
+        front = np.flatnonzero(rank == 0)
+        a, b = front[rng.integers(front.size, size=(2, n))]
+        leaders = np.where(crowd[a] >= crowd[b], a, b)
+        pbest_pos = np.where(take[:, None], positions, self.swarm.swarm.pbest_pos)
+        self.swarm.observe_pareto(positions, take, pbest_pos[leaders])
+        return improved, fitness
+
+
+OPTIMIZERS = [HybridSwarmOptimizer]

@@ -1,0 +1,201 @@
+"""Local parallelism: evaluate each batch in N processes of this machine.
+
+``swarmdesign run --workers N`` splits every batch (a swarm generation) into
+N contiguous chunks and scores each chunk with *one* vectorised evaluator
+call in a worker process, so the simulator's batch path stays the fast path.
+Splitting is exact: the simulator's metrics for a design depend only on the
+design and the seed (common random numbers are drawn per seed, not per
+batch), so a chunked batch scores every design as the whole batch would.
+
+Only evaluation is parallel. Recording stays in the run's own process, which
+keeps the run folder's journal a single-writer file (buffered, one fsync per
+batch) and the trial order identical to a single-process run.
+
+A worker process killed mid-batch (OOM killer, ``kill -9``) breaks the pool;
+the lost chunks are evaluated again in a fresh pool, so a dead worker costs a
+re-evaluation, not the run. Evaluators marked ``costly`` (LLM calls) are
+never forked: their concurrency is asynchronous and bounded inside the
+evaluator, and forking would multiply budgets and connections.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from swarmdesign.errors import SwarmdesignError
+
+if TYPE_CHECKING:
+    from swarmdesign.design import Design
+    from swarmdesign.evaluators import Evaluator
+    from swarmdesign.fitness import Scenario
+    from swarmdesign.optimizers import Outcome, Proposal
+    from swarmdesign.runner import BatchExecutor, Run
+
+#: Pool restarts tolerated while evaluating one batch before the run stops.
+MAX_POOL_RESTARTS = 3
+
+ChunkResult = tuple[list[dict[str, Any] | None], list[str | None], float]
+
+
+def split_evenly(n: int, parts: int) -> list[range]:
+    """``range(n)`` cut into at most ``parts`` contiguous, non-empty pieces whose sizes differ by at most one."""
+    parts = max(1, min(parts, n))
+    base, extra = divmod(n, parts)
+    out, start = [], 0
+    for i in range(parts):
+        stop = start + base + (1 if i < extra else 0)
+        out.append(range(start, stop))
+        start = stop
+    return [r for r in out if len(r)]
+
+
+def evaluate_chunk(evaluator: Evaluator, designs: Sequence[Design], scenario: Scenario, seed: int) -> ChunkResult:
+    """Score one chunk in a worker process: rows, failure reasons, seconds spent.
+
+    Module-level (not a method) so it pickles by reference into the pool.
+    """
+    from swarmdesign.runner import evaluate_safely
+
+    t0 = time.perf_counter()
+    rows, reasons = evaluate_safely(evaluator, designs, scenario, seed)
+    return rows, reasons, time.perf_counter() - t0
+
+
+def _ignore_sigint() -> None:
+    """Pool processes leave Ctrl-C to the run's process, which stops the pool itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class ProcessPoolBatchExecutor:
+    """A :data:`~swarmdesign.runner.BatchExecutor` that evaluates in ``workers`` local processes.
+
+    Use as a context manager around :meth:`Run.execute` so the pool is shut
+    down whatever happens::
+
+        with ProcessPoolBatchExecutor(4) as pool:
+            run.execute(batch_executor=pool)
+
+    Processes start with ``forkserver`` (``spawn`` where that is missing):
+    forking the run's own process would copy its storage connections and
+    the threads of progress bars and database drivers.
+    """
+
+    def __init__(self, workers: int, *, max_restarts: int = MAX_POOL_RESTARTS) -> None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise SwarmdesignError(f"workers must be an integer >= 1, got {workers!r}", field="--workers")
+        self.workers = workers
+        self.max_restarts = max_restarts
+        self.restarts = 0
+        self._pool: ProcessPoolExecutor | None = None
+
+    # ------------------------------------------------------------ lifecycle
+    def __enter__(self) -> ProcessPoolBatchExecutor:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.close(wait=exc_type is None)
+
+    def close(self, *, wait: bool = True) -> None:
+        """Shut the pool down; after an error, stop its processes instead of waiting for them."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if not wait:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live pool processes (empty before the first batch)."""
+        if self._pool is None:
+            return []
+        return sorted(p.pid for p in getattr(self._pool, "_processes", {}).values() if p.pid is not None)
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            methods = multiprocessing.get_all_start_methods()
+            ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_ignore_sigint)
+        return self._pool
+
+    # ------------------------------------------------------------ executing
+    def __call__(self, run: Run, proposals: Sequence[Proposal], seed: int) -> tuple[list[Outcome], int]:
+        """Evaluate ``proposals`` in the pool and record them in ``run`` (in order, one flush)."""
+        if self.workers < 2 or len(proposals) < 2 or run.evaluator.costly:
+            return run.evaluate_and_record(proposals, seed)
+        designs = [run.space.decode_params(p.params) for p in proposals]
+        chunks = split_evenly(len(designs), self.workers)
+        results = self._evaluate_chunks(run.evaluator, run.scenario, [[designs[i] for i in c] for c in chunks], seed)
+        rows: list[dict[str, Any] | None] = []
+        reasons: list[str | None] = []
+        seconds = 0.0
+        for chunk_rows, chunk_reasons, chunk_seconds in results:
+            rows.extend(chunk_rows)
+            reasons.extend(chunk_reasons)
+            seconds += chunk_seconds
+        return run.record(proposals, designs, rows, reasons, seconds / len(designs))
+
+    def _evaluate_chunks(
+        self, evaluator: Evaluator, scenario: Scenario, chunks: list[list[Design]], seed: int
+    ) -> list[ChunkResult]:
+        """Every chunk's result, in order; chunks lost with a dead pool are submitted again."""
+        results: dict[int, ChunkResult] = {}
+        for attempt in range(self.max_restarts + 1):
+            pool = self._ensure_pool()
+            futures: dict[int, Future[ChunkResult]] = {
+                i: pool.submit(evaluate_chunk, evaluator, chunk, scenario, seed)
+                for i, chunk in enumerate(chunks)
+                if i not in results
+            }
+            for i, future in futures.items():
+                try:
+                    results[i] = future.result()
+                except BrokenProcessPool:
+                    continue
+            if len(results) == len(chunks):
+                return [results[i] for i in range(len(chunks))]
+            # A process of the pool died (killed, out of memory): start a fresh pool.
+            self.restarts += 1
+            self.close(wait=False)
+            if attempt == self.max_restarts:
+                break
+        raise SwarmdesignError(
+            f"local worker processes died {self.max_restarts + 1} times while evaluating one batch "
+            "(out of memory? a crashing evaluator?); run with fewer --workers or without",
+            field="--workers",
+        )
+
+
+@contextmanager
+def batch_executor(run: Run, *, workers: int = 1, driver: bool = False) -> Iterator[BatchExecutor | None]:
+    """The batch executor for ``run`` as the CLI options ask; ``None`` means in-process.
+
+    ``driver=True`` enqueues every batch in the run's shared storage for
+    ``swarmdesign worker`` processes (:class:`swarmdesign.distributed.Driver`);
+    ``workers > 1`` evaluates in a local process pool. They do not combine:
+    in driver mode, start more ``swarmdesign worker`` processes instead.
+    """
+    if driver:
+        if workers != 1:
+            raise SwarmdesignError(
+                "--workers does not combine with --driver; start more 'swarmdesign worker' processes instead",
+                field="--workers",
+            )
+        from swarmdesign.distributed import Driver
+
+        with Driver(run) as drv:
+            yield drv
+        return
+    if workers == 1:
+        yield None
+        return
+    with ProcessPoolBatchExecutor(workers) as pool:
+        yield pool

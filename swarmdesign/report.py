@@ -1,0 +1,294 @@
+"""One self-contained HTML page per run: summary, plots, best design, top trials.
+
+The page must open anywhere, offline, years later, so nothing is fetched:
+the static plots are PNGs inlined as ``data:`` URIs, and the interactive
+section (optional) carries plotly.js inline, once, for all its figures.
+
+The Mermaid diagram of the best design is shown as *source* (copy it into
+any Mermaid viewer); what the page draws is the role graph rendered here by
+matplotlib, the same roles and hand-offs. Rendering Mermaid itself would need
+mermaid.js, which is either fetched from the network (not allowed) or
+vendored (a few MB of someone else's code in this package); neither is worth
+it for a picture the role graph already gives.
+
+Example:
+    >>> from swarmdesign.report import write_report   # doctest: +SKIP
+    >>> write_report("runs/r1")                        # doctest: +SKIP
+    PosixPath('runs/r1/report.html')
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import math
+import numbers
+from importlib import resources
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from swarmdesign.results import DEFAULT_MEASURE, RunResults, load_run
+
+REPORT_NAME = "report.html"
+TEMPLATE = "report_template.html"
+#: Columns of the top-trials table, when the run has them.
+TOP_COLUMNS = (
+    "trial", "evaluation", "score", "quality", "cost", "latency", "robustness", "agents", "topology",
+    "feasible", "optimizer", "generation", "particle",
+)  # fmt: skip
+HEADLINE_METRICS = ("score", "quality", "cost", "latency", "robustness", "agents")
+
+_STATIC_PLOTS: tuple[tuple[str, str, str], ...] = (
+    (
+        "convergence",
+        "Convergence",
+        "Best score so far against evaluations (score = the scenario's declared scalarisation, higher is better). "
+        "Grey dots are single evaluations; the worst fifth may lie below the axis.",
+    ),
+    (
+        "pareto_front",
+        "Pareto front",
+        "Quality against cost of every complete design, coloured by topology kind. Outlined: the designs no other "
+        "feasible design beats on both; hollow: infeasible (a constraint is violated); star: the best design.",
+    ),
+    (
+        "param_importances",
+        "Parameter importances",
+        "How much each searched parameter decides the score (Optuna's PED-ANOVA over the complete trials).",
+    ),
+    (
+        "loss_breakdown",
+        "Where the best design loses quality, time and money",
+        "Each mechanism of the evaluator with what it costs the best design: quality lost (green bars gained "
+        "quality), seconds and dollars added. Mechanisms without effect are listed under each panel.",
+    ),
+)
+
+
+def write_report(
+    run: str | Path | RunResults,
+    out: str | Path | None = None,
+    *,
+    interactive: bool = True,
+    top: int = 20,
+) -> Path:
+    """Write the report of ``run`` to ``out`` (default ``<run>/report.html``) and return the path.
+
+    Args:
+        run: a run folder or a loaded run.
+        out: the HTML file to write; its folder is created.
+        interactive: add the plotly section (plotly.js inline, ~4.8 MB); off gives a ~1 MB page.
+        top: rows of the top-trials table.
+    """
+    res = load_run(run)
+    path = Path(out) if out is not None else res.path / REPORT_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = build_report(res, interactive=interactive, top=top)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def build_report(run: str | Path | RunResults, *, interactive: bool = True, top: int = 20) -> str:
+    """The report of ``run`` as one HTML string (see :func:`write_report`)."""
+    from swarmdesign import __version__
+
+    res = load_run(run)
+    summary = res.summary()
+    sections: list[tuple[str, str, str]] = [("summary", "Summary", _summary(res, summary))]
+    if res.best is not None:
+        sections.append(("best", "Best design", _best_design(res)))
+        sections.append(("plots", "Plots", _static_plots(res)))
+        sections.append(("top", f"Top {top} trials by {DEFAULT_MEASURE}", _table(_top_frame(res, top))))
+        if len(res.objectives) > 1:
+            sections.append(("pareto", f"Pareto-optimal designs ({len(res.pareto)})", _pareto_table(res)))
+    else:
+        sections.append(("plots", "Plots", "<p>No complete trial yet: nothing to plot.</p>"))
+    failures = _failures(res)
+    if failures:
+        sections.append(("failures", "Failed trials", failures))
+    plotlyjs = ""
+    if interactive and res.best is not None:
+        plotlyjs, body = _interactive(res)
+        sections.append(("interactive", "Interactive plots", body))
+    template = Template(resources.files("swarmdesign").joinpath(TEMPLATE).read_text(encoding="utf-8"))
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return template.substitute(
+        version=html.escape(__version__),
+        title=html.escape(f"swarmdesign report · {res.name}"),
+        subtitle=html.escape(
+            f"{summary['space']} under {summary['scenario']} · optimizer {summary['optimizer']} · "
+            f"evaluator {summary['evaluator']} · seed {summary['seed']} · "
+            f"{summary['finished']}/{summary['budget']} trials"
+        ),
+        nav="".join(f'<a href="#{key}">{html.escape(title)}</a>' for key, title, _ in sections),
+        body="\n".join(f'<section id="{key}"><h2>{html.escape(t)}</h2>\n{b}</section>' for key, t, b in sections),
+        footer=html.escape(
+            f"swarmdesign {__version__} · generated {now} from {res.path} · "
+            f"browse the study live with: swarmdesign dashboard {res.path}"
+        ),
+        plotlyjs=plotlyjs,
+    )
+
+
+# ------------------------------------------------------------- sections
+def _summary(res: RunResults, summary: dict[str, Any]) -> str:
+    cards = ""
+    if res.best_trial is not None:
+        row = res.trials.loc[res.trials["trial"] == res.best_trial].iloc[0]
+        for name in HEADLINE_METRICS:
+            if name in row.index and pd.notna(row[name]):
+                cards += (
+                    f'<div class="card"><div class="k">{name}</div><div class="v">{_num(name, row[name])}</div></div>'
+                )
+        cards = f'<p>Best design: trial {res.best_trial}.</p><div class="cards">{cards}</div>'
+    optimizer = res.config.get("optimizer", {})
+    params = ", ".join(f"{k}={v}" for k, v in (optimizer.get("params") or {}).items())
+    rows = {
+        "run folder": str(res.path),
+        "search space": summary["space"],
+        "scenario": summary["scenario"],
+        "objectives": summary["objectives"],
+        "optimizer": summary["optimizer"] + (f" ({params})" if params else ""),
+        "evaluator": summary["evaluator"],
+        "seed": summary["seed"],
+        "trials": f"{summary['finished']} of a budget of {summary['budget']} "
+        f"({summary['complete']} complete, {summary['failed']} failed)",
+        "Pareto-optimal designs": summary["pareto_size"],
+        "created": summary["created"],
+        "versions": ", ".join(f"{k} {v}" for k, v in (res.config.get("versions") or {}).items()),
+    }
+    kv = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows.items())
+    return f'{cards}<table class="kv">{kv}</table>'
+
+
+def _best_design(res: RunResults) -> str:
+    from swarmdesign import plots
+    from swarmdesign.export.mermaid import to_mermaid
+
+    design = res.best
+    assert design is not None
+    graph = _img(plots.save_png(plots.role_graph(design)), f"role graph of {design.name}")
+    yaml_text = design.to_yaml()
+    mermaid = to_mermaid(design)
+    return (
+        f"<figure>{graph}<figcaption>Roles of the best design by pipeline stage; circle area grows with the "
+        "log of the agent count; hexagons are hubs (coordinators of a star, hierarchy or federation).</figcaption>"
+        "</figure>"
+        '<div class="two">'
+        f"<div><h3>Design YAML</h3><pre>{html.escape(yaml_text)}</pre>"
+        f'<p class="note">Also in {html.escape(str(res.path / "best.yaml"))}.</p></div>'
+        f"<div><h3>Mermaid diagram (source)</h3><pre>{html.escape(mermaid)}</pre>"
+        '<p class="note">Rendered offline as the role graph above. Paste this source into any Mermaid viewer '
+        "(GitHub Markdown, mermaid.live) for Mermaid's own drawing, or export it with "
+        "<code>--to mermaid</code>.</p></div>"
+        "</div>"
+    )
+
+
+def _static_plots(res: RunResults) -> str:
+    from swarmdesign import plots
+
+    parts = []
+    for key, title, caption in _STATIC_PLOTS:
+        img = _img(plots.save_png(getattr(plots, key)(res)), title)
+        parts.append(
+            f'<figure id="plot-{key}"><h3>{html.escape(title)}</h3>{img}<figcaption>{caption}</figcaption></figure>'
+        )
+    return "\n".join(parts)
+
+
+def _top_frame(res: RunResults, top: int) -> pd.DataFrame:
+    frame = res.top(top)
+    cols = [c for c in TOP_COLUMNS if c in frame.columns and frame[c].notna().any()]
+    return frame[cols]
+
+
+def _pareto_table(res: RunResults) -> str:
+    frame = res.pareto.frame
+    names = [o.name for o in res.objectives]
+    cols = [c for c in ("trial", *names, "score", "latency", "agents", "topology", "feasible") if c in frame.columns]
+    cols = list(dict.fromkeys(cols))
+    ordered = frame[cols].sort_values(names[0], ascending=res.objectives[0].direction != "maximize", kind="stable")
+    if "feasible" in ordered.columns:  # feasible designs first: those are the ones to pick from
+        ordered = ordered.sort_values("feasible", ascending=False, kind="stable")
+    note = (
+        f'<p class="note">The study\'s own front on its objectives. Every design in it is also a YAML file in '
+        f"{html.escape(str(res.path / 'pareto'))}/. The Pareto plot above draws the front among feasible designs "
+        "only, so an infeasible design listed here is missing there.</p>"
+    )
+    return _table(ordered) + note
+
+
+def _failures(res: RunResults) -> str:
+    failed = res.trials[res.trials["state"] == "FAIL"]
+    if failed.empty:
+        return ""
+    counts = failed["fail_reason"].fillna("(no reason recorded)").value_counts()
+    rows = "".join(f'<tr><td class="num">{n}</td><td>{html.escape(str(r))}</td></tr>' for r, n in counts.items())
+    return f"<table><tr><th>trials</th><th>reason</th></tr>{rows}</table>"
+
+
+def _interactive(res: RunResults) -> tuple[str, str]:
+    """plotly.js once in <head>, then each figure as a div (Optuna's visualisations and ours)."""
+    import plotly.offline
+
+    from swarmdesign.plots import interactive
+
+    figs = interactive.every_plot(res)
+    divs = []
+    for name, fig in figs.items():
+        div = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"plotly-{name}", default_width="100%")
+        divs.append(f'<div class="plotly-figure">{div}</div>')
+    head = f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>'
+    note = (
+        '<p class="note">Zoom, pan and hover for trial details. History, importances and parallel coordinates are '
+        "Optuna's own visualisations of the study; plotly.js is embedded, so this works offline.</p>"
+    )
+    return head, note + "\n".join(divs)
+
+
+# ------------------------------------------------------------- helpers
+def _img(png: bytes, alt: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img class="plot" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _table(frame: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = []
+    for _, row in frame.iterrows():
+        cells = []
+        for col, value in row.items():
+            text = _num(str(col), value)
+            numeric = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+            cls = ' class="num"' if numeric else ""
+            cells.append(f"<td{cls}>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f'<div class="scroll"><table><tr>{head}</tr>{"".join(body)}</table></div>'
+
+
+def _num(name: str, value: Any) -> str:
+    """A cell as a reader wants it: dollars with cents, seconds whole, shares with 3 decimals."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return html.escape(str(value))
+    if name in ("trial", "evaluation", "generation", "particle"):
+        return str(int(value))
+    if name == "cost":
+        return f"${value:,.2f}"
+    if name == "latency":
+        return f"{value:,.0f} s"
+    if name == "agents":
+        return f"{int(value):,}"
+    return f"{value:.4f}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+__all__ = ["REPORT_NAME", "build_report", "write_report"]

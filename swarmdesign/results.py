@@ -1,0 +1,412 @@
+"""Load runs into pandas for analysis: trials, best design, Pareto front, comparisons.
+
+This is the notebook-facing side of a run folder. It reads the Optuna study
+(the single source of truth) through :mod:`swarmdesign.records`, so the
+table a notebook sees is the one ``trials.csv`` holds, plus a few columns
+that analysis always needs (the run, the topology kind, the evaluation
+order).
+
+Reading never writes: a run folder can be inspected while its search is
+still going on. (Opening it with :meth:`swarmdesign.runner.Run.open`, by
+contrast, marks in-flight trials as abandoned, which is right for resuming
+and wrong for looking.)
+
+Example:
+    >>> from swarmdesign.results import load_run            # doctest: +SKIP
+    >>> res = load_run("runs/r1")                            # doctest: +SKIP
+    >>> res.trials[["trial", "score", "quality", "cost", "topology"]].head()  # doctest: +SKIP
+    >>> res.best.to_yaml()                                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from swarmdesign import records, yamlio
+from swarmdesign.errors import SwarmdesignError
+from swarmdesign.storage import CONFIG_NAME, load_study, open_storage
+
+if TYPE_CHECKING:
+    from optuna.storages import BaseStorage
+
+    from swarmdesign.design import Design
+    from swarmdesign.fitness import Scenario
+    from swarmdesign.space import SearchSpace
+
+#: Prefix of the per-mechanism breakdown columns: ``loss_<kind>_<mechanism>``.
+LOSS_PREFIX = "loss_"
+#: Units of the loss kinds the simulator reports; other kinds are shown without a unit.
+LOSS_UNITS: dict[str, str] = {"quality": "share of work", "latency": "seconds", "cost": "USD"}
+#: The measure convergence is judged on by default: the scenario's declared scalarisation,
+#: present in every run whatever its objectives, so runs of different optimizers compare.
+DEFAULT_MEASURE = "score"
+_BOOK_COLUMNS = ("trial", "state", "duration_s", "optimizer", "generation", "particle", "fail_reason")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One objective of the study: a metric name and whether larger is better."""
+
+    name: str
+    direction: str  # "maximize" or "minimize"
+
+    @property
+    def maximize(self) -> bool:
+        return self.direction == "maximize"
+
+
+@dataclass
+class ParetoFront:
+    """The Pareto-optimal trials of a run: one table row and one Design per trial, in trial order."""
+
+    frame: pd.DataFrame
+    designs: list[Design] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.designs)
+
+    def __iter__(self) -> Iterator[tuple[pd.Series, Design]]:
+        return iter(zip((row for _, row in self.frame.iterrows()), self.designs, strict=True))
+
+
+class RunResults:
+    """A run folder loaded for analysis. Build it with :func:`load_run`.
+
+    Attributes:
+        path: the run folder.
+        name: the run (and study) name.
+        config: the run's ``config.yaml`` as a dict.
+        study: the Optuna study (read it with Optuna's own tools too).
+        storage: the Optuna storage the study was loaded from (for optuna-dashboard and friends).
+        trials: one row per trial (see :func:`trials_table`).
+        objectives: the study's objectives in order.
+    """
+
+    def __init__(self, path: Path, config: dict[str, Any], study: optuna.Study, storage: BaseStorage) -> None:
+        self.path = path
+        self.config = config
+        self.study = study
+        self.storage = storage
+        self.name = str(config.get("name", path.name))
+        self.objectives = [Objective(o["name"], o["direction"]) for o in config.get("objectives", [])]
+        self.trials = trials_table(study, run=self.name, optimizer=self.optimizer)
+
+    def __repr__(self) -> str:
+        return (
+            f"RunResults({self.name!r}, optimizer={self.optimizer!r}, trials={len(self.trials)}, "
+            f"objectives={[o.name for o in self.objectives]})"
+        )
+
+    # ------------------------------------------------------------ settings
+    @property
+    def optimizer(self) -> str:
+        return str(self.config.get("optimizer", {}).get("name", "unknown"))
+
+    @property
+    def evaluator(self) -> str:
+        return str(self.config.get("evaluator", {}).get("name", "unknown"))
+
+    @property
+    def seed(self) -> int:
+        return int(self.config.get("seed", 0))
+
+    @property
+    def budget(self) -> int:
+        return int(self.config.get("budget", 0))
+
+    @cached_property
+    def space(self) -> SearchSpace:
+        """The search space as the run resolved it (copied into ``config.yaml``)."""
+        from swarmdesign.space import SearchSpace
+
+        return SearchSpace.from_dict(self.config["space"]["spec"], file=str(self.path / CONFIG_NAME))
+
+    @cached_property
+    def scenario(self) -> Scenario:
+        """The scenario as the run resolved it (copied into ``config.yaml``)."""
+        from swarmdesign.fitness import Scenario
+
+        return Scenario.from_dict(self.config["scenario"]["spec"], file=str(self.path / CONFIG_NAME))
+
+    # ------------------------------------------------------------- columns
+    @property
+    def params(self) -> list[str]:
+        """Columns holding the searched parameters (``param.<name>``)."""
+        return [c for c in self.trials.columns if c.startswith("param.")]
+
+    @property
+    def metrics(self) -> list[str]:
+        """Numeric metric columns, as the evaluator named them (discovered, not assumed)."""
+        skip = {*_BOOK_COLUMNS, "run", "evaluation", "topology", "feasible"}
+        return [
+            c
+            for c in self.trials.columns
+            if c not in skip and not c.startswith("param.") and pd.api.types.is_numeric_dtype(self.trials[c])
+        ]
+
+    @property
+    def loss_columns(self) -> list[str]:
+        """The per-mechanism breakdown columns (``loss_<kind>_<mechanism>``) this run's evaluator wrote."""
+        return [c for c in self.trials.columns if c.startswith(LOSS_PREFIX)]
+
+    # ------------------------------------------------------------- designs
+    @cached_property
+    def best_trial(self) -> int | None:
+        """Number of the best trial (see :func:`swarmdesign.records.best_trial`), or None before any finished."""
+        t = records.best_trial(self.study)
+        return None if t is None else t.number
+
+    @property
+    def best(self) -> Design | None:
+        """The best design with its metrics and provenance, as ``best.yaml`` holds it."""
+        return None if self.best_trial is None else self.design(self.best_trial)
+
+    @cached_property
+    def pareto(self) -> ParetoFront:
+        """Pareto-optimal trials of the study's own objectives (the best trial alone for one objective)."""
+        front = records.pareto_trials(self.study)
+        numbers = [t.number for t in front]
+        frame = self.trials[self.trials["trial"].isin(numbers)].reset_index(drop=True)
+        return ParetoFront(frame, [records.design_of(t, provenance=self._provenance()) for t in front])
+
+    def design(self, trial: int) -> Design:
+        """The design evaluated in trial number ``trial``."""
+        trials = self.study.get_trials(deepcopy=False)
+        if not 0 <= trial < len(trials) or "design" not in trials[trial].user_attrs:
+            raise SwarmdesignError(f"no trial {trial} with a design in this run", file=str(self.path))
+        return records.design_of(trials[trial], provenance=self._provenance())
+
+    def top(self, k: int = 10, by: str = DEFAULT_MEASURE) -> pd.DataFrame:
+        """The ``k`` best complete trials by ``by`` (a metric), best first."""
+        direction = metric_direction(by, self.objectives)
+        done = self.trials[self.trials["state"] == "COMPLETE"]
+        if by not in done.columns:
+            raise SwarmdesignError(f"no metric '{by}' in this run; expected one of {self.metrics}", field="by")
+        return done.sort_values(by, ascending=direction != "maximize", kind="stable").head(k).reset_index(drop=True)
+
+    def losses(self, trial: int | None = None) -> pd.DataFrame:
+        """Where trial ``trial`` (the best by default) loses quality, time and money, mechanism by mechanism."""
+        number = self.best_trial if trial is None else trial
+        if number is None:
+            return loss_breakdown(pd.Series(dtype=float))
+        row = self.trials.loc[self.trials["trial"] == number]
+        if row.empty:
+            raise SwarmdesignError(f"no trial {number} in this run", file=str(self.path))
+        return loss_breakdown(row.iloc[0])
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and settings a report or a notebook prints first."""
+        states = self.trials["state"].value_counts().to_dict() if not self.trials.empty else {}
+        return {
+            "run": self.name,
+            "space": self.config.get("space", {}).get("spec", {}).get("name"),
+            "scenario": self.config.get("scenario", {}).get("spec", {}).get("name"),
+            "optimizer": self.optimizer,
+            "evaluator": self.evaluator,
+            "seed": self.seed,
+            "budget": self.budget,
+            "finished": len(records.finished_trials(self.study)),
+            "complete": int(states.get("COMPLETE", 0)),
+            "failed": int(states.get("FAIL", 0)),
+            "objectives": ", ".join(f"{o.name} ({o.direction})" for o in self.objectives),
+            "pareto_size": len(self.pareto),
+            "best_trial": self.best_trial,
+            "created": self.config.get("created"),
+            "version": self.config.get("versions", {}).get("swarmdesign"),
+        }
+
+    def _provenance(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "space": c.get("space", {}).get("spec", {}).get("name"),
+            "scenario": c.get("scenario", {}).get("spec", {}).get("name"),
+            "optimizer": self.optimizer,
+            "evaluator": self.evaluator,
+            "seed": self.seed,
+            "run": self.name,
+            "version": c.get("versions", {}).get("swarmdesign"),
+        }
+
+
+# ---------------------------------------------------------------- loading
+def load_run(path: str | Path | RunResults, *, storage: str | None = None) -> RunResults:
+    """Load a run folder for analysis (read-only).
+
+    Args:
+        path: the run folder (``runs/<name>``); a :class:`RunResults` is returned as is.
+        storage: the storage URL when the study lives elsewhere and its
+            password was not stored in ``config.yaml``.
+
+    Raises:
+        SwarmdesignError: not a run folder, or its study cannot be opened.
+    """
+    if isinstance(path, RunResults):
+        return path
+    run_dir = Path(path)
+    config_path = run_dir / CONFIG_NAME
+    if not config_path.exists():
+        raise SwarmdesignError(f"not a run folder (no {CONFIG_NAME})", file=str(run_dir))
+    config = yamlio.load_file(config_path)
+    if not isinstance(config, dict) or "study_name" not in config:
+        raise SwarmdesignError("expected a run config with 'study_name'", file=str(config_path))
+    url = storage or config.get("storage")
+    if url and "***" in url:
+        raise SwarmdesignError(
+            "the run's storage URL has a password that is not stored; pass storage= with the full URL",
+            file=str(config_path),
+            field="storage",
+        )
+    # Unbuffered: this process only reads, and must see what a live run has flushed.
+    store = open_storage(run_dir, url, buffered=False)
+    study = load_study(store, config["study_name"])
+    return RunResults(run_dir, config, study, store.storage)
+
+
+def trials_table(study: optuna.Study, *, run: str | None = None, optimizer: str | None = None) -> pd.DataFrame:
+    """:func:`swarmdesign.records.trials_frame` plus the columns analysis needs.
+
+    Added: ``run``; ``optimizer`` filled with the run's optimizer where the
+    trial did not record one (Optuna samplers leave it unset); ``topology``
+    (the design's topology kind, whatever the space calls its parameter);
+    ``agents`` for failed trials too; ``evaluation``, the 1-based position of
+    the trial among those that count toward the budget (missing for abandoned
+    trials), which is the x axis of every convergence plot.
+    """
+    frame = records.trials_frame(study)
+    if frame.empty:
+        return pd.DataFrame(columns=[*_BOOK_COLUMNS, "run", "evaluation", "topology"])
+    trials = study.get_trials(deepcopy=False)
+    kinds, agents = [], []
+    for t in trials:
+        design = json.loads(t.user_attrs["design"]) if "design" in t.user_attrs else None
+        kinds.append(design["topology"]["kind"] if design else None)
+        agents.append(float(sum(r["count"] for r in design["roles"])) if design else math.nan)
+    frame.insert(1, "run", run)
+    frame["optimizer"] = frame["optimizer"].where(frame["optimizer"].notna(), optimizer)
+    frame["topology"] = kinds
+    if "agents" not in frame.columns:
+        frame["agents"] = agents
+    else:
+        frame["agents"] = frame["agents"].where(frame["agents"].notna(), pd.Series(agents, index=frame.index))
+    counted = [records.is_finished(t) for t in trials]
+    position = np.cumsum(counted)
+    evaluation = [int(p) if c else None for c, p in zip(counted, position, strict=True)]
+    frame.insert(3, "evaluation", pd.array(evaluation, dtype="Int64"))
+    return frame
+
+
+# ----------------------------------------------------------- comparisons
+def compare_runs(runs: Iterable[str | Path | RunResults], *, measure: str = DEFAULT_MEASURE) -> pd.DataFrame:
+    """Stack the trials of several runs for optimizer comparisons.
+
+    One row per trial of every run, with ``run``, ``optimizer``, ``seed``,
+    ``space``, ``scenario`` and ``evaluation`` first, and ``best_so_far``:
+    the best ``measure`` (``score`` by default, the scenario's
+    scalarisation) among the run's evaluations up to this one. Runs of
+    different spaces can be stacked; their ``param.*`` columns simply do not
+    line up.
+    """
+    frames = []
+    for item in runs:
+        res = load_run(item)
+        frame = res.trials.copy()
+        frame.insert(2, "seed", res.seed)
+        frame.insert(3, "space", res.config.get("space", {}).get("spec", {}).get("name"))
+        frame.insert(4, "scenario", res.config.get("scenario", {}).get("spec", {}).get("name"))
+        frame["best_so_far"] = best_so_far(frame, measure, metric_direction(measure, res.objectives))
+        frames.append(frame)
+    if not frames:
+        raise SwarmdesignError("expected at least one run folder to compare")
+    return pd.concat(frames, ignore_index=True)
+
+
+def best_so_far(frame: pd.DataFrame, measure: str = DEFAULT_MEASURE, direction: str = "maximize") -> pd.Series:
+    """Best ``measure`` among the trials counted so far (in evaluation order); NaN before the first."""
+    if measure not in frame.columns:
+        return pd.Series(math.nan, index=frame.index, dtype=float)
+    values = pd.to_numeric(frame[measure], errors="coerce").astype(float)
+    values = values.where(frame["evaluation"].notna() & (frame["state"] == "COMPLETE"))
+    order = frame["evaluation"].astype("Float64").fillna(np.inf).to_numpy(dtype=float).argsort(kind="stable")
+    ordered = values.iloc[order]
+    running = ordered.cummax() if direction == "maximize" else ordered.cummin()
+    running = running.ffill()
+    out = running.reindex(frame.index)
+    return out.where(frame["evaluation"].notna())
+
+
+def metric_direction(name: str, objectives: Sequence[Objective] = ()) -> str:
+    """Whether larger ``name`` is better: the study's objective if it is one, else the core metric's rule."""
+    from swarmdesign.fitness import CORE_METRICS
+
+    for o in objectives:
+        if o.name == name:
+            return o.direction
+    if name in CORE_METRICS:
+        return CORE_METRICS[name]
+    return "minimize" if name.startswith(LOSS_PREFIX) else "maximize"
+
+
+def pareto_mask(frame: pd.DataFrame, objectives: Mapping[str, str]) -> pd.Series:
+    """True for the rows no other row dominates on ``objectives`` (name -> direction).
+
+    Rows with a missing objective are never on the front. Used for the 2-D
+    quality/cost front, which is worth drawing even when the study itself
+    optimised one scalar score.
+    """
+    names = list(objectives)
+    values = frame[names].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    signs = np.array([1.0 if objectives[n] == "maximize" else -1.0 for n in names])
+    oriented = values * signs  # larger is better in every column
+    valid = np.isfinite(oriented).all(axis=1)
+    mask = np.zeros(len(frame), dtype=bool)
+    idx = np.flatnonzero(valid)
+    pts = oriented[idx]
+    for k, i in enumerate(idx):
+        dominated = np.any(np.all(pts >= pts[k], axis=1) & np.any(pts > pts[k], axis=1))
+        mask[i] = not dominated
+    return pd.Series(mask, index=frame.index)
+
+
+def loss_breakdown(row: pd.Series | Mapping[str, Any]) -> pd.DataFrame:
+    """The ``loss_<kind>_<mechanism>`` values of one trial as a long table.
+
+    Columns: ``kind`` (quality, latency, cost, ...), ``mechanism``, ``value``
+    (what the mechanism cost; negative = it helped), ``unit``. The kinds and
+    mechanisms come from the columns present, so a new mechanism in the
+    simulator shows up without a change here.
+    """
+    rows = []
+    for key, value in dict(row).items():
+        if not isinstance(key, str) or not key.startswith(LOSS_PREFIX):
+            continue
+        kind, _, mechanism = key[len(LOSS_PREFIX) :].partition("_")
+        number = pd.to_numeric(value, errors="coerce")
+        if not mechanism or pd.isna(number):
+            continue
+        rows.append({"kind": kind, "mechanism": mechanism, "value": float(number), "unit": LOSS_UNITS.get(kind, "")})
+    return pd.DataFrame(rows, columns=["kind", "mechanism", "value", "unit"])
+
+
+__all__ = [
+    "DEFAULT_MEASURE",
+    "Objective",
+    "ParetoFront",
+    "RunResults",
+    "best_so_far",
+    "compare_runs",
+    "load_run",
+    "loss_breakdown",
+    "metric_direction",
+    "pareto_mask",
+    "trials_table",
+]

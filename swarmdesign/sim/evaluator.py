@@ -1,0 +1,122 @@
+"""The simulated evaluator: scores a batch of designs in a simulated task environment.
+
+Two modes that must agree:
+
+* ``fast`` (default): role-level and vectorised with numpy over designs x
+  Monte-Carlo replicas; its cost does not depend on agent counts.
+* ``agent``: simulates individual agents, picks and messages
+  (:mod:`swarmdesign.sim.agent`, :mod:`swarmdesign.sim.agent_run`), for
+  designs up to about 10^4 agents; used to check the fast mode, not for
+  search. It reports the core metrics and the quality, message, routing,
+  collision and hub diagnostics; the loss breakdown and the fast-only
+  diagnostics (``ideal_latency``, ``speedup``, ...) are NaN.
+
+Both are deterministic for a seed and draw every random number from
+``numpy.random.default_rng(seed)``; all designs of a batch see the same
+draws (common random numbers), so a generation's candidates are compared on
+the same tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from swarmdesign.errors import SwarmdesignError
+from swarmdesign.evaluators import Evaluator
+from swarmdesign.sim import fast, fast_resources, voting
+from swarmdesign.sim.batch import DesignBatch
+from swarmdesign.sim.metrics import METRICS
+from swarmdesign.sim.params import SimParams, validate_simulator_section
+from swarmdesign.sim.skill import difficulty_draws
+from swarmdesign.sim.views import RoleViews
+
+if TYPE_CHECKING:
+    from swarmdesign.design import Design
+    from swarmdesign.fitness import Scenario
+
+MODES = ("fast", "agent")
+MAX_REPLICAS = 100_000
+
+
+class SimulatedEvaluator(Evaluator):
+    """Scores designs in the simulated environment; see the module docstring.
+
+    Args:
+        replicas: Monte-Carlo replicas (task difficulty draws) per design.
+        mode: ``"fast"`` (role-level, vectorised) or ``"agent"`` (agent-level check).
+    """
+
+    name: ClassVar[str] = "simulated"
+
+    def __init__(self, replicas: int = 64, mode: str = "fast") -> None:
+        if isinstance(replicas, bool) or not isinstance(replicas, int) or not 1 <= replicas <= MAX_REPLICAS:
+            raise SwarmdesignError(
+                f"replicas must be an integer in 1..{MAX_REPLICAS}, got {replicas!r}", field="evaluator.replicas"
+            )
+        if mode not in MODES:
+            raise SwarmdesignError(f"mode must be one of {list(MODES)}, got {mode!r}", field="evaluator.mode")
+        self.replicas = replicas
+        self.mode = mode
+
+    def params(self) -> dict[str, Any]:
+        return {"replicas": self.replicas, "mode": self.mode}
+
+    def evaluate(self, designs: Sequence[Design], scenario: Scenario, *, seed: int) -> pd.DataFrame:
+        """One row per design, in order, with the columns of :data:`METRICS`."""
+        params = validate_simulator_section(scenario.simulator)
+        if not designs:
+            return pd.DataFrame({name: pd.Series(dtype=float) for name in METRICS})
+        if self.mode == "agent":
+            from swarmdesign.sim.agent_run import simulate_agents
+
+            rows = [simulate_agents(d, scenario, params, seed=seed, replicas=self.replicas) for d in designs]
+            return pd.DataFrame(rows, columns=list(METRICS)).astype(float)
+        return pd.DataFrame(simulate_fast(designs, scenario, params, seed=seed, replicas=self.replicas))
+
+
+def simulate_fast(
+    designs: Sequence[Design], scenario: Scenario, params: SimParams, *, seed: int, replicas: int
+) -> dict[str, np.ndarray]:
+    """Fast-mode metrics for a batch: ``{metric: array of shape (n_designs,)}``."""
+    batch = DesignBatch.pack(designs, scenario)
+    views = RoleViews.build(batch, params, scenario.workload.subtasks)
+    rng = np.random.default_rng(seed)
+    alpha, beta = scenario.workload.difficulty.beta_params()
+    difficulty = difficulty_draws(rng, replicas, alpha, beta)
+
+    prod = fast.production(views, scenario, params, difficulty)
+    rho, sim = fast.similarity(views, prod, params)
+    load = fast_resources.compute_load(views, scenario, params, sim)
+    f = scenario.environment.fault_rate
+    shared = {"rho": rho, "collisions": load.collisions}
+    qual = fast.quality_chain(
+        views,
+        prod,
+        scenario,
+        params,
+        fault_rate=f,
+        hub_failure=fast_resources.hub_failure(views, load, params, f),
+        **shared,
+    )
+    calm = fast.quality_chain(
+        views, prod, scenario, params, fault_rate=0.0, hub_failure=np.zeros(batch.n_designs), **shared
+    )
+    robustness = np.where(calm.quality > 1e-12, np.clip(qual.quality / np.maximum(calm.quality, 1e-12), 0.0, 1.0), 1.0)
+    res = fast_resources.latency_and_cost(views, prod, load, qual, scenario, params)
+    out: dict[str, np.ndarray] = {
+        "quality": qual.quality,
+        "cost": res["cost"],
+        "latency": res["latency"],
+        "robustness": robustness,
+        "routing_accuracy": prod.routing_accuracy,
+        "effective_voters": voting.effective_voters(batch.redundancy, rho),
+        "voter_correlation": rho,
+        "agents": views.n_agents,
+        **{k: v for k, v in res.items() if k not in ("cost", "latency")},
+        **{f"loss_quality_{k}": v for k, v in qual.losses.items()},
+    }
+    return {name: np.asarray(out[name], dtype=float) for name in METRICS}

@@ -1,0 +1,301 @@
+"""Fast mode, quality half: how often the work comes out right.
+
+The chain, per design ``d`` and Monte-Carlo replica ``q`` (arrays ``(D, Q)``):
+
+1. routing puts each task type on a role (:mod:`routing`), the role's model
+   and archetype give a per-attempt success on the (planned) piece
+   difficulty (:mod:`skill`, :mod:`scaling` docstring for planning);
+2. context overflow, bad plans and silent faults lower it
+   (:mod:`topology`, :mod:`faults`);
+3. ``redundancy`` attempts are aggregated (:mod:`voting`);
+4. review rounds catch and rework errors (:mod:`review`);
+5. hand-offs between agents add errors, which compound along the
+   dependency depth (:mod:`propagation`);
+6. merges, hub failures and stampede collisions take their share
+   (:mod:`propagation`, :mod:`faults`, :mod:`stampede`).
+
+Each step's drop is recorded as a ``loss_quality_<mechanism>`` column; the
+losses telescope, so ``quality = 1 - sum(losses)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from swarmdesign.fitness import Scenario
+from swarmdesign.sim import faults, propagation, review, routing, skill, voting
+from swarmdesign.sim.batch import AGG_INDEX, ARCH_INDEX
+from swarmdesign.sim.params import SimParams
+from swarmdesign.sim.views import RoleViews, _masked_max
+
+
+@dataclass(frozen=True)
+class Production:
+    """Per-attempt production figures that do not depend on faults."""
+
+    p_ideal: np.ndarray  # (D, Q) success with perfect routing, unplanned
+    p_routed: np.ndarray  # (D, Q) success with the design's routing, unplanned
+    p_planned: np.ndarray  # (D, Q) success with the design's routing and planning
+    work_share: np.ndarray  # (D, R) share of production work each role does
+    routing_accuracy: np.ndarray  # (D,)
+    same_model_share: np.ndarray  # (D,) probability two attempts share a model
+    detection: np.ndarray  # (D, Q) probability one review round catches an error
+    false_alarm: np.ndarray  # (D, 1) share of right work a review round sends back
+    has_review: np.ndarray  # (D,) bool
+    review_rounds: np.ndarray  # (D,) effective rounds
+    judge_accuracy: np.ndarray  # (D, Q)
+    overflow: np.ndarray  # (D,) share of context truncated
+
+
+def production(views: RoleViews, scenario: Scenario, params: SimParams, difficulty: np.ndarray) -> Production:
+    """Routing, planning, skill and checker strength; ``difficulty`` has shape ``(Q,)``."""
+    b = views.batch
+    sp = params.skill
+    slope, center = sp.slope, sp.center
+    count, prod = views.count, views.producer
+    n_prod = np.maximum(views.n_producers, 1e-300)
+
+    # planning: a coordinator plans each piece it dispatches; a sound plan makes the piece
+    # easier by plan_relief, an unsound one harms it (mixture over the two outcomes)
+    dp = params.decomposition
+    plan_ok = np.where(
+        views.planned[:, None], skill.row_success(views.coordinator_skill, difficulty, slope, center), 0.0
+    )
+    seq = params.propagation.sequential_share(scenario.workload.parallel_fraction, scenario.workload.dependency_depth)
+    easier = difficulty - dp.plan_relief * (1.0 - seq)
+
+    generalist = prod & views.arch_is("generalist")
+    p_ideal = np.zeros((b.n_designs, difficulty.size))
+    p_routed = np.zeros_like(p_ideal)
+    p_eased = np.zeros_like(p_ideal)
+    share = np.zeros_like(count)
+    accuracy = np.zeros(b.n_designs)
+    for arch_name, mu in sp.normalised_mix().items():
+        spec = prod & (b.arch == ARCH_INDEX[arch_name])
+        right = np.where(spec.any(axis=1, keepdims=True), spec, generalist)
+        c_right = (count * right).sum(axis=1)
+        c_wrong = (count * (prod & ~right)).sum(axis=1)
+        p_land = routing.right_archetype_probability(
+            c_right / n_prod, b.routed, params.routing.routed_accuracy, params.routing.broadcast_self_selection
+        )
+        p_land = np.where(c_wrong > 0, p_land, 1.0)
+        bonus = np.where(
+            spec,
+            sp.match_bonus,
+            np.where(
+                generalist,
+                sp.generalist_bonus,
+                np.where(views.producer_arch, -sp.mismatch_penalty, -sp.non_producer_penalty),
+            ),
+        )
+        ability = views.skill + bonus
+        w_right = count * right / np.maximum(c_right, 1e-300)[:, None]
+        w_wrong = count * (prod & ~right) / np.maximum(c_wrong, 1e-300)[:, None]
+        w_land = p_land[:, None] * w_right + (1.0 - p_land[:, None]) * w_wrong
+        w_ideal = np.where((c_right > 0)[:, None], w_right, w_wrong)
+        p_ideal += mu * skill.weighted_success(ability, w_ideal, difficulty, slope, center)
+        p_routed += mu * skill.weighted_success(ability, w_land, difficulty, slope, center)
+        if views.planned.any():
+            p_eased += mu * skill.weighted_success(ability, w_land * views.planned[:, None], easier, slope, center)
+        share += mu * w_land
+        accuracy += mu * np.where(c_right > 0, p_land, 0.0)
+
+    same_model = b.model[:, :, None] == b.model[:, None, :]
+    same_model_share = np.einsum("dr,ds,drs->d", share, share, same_model)
+
+    # checkers: combined detection of all checker roles in one round
+    rv = params.review
+    det_bonus = np.zeros(len(ARCH_INDEX))
+    for name, bonus_value in rv.detection_bonus.items():
+        det_bonus[ARCH_INDEX[name]] = bonus_value
+    pp = params.propagation
+    wl = scenario.workload
+    fragment = pp.sequential_share(wl.parallel_fraction, wl.dependency_depth)
+    outsider = pp.context_fragmentation * fragment
+    log_miss = skill.weighted_success(
+        views.skill + det_bonus[b.arch] - outsider,
+        views.checker,
+        difficulty,
+        slope,
+        center,
+        transform=lambda p: np.log1p(-np.minimum(p, 1 - 1e-12)),
+    )
+    has_checker = views.n_checkers > 0
+    detection = np.where(has_checker[:, None], -np.expm1(log_miss), rv.self_review_detection)
+    rounds = np.where(has_checker, np.maximum(b.review_rounds, 1.0), b.review_rounds)
+
+    # the judge: a judge role if any, else a checker or coordinator, else the producers judging themselves
+    vp = params.voting
+    judge_role = views.arch_is("judge") & (views.count > 0)
+    other = views.checker | views.coordinator
+    theta_judge = np.where(
+        judge_role.any(axis=1),
+        _masked_max(views.skill, judge_role, 0.0) + vp.judge_bonus,
+        np.where(
+            other.any(axis=1),
+            _masked_max(views.skill, other, 0.0),
+            views.mean_skill_producers - vp.self_judge_penalty,
+        ),
+    )
+    theta_judge = theta_judge - np.where(judge_role.any(axis=1) | other.any(axis=1), outsider, 0.0)
+    judge_accuracy = skill.row_success(theta_judge, difficulty, slope, center)
+    false_alarm = np.where(
+        has_checker, rv.false_alarm + (1.0 - rv.false_alarm) * pp.fragmentation_false_alarm * fragment, rv.false_alarm
+    )
+
+    env = scenario.environment
+    context = wl.input_tokens_per_step + views.heard * env.message_tokens
+    overflow = np.clip(1.0 - params.communication.context_window_tokens / context, 0.0, 1.0)
+    return Production(
+        p_ideal=p_ideal,
+        p_routed=p_routed,
+        p_planned=np.where(
+            views.planned[:, None], plan_ok * p_eased + (1.0 - plan_ok) * p_routed * (1.0 - dp.bad_plan_harm), p_routed
+        ),
+        work_share=share,
+        routing_accuracy=accuracy,
+        same_model_share=same_model_share,
+        detection=detection,
+        false_alarm=false_alarm[:, None],
+        has_review=rounds > 0,
+        review_rounds=rounds,
+        judge_accuracy=judge_accuracy,
+        overflow=overflow,
+    )
+
+
+def similarity(views: RoleViews, prod: Production, params: SimParams) -> tuple[np.ndarray, np.ndarray]:
+    """Voter error correlation rho ``(D,)`` and the agents' similarity for herding, 0..1 ``(D,)``.
+
+    Similarity is 1 for identical agents; two models agree only
+    ``correlation_cross_model / correlation_same_model`` as much as one, and
+    heterogeneity removes ``stampede.heterogeneity_spread`` of the rest.
+    """
+    vp = params.voting
+    rho = voting.voter_correlation(
+        prod.same_model_share,
+        views.batch.heterogeneity,
+        vp.correlation_same_model,
+        vp.correlation_cross_model,
+        vp.heterogeneity_decorrelation,
+    )
+    return rho, herd_similarity(prod.same_model_share, views.batch.heterogeneity, params)
+
+
+def herd_similarity(same_model_share: np.ndarray, heterogeneity: np.ndarray, params: SimParams) -> np.ndarray:
+    """How alike the agents choose (0..1); see :func:`similarity`."""
+    vp = params.voting
+    cross = vp.correlation_cross_model / vp.correlation_same_model if vp.correlation_same_model > 0 else 1.0
+    models = same_model_share + (1.0 - same_model_share) * cross
+    return models * (1.0 - params.stampede.heterogeneity_spread * heterogeneity)
+
+
+@dataclass(frozen=True)
+class QualityOutcome:
+    """Per-design quality figures; ``losses`` maps mechanism -> ``(D,)`` quality lost."""
+
+    quality: np.ndarray  # (D,)
+    attempts: np.ndarray  # (D,) attempts per item (expected, first-valid)
+    rework: np.ndarray  # (D,) rework calls per item
+    losses: dict[str, np.ndarray]
+
+
+def quality_chain(
+    views: RoleViews,
+    prod: Production,
+    scenario: Scenario,
+    params: SimParams,
+    *,
+    fault_rate: float,
+    rho: np.ndarray,
+    hub_failure: np.ndarray,
+    collisions: np.ndarray,
+) -> QualityOutcome:
+    """Run steps 2-6 of the module docstring for one fault rate.
+
+    ``hub_failure`` (probability a task's hub fails unreplicated) and
+    ``collisions`` (share of work that collided) are ``(D,)`` and computed by
+    the resource half, which knows the load.
+    """
+    b = views.batch
+    wl = scenario.workload
+    fp = params.faults
+    losses: dict[str, np.ndarray] = {}
+
+    def step_loss(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        return (before - after).mean(axis=1)
+
+    losses["skill"] = 1.0 - prod.p_ideal.mean(axis=1)
+    losses["routing"] = step_loss(prod.p_ideal, prod.p_routed)
+    p_planned = prod.p_planned
+    losses["planning"] = step_loss(prod.p_routed, p_planned)
+    p_ctx = p_planned * (1.0 - params.communication.overflow_harm * prod.overflow[:, None])
+    losses["context"] = step_loss(p_planned, p_ctx)
+    p_step = p_ctx * faults.step_survival(fault_rate, fp.max_retries, fp.silent_share)
+    fault_step = step_loss(p_ctx, p_step)
+
+    # aggregation of k attempts, each rule evaluated only on the designs that use it
+    k = b.redundancy[:, None]
+    n_eff = voting.effective_voters(k, rho[:, None])
+    agg = b.aggregation
+    vp = params.voting
+    external = (views.n_checkers > 0)[:, None]
+    validate = np.where(external, prod.detection, params.review.self_review_detection)
+    reject_right = np.where(external, prod.false_alarm, params.review.false_alarm)
+    p_item = p_step.copy()
+    attempts = b.redundancy.copy()
+    several = b.redundancy > 1
+    rows = np.flatnonzero(several & (agg == AGG_INDEX["majority_vote"]))
+    p_item[rows] = voting.majority_vote(p_step[rows], n_eff[rows], vp.wrong_answer_concentration)
+    rows = np.flatnonzero(several & (agg == AGG_INDEX["judge"]))
+    p_item[rows] = voting.judge_select(p_step[rows], n_eff[rows], prod.judge_accuracy[rows])
+    rows = np.flatnonzero(several & (agg == AGG_INDEX["first_valid"]))
+    p_item[rows] = voting.first_valid(p_step[rows], n_eff[rows], validate[rows], reject_right[rows])
+    attempts[rows] = voting.first_valid_attempts(p_step[rows], k[rows], validate[rows], reject_right[rows]).mean(axis=1)
+    losses["voting"] = step_loss(p_step, p_item)
+
+    # review rounds
+    e_review, rework = review.review_loop(1.0 - p_item, prod.detection, p_step, prod.false_alarm, prod.review_rounds)
+    losses["review"] = step_loss(p_item, 1.0 - e_review)
+
+    # hand-offs of dependent work between agents, caught by a checking hub or reviewers
+    pp = params.propagation
+    depth = wl.dependency_depth
+    spread_over = np.maximum(np.minimum(views.n_producers, wl.subtasks), 1.0)
+    handoff_share = np.where(views.split, 1.0 - 1.0 / spread_over, 0.0)
+    handoff_share = np.where(views.pipeline_kind, (views.n_producers > 1).astype(float), handoff_share)
+    architect = 1.0 - pp.architect_relief * views.has_architect
+    hub_catch = pp.hub_catch * views.hub_kind
+    pieces = np.where(views.split, np.minimum(np.minimum(views.n_producers, wl.subtasks), pp.max_merge_pieces), 1.0)
+    peers = pp.peer_catch * np.clip(views.heard / np.maximum(pieces - 1.0, 1.0), 0.0, 1.0) * ~views.hub_kind
+    central = 1.0 - (1.0 - hub_catch) * (1.0 - peers)
+    caught = 1.0 - (1.0 - central[:, None]) * (1.0 - prod.detection * prod.has_review[:, None])
+    per_handoff = 1.0 - (1.0 - pp.handoff_error) * (
+        1.0 - pp.sequential_handoff_error * pp.sequential_share(wl.parallel_fraction, depth)
+    )
+    h = per_handoff * (handoff_share * architect * (depth - 1) / depth)[:, None] * (1.0 - caught)
+    e_step = 1.0 - (1.0 - e_review) * (1.0 - h)
+    losses["handoff"] = step_loss(1.0 - e_review, 1.0 - e_step)
+
+    # review at a later level also exposes an error inherited from upstream (its checks fail); an
+    # outside checker traces it back only as far as the work decomposes into checkable pieces
+    inherited = -np.expm1(prod.review_rounds[:, None] * np.log1p(-np.minimum(prod.detection * p_step, 1 - 1e-12)))
+    seq = pp.sequential_share(wl.parallel_fraction, depth)
+    inherited = inherited * np.where(views.n_checkers > 0, 1.0 - seq, 1.0)[:, None]
+    q_task = propagation.dependent_quality(e_step, depth, inherited)
+    losses["propagation"] = step_loss(1.0 - e_step, q_task)
+
+    rework = rework + inherited * np.clip(1.0 - e_step - q_task, 0.0, 1.0)
+    merge_caught = 1.0 - (1.0 - central) * (1.0 - pp.integrator_catch * (views.n_mergers > 0))
+    e_merge = propagation.merge_error(pieces, pp.merge_conflict * architect, merge_caught)
+    q_merged = q_task * (1.0 - e_merge[:, None])
+    losses["merge"] = step_loss(q_task, q_merged)
+
+    q_hub = q_merged * (1.0 - fp.hub_state_loss * hub_failure[:, None])
+    losses["faults"] = fault_step + step_loss(q_merged, q_hub)
+    q_final = q_hub * (1.0 - params.stampede.collision_error * collisions[:, None])
+    losses["stampede"] = step_loss(q_hub, q_final)
+    quality = np.clip(q_final.mean(axis=1), 0.0, 1.0)
+    return QualityOutcome(quality=quality, attempts=attempts, rework=rework.mean(axis=1), losses=losses)

@@ -1,0 +1,324 @@
+"""Fast mode, resource half: load, collisions, latency (seconds) and cost (USD).
+
+Latency is built per work item as a sum of named components (base step,
+redundancy, faults, review, judge, hub queue, communication, routing,
+stampede), spread over the concurrent workers by Amdahl / USL
+(:mod:`scaling`), then bounded below by the slowest pipeline stage and the
+hub's busy time (:mod:`queueing`). Each component's share of the latency is
+a ``loss_latency_<mechanism>`` column; with the ideal latency (base step
+time spread perfectly over every producer) they sum to the latency.
+
+Cost is the sum of LLM calls (tokens times the model's prices) and message
+tokens read, with the same kind of breakdown (``loss_cost_<mechanism>``
+over the base cost of one attempt per work item).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from swarmdesign.sim import faults, queueing, routing, scaling, stampede
+from swarmdesign.sim.batch import AGG_INDEX, KIND_INDEX
+from swarmdesign.sim.params import SimParams
+from swarmdesign.sim.views import RoleViews, _masked_mean
+
+if TYPE_CHECKING:
+    from swarmdesign.fitness import Scenario
+    from swarmdesign.sim.fast import Production, QualityOutcome
+
+
+@dataclass(frozen=True)
+class Load:
+    """How busy the design is; all ``(D,)``."""
+
+    items: float  # work items (pieces) in the workload
+    available: np.ndarray  # items that can run concurrently
+    parallel_attempts: np.ndarray  # attempts per item that run side by side
+    groups: np.ndarray  # concurrent item groups
+    groups_all: np.ndarray  # item groups taking part in coordination, busy or not
+    groups_max: np.ndarray  # groups with one attempt per item
+    busy: np.ndarray  # busy producing agents
+    collisions_subtask: np.ndarray  # share of picks that collided on a subtask
+    collisions_resource: np.ndarray  # share of picks that collided on a scarce resource
+    hub_queues: np.ndarray  # independent hub queues
+    hub_workers: np.ndarray  # busy workers sending to one hub queue
+    hub_servers: np.ndarray  # servers per hub queue
+    hub_service_s: np.ndarray  # seconds per hub message
+    hub_messages_per_step: np.ndarray
+    hub_calls_per_task: np.ndarray
+
+    @property
+    def collisions(self) -> np.ndarray:
+        return 1.0 - (1.0 - self.collisions_subtask) * (1.0 - self.collisions_resource)
+
+
+def compute_load(views: RoleViews, scenario: Scenario, params: SimParams, sim: np.ndarray) -> Load:
+    """Concurrency, hub queues and stampede collisions; ``sim`` is the agents' similarity ``(D,)``."""
+    b = views.batch
+    wl = scenario.workload
+    qp = params.queueing
+    items = float(wl.tasks * wl.subtasks)
+    available = np.where(views.split | views.planned, items, float(wl.tasks))
+    first_valid = b.aggregation == AGG_INDEX["first_valid"]
+    par_k = np.where(first_valid, 1.0, b.redundancy)
+    n_prod = np.maximum(views.n_producers, 1.0)
+
+    # hub queues: one (star), one per leaf manager (hierarchical), one per cluster (federated), the bus
+    kind = b.kind
+    is_h = kind == KIND_INDEX["hierarchical"]
+    is_f = kind == KIND_INDEX["federated"]
+    managers = np.maximum(np.ceil(n_prod / b.branching), 1.0)
+    clusters = np.minimum(b.clusters, np.maximum(views.n_agents, 1.0))
+    queues = np.where(is_h, managers, np.where(is_f, clusters, 1.0))
+    servers = np.where(views.pubsub, b.brokers, np.maximum(views.n_coordinators / queues, 1.0))
+    promoted = np.where(is_h, np.maximum(managers - views.n_coordinators, 0.0), 0.0)
+    n_work = np.maximum(n_prod - promoted, 1.0)
+    groups_max = np.clip(n_work, 1.0, available)
+    groups = np.clip(n_work / par_k, 1.0, available)
+    groups_all = np.maximum(n_work / par_k, 1.0)
+    busy = np.minimum(n_work, available * par_k)
+
+    hub_msgs = np.where(views.hub_kind | views.pubsub, views.messages_per_step, 0.0)
+    hub_workers = busy / queues
+    span = n_work / queues / servers  # a hub re-reads the status of every worker it manages, busy or idle
+    context = np.minimum(
+        span * qp.hub_context_per_worker * scenario.environment.message_tokens,
+        params.communication.context_window_tokens,
+    )
+    llm_service = qp.hub_service_fraction * np.maximum(views.coordinator_seconds, 1e-9)
+    service = np.where(views.pubsub, qp.broker_service_s, llm_service * (1.0 + context / wl.input_tokens_per_step))
+    levels = np.where(is_h, np.maximum(np.ceil(np.log(n_prod) / np.log(b.branching)), 1.0), 1.0)
+    hub_calls_task = wl.subtasks * b.redundancy * hub_msgs * levels
+
+    # stampedes: self-selected subtasks (no hub, no index) and scarce resources
+    sp = params.stampede
+    herding = sp.herding * sim
+    assigned = views.hub_kind | b.routed | views.single
+    organised_sub = np.where(assigned, 1.0, 1.0 - sim)
+    c_sub = stampede.collision_share(groups, available, herding, organised_sub)
+    if wl.scarce_resources is not None:
+        allocated = sp.hub_allocation * views.hub_kind
+        organised_res = 1.0 - sim * (1.0 - allocated)
+        c_res = stampede.collision_share(busy, float(wl.scarce_resources), herding * (1.0 - allocated), organised_res)
+        # at most R steps can hold one of the R options at a time
+        groups = np.minimum(groups, float(wl.scarce_resources))
+        groups_max = np.minimum(groups_max, float(wl.scarce_resources))
+    else:
+        c_res = np.zeros_like(c_sub)
+    return Load(
+        items=items,
+        available=available,
+        parallel_attempts=par_k,
+        groups=groups,
+        groups_all=groups_all,
+        groups_max=groups_max,
+        busy=busy,
+        collisions_subtask=np.minimum(c_sub, 0.999),
+        collisions_resource=np.minimum(c_res, 0.999),
+        hub_queues=queues,
+        hub_workers=hub_workers,
+        hub_servers=servers,
+        hub_service_s=service,
+        hub_messages_per_step=hub_msgs,
+        hub_calls_per_task=hub_calls_task,
+    )
+
+
+def hub_failure(views: RoleViews, load: Load, params: SimParams, fault_rate: float) -> np.ndarray:
+    """Probability a task loses its unreplicated hub while in flight, ``(D,)``."""
+    crash = fault_rate * params.faults.hub_crash_share
+    f = np.where(views.pubsub, crash * params.faults.broker_fault_factor, crash)
+    p = faults.hub_failure_probability(f, load.hub_calls_per_task, load.hub_servers)
+    return np.where(views.hub_kind | views.pubsub, p, 0.0)
+
+
+def latency_and_cost(
+    views: RoleViews,
+    prod: Production,
+    load: Load,
+    qual: QualityOutcome,
+    scenario: Scenario,
+    params: SimParams,
+) -> dict[str, np.ndarray]:
+    """Latency (s), cost (USD), tokens, messages and their loss breakdowns, each ``(D,)``."""
+    b = views.batch
+    wl, env = scenario.workload, scenario.environment
+    f = env.fault_rate
+    T, items = float(wl.tasks), load.items
+    share = prod.work_share
+    t_prod = _masked_mean(views.seconds, share, 1.0)
+    k = b.redundancy
+    first_valid = b.aggregation == AGG_INDEX["first_valid"]
+    uses_judge = (b.aggregation == AGG_INDEX["judge"]) & (k > 1)
+    calls_per_call = faults.expected_calls(f, params.faults.max_retries)
+    ml = env.message_latency_s
+    coll = load.collisions
+    retry_picks = coll / (1.0 - coll)
+
+    # ------------------------------------------------------------- latency
+    tau: dict[str, np.ndarray] = {}
+    tau["base"] = t_prod
+    tau["redundancy"] = np.where(
+        first_valid, t_prod * (qual.attempts - 1.0), t_prod * (np.maximum(1.0, k / views.n_producers.clip(1)) - 1.0)
+    )
+    tau["faults"] = (t_prod + tau["redundancy"]) * (calls_per_call - 1.0)
+    review_s = params.review.review_token_share * views.checker_seconds
+    tau["review"] = prod.review_rounds * review_s + qual.rework * t_prod
+    judge_s = _masked_mean(views.seconds, (views.count > 0) & views.arch_is("judge"), t_prod)
+    tau["judge"] = np.where(uses_judge, judge_s * params.voting.judge_token_share * k, 0.0)
+    tau["communication"] = ml * views.handoff_hops
+    route_msgs = routing.routing_messages_per_task(views.n_agents, b.routed)
+    route_hops = np.where(b.routed, route_msgs, np.minimum(views.n_agents - 1, 1.0))
+    tau["stampede"] = t_prod * params.stampede.collision_cost_share * retry_picks
+    has_queue = load.hub_messages_per_step > 0
+
+    # USL: every group takes part in coordination (contention, coherency with the peers it
+    # hears), so each step is slowed by N / X(N) with N all groups, busy or not
+    dp = params.decomposition
+    inflation = load.groups_all / scaling.usl_throughput(load.groups_all, dp.contention, dp.coherency, views.heard)
+    tau_other = sum(tau.values())
+    # coordination slows the model calls themselves, not the waits around them
+    slowed = (tau["base"] + tau["redundancy"]) * (inflation - 1.0)
+    # workers wait for their hub: solve the closed loop for the wait per message
+    wait, utilisation, offered = queueing.closed_loop_wait(
+        load.hub_workers, load.hub_messages_per_step, tau_other + slowed, load.hub_service_s, load.hub_servers
+    )
+    tau["hub_queue"] = np.where(has_queue, load.hub_messages_per_step * (wait + load.hub_service_s), 0.0)
+    tau_total = tau_other + tau["hub_queue"]
+    p = wl.parallel_fraction
+    # Amdahl: the serial share runs alone (no hub queue, no contention), the rest over G groups
+    tau_alone = tau_total - np.where(has_queue, load.hub_messages_per_step * wait, 0.0)
+    t_items = items * tau_total
+    t_serial = items * tau_alone
+    t_parallel = p * items * (tau_total + slowed) / load.groups
+    t_work = (1.0 - p) * t_serial + t_parallel
+    # the parallel phase runs through the pipeline of stages; the serial share runs alone after it
+    t_prod_stage = np.maximum(t_parallel, min(wl.dependency_depth, wl.subtasks) * tau_total)
+
+    plan_s = dp.plan_token_share * views.coordinator_seconds
+    merge_s = views.merger_seconds
+    n_judges = ((views.count > 0) & views.arch_is("judge")) * views.count
+    bounds = [
+        t_prod_stage,
+        np.where(views.n_checkers > 0, items * prod.review_rounds * review_s / views.n_checkers.clip(1e-9), 0.0),
+        np.where(views.planned, T * plan_s / views.n_coordinators.clip(1e-9), 0.0),
+        np.where(views.n_mergers > 0, T * merge_s / views.n_mergers.clip(1e-9), 0.0),
+        np.where(uses_judge & (n_judges.sum(axis=1) > 0), items * tau["judge"] / n_judges.sum(axis=1).clip(1.0), 0.0),
+        np.where(
+            has_queue,
+            items
+            * qual.attempts
+            * load.hub_messages_per_step
+            * load.hub_service_s
+            / (load.hub_servers * load.hub_queues),
+            0.0,
+        ),
+    ]
+    # news of a task reaches everyone in spread_rounds message rounds (O(n) in a chain, O(log n)
+    # in a tree or by gossip); tasks overlap, so this delays the pipeline once, like its fill
+    spread_s = ml * views.spread_rounds
+    route_s = ml * route_hops
+    # pipeline: the bottleneck stage's total plus one item through every other stage (plan and merge
+    # are stages of their own; review, judging and the hub sit inside a production item)
+    plan_item = np.where(views.planned, plan_s, 0.0)
+    merge_item = np.where(views.n_mergers > 0, merge_s, 0.0)
+    top = np.maximum.reduce(bounds)
+    plan_bound = (bounds[2] >= top) & (plan_item > 0)
+    merge_bound = (bounds[3] >= top) & (merge_item > 0) & ~plan_bound
+    prod_item = tau_total + slowed
+    fill = (
+        np.where(plan_bound, prod_item, plan_item)
+        + np.where(merge_bound, prod_item, merge_item)
+        - np.where(plan_bound & merge_bound, prod_item, 0.0)
+        + spread_s
+        + route_s
+    )
+    # a crashed hub stalls its queue for failover_s; crashes at one queue happen one after another
+    fp = params.faults
+    crash = np.where(views.pubsub, f * fp.hub_crash_share * fp.broker_fault_factor, f * fp.hub_crash_share)
+    crashes = T * load.hub_calls_per_task * crash ** np.maximum(load.hub_servers, 1.0) / load.hub_queues
+    stalls = np.where(views.hub_kind | views.pubsub, crashes * fp.failover_s, 0.0)
+    latency = np.maximum.reduce(bounds) + fill + stalls + (1.0 - p) * t_serial
+
+    ideal = items * t_prod / load.groups_max
+    loss_latency = {name: items * value / load.groups_max for name, value in tau.items() if name != "base"}
+    loss_latency["concurrency"] = t_items * (1.0 / load.groups - 1.0 / load.groups_max)
+    loss_latency["serial"] = (1.0 - p) * t_serial + p * t_items / load.groups - t_items / load.groups
+    loss_latency["contention"] = p * items * slowed / load.groups
+    # time the workload waits for a saturated hub counts as hub queueing, not as pipeline
+    hub_excess = np.maximum(bounds[-1] - np.maximum.reduce(bounds[:-1]), 0.0)
+    loss_latency["hub_queue"] = loss_latency["hub_queue"] + hub_excess
+    loss_latency["pipeline"] = latency - t_work - hub_excess - stalls - spread_s - route_s
+    loss_latency["communication"] = loss_latency["communication"] + spread_s
+    loss_latency["routing"] = route_s
+    loss_latency["faults"] = loss_latency["faults"] + stalls
+
+    # ---------------------------------------------------------------- cost
+    in_tok, out_tok = float(wl.input_tokens_per_step), float(wl.output_tokens_per_step)
+    usd_in = _masked_mean(views.usd_in, share, 0.0)
+    usd_out = _masked_mean(views.usd_out, share, 0.0)
+    call = in_tok * usd_in + out_tok * usd_out  # USD per base production call
+    context_tok = np.minimum(views.heard * env.message_tokens, params.communication.context_window_tokens)
+    attempts = qual.attempts
+    prod_calls = items * attempts * (1.0 + retry_picks * params.stampede.collision_cost_share)
+    rework_calls = items * qual.rework
+    act = views.count > 0
+    chk_w = views.count * views.checker
+    chk_call = _masked_mean(in_tok * views.usd_in + out_tok * views.usd_out, chk_w, call)
+    crd_call = _masked_mean(in_tok * views.usd_in + out_tok * views.usd_out, views.count * views.coordinator, call)
+    mrg_call = _masked_mean(in_tok * views.usd_in + out_tok * views.usd_out, views.count * views.merger, call)
+    jdg_call = _masked_mean(
+        in_tok * views.usd_in + out_tok * views.usd_out, views.count * act * views.arch_is("judge"), crd_call
+    )
+    review_calls = items * prod.review_rounds
+    hub_calls = items * qual.attempts * load.hub_messages_per_step * views.hub_kind
+    qp = params.queueing
+    coordination_usd = (
+        np.where(views.planned, T * dp.plan_token_share * crd_call, 0.0)
+        + hub_calls * qp.hub_token_share * crd_call
+        + np.where(views.n_mergers > 0, T * mrg_call, 0.0)
+        + np.where(uses_judge, items * params.voting.judge_token_share * k * jdg_call, 0.0)
+    )
+    loss_cost = {
+        "redundancy": items * (attempts - 1.0) * call,
+        "review": review_calls * params.review.review_token_share * chk_call + rework_calls * call,
+        "messages": (prod_calls + rework_calls) * context_tok * usd_in,
+        "routing": T * route_msgs * env.message_tokens * _masked_mean(views.usd_in, views.count, 0.0),
+        "coordination": coordination_usd,
+        "stampede": items * attempts * retry_picks * params.stampede.collision_cost_share * call,
+    }
+    base_cost = items * call
+    spent = base_cost + sum(loss_cost.values())
+    loss_cost["faults"] = spent * (calls_per_call - 1.0)
+    cost = spent * calls_per_call
+
+    llm_calls = prod_calls + rework_calls + review_calls + hub_calls + T * views.planned + T * (views.n_mergers > 0)
+    tokens = calls_per_call * (
+        llm_calls * (in_tok + out_tok) + (prod_calls + rework_calls) * context_tok + T * route_msgs * env.message_tokens
+    )
+    step_messages = items * qual.attempts * views.messages_per_step + 2.0 * review_calls
+    messages = step_messages + T * route_msgs
+    picks = items * attempts
+    return {
+        "latency": latency,
+        "cost": cost,
+        "tokens": tokens,
+        "llm_calls": llm_calls * calls_per_call,
+        "messages": messages,
+        "messages_per_task": messages / T,
+        "channels": views.channels,
+        "spread_rounds": views.spread_rounds,
+        "hub_utilisation": np.where(has_queue, offered, 0.0),
+        "hub_busy": np.where(has_queue, utilisation, 0.0),
+        "hub_wait_s": np.where(has_queue, wait, 0.0),
+        "stampede_collisions": picks * retry_picks,
+        "collision_share": coll,
+        "speedup": t_items / np.maximum(t_work, 1e-300),
+        "ideal_latency": ideal,
+        "ideal_cost": base_cost,
+        **{f"loss_latency_{k_}": v for k_, v in loss_latency.items()},
+        **{f"loss_cost_{k_}": v for k_, v in loss_cost.items()},
+    }

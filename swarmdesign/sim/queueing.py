@@ -1,0 +1,118 @@
+"""Hub queueing: a coordinator serving many workers is an M/M/c queue (Erlang C).
+
+Offered load ``a = lambda * s`` (arrivals per second times service seconds),
+``c`` servers (replicated coordinators), utilisation ``rho = a / c``. Erlang's
+C formula gives the probability a message waits, and the mean wait is::
+
+    W_q = C(c, a) * s / (c - a)
+
+which explodes as ``rho -> 1``. An open queue has no steady state at
+``rho >= 1``, but a hub's clients are its own workers, who wait for it: the
+simulator solves that closed loop (:func:`closed_loop_wait`), so the
+utilisation settles below 1 and the wait grows steeply near saturation and
+then linearly with the number of workers, always finite. The hub also
+re-reads the status of every worker it tracks, so its service time grows
+with its span of control (``hub_context_per_worker``): past saturation,
+more workers make every message slower, and the latency of a single hub
+explodes while replicas or a hierarchy keep each span small. ``c`` may be
+real (Erlang B through the regularised incomplete gamma function).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import gammainc, gammaincc, gammaln
+
+
+def erlang_b(c: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Blocking probability of an M/M/c/c loss system; ``c > 0`` servers, offered load ``a`` Erlangs."""
+    c = np.asarray(c, dtype=float)
+    a = np.maximum(np.asarray(a, dtype=float), 1e-300)
+    log_pmf = c * np.log(a) - a - gammaln(c + 1.0)
+    # P(Poisson(a) <= c) for real c is Q(c + 1, a); guard the far tails.
+    cdf = np.where(a < c + 1.0, 1.0 - gammainc(c + 1.0, a), gammaincc(c + 1.0, a))
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        b = np.exp(log_pmf) / np.maximum(cdf, 1e-300)
+    return np.clip(np.nan_to_num(b, nan=1.0, posinf=1.0), 0.0, 1.0)
+
+
+def erlang_c(c: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Probability that an arriving message waits, for ``a < c`` (Erlang C)."""
+    b = erlang_b(c, a)
+    rho = np.asarray(a, dtype=float) / np.asarray(c, dtype=float)
+    return np.clip(b / (1.0 - rho * (1.0 - b)), 0.0, 1.0)
+
+
+def hub_wait(
+    arrival_rate: np.ndarray, service_s: np.ndarray, servers: np.ndarray, max_utilisation: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean queueing delay per message (seconds) and the offered utilisation.
+
+    Args:
+        arrival_rate: messages per second reaching one hub queue, ``(D,)``.
+        service_s: seconds a hub spends per message, ``(D,)``.
+        servers: hub replicas serving that queue (>= 1, may be real), ``(D,)``.
+        max_utilisation: cap on utilisation inside the waiting-time formula.
+
+    Returns:
+        ``(wait_s, utilisation)``; utilisation is uncapped (may exceed 1).
+    """
+    servers = np.maximum(np.asarray(servers, dtype=float), 1.0)
+    load = arrival_rate * service_s
+    rho = load / servers
+    rho_c = np.minimum(rho, max_utilisation)
+    a = rho_c * servers
+    wait = erlang_c(servers, a) * service_s / (servers * (1.0 - rho_c))
+    return wait, rho
+
+
+def closed_loop_wait(
+    workers: np.ndarray,
+    messages_per_cycle: np.ndarray,
+    think_s: np.ndarray,
+    service_s: np.ndarray,
+    servers: np.ndarray,
+    iterations: int = 50,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hub wait when the hub's clients wait for it (a closed loop), by a fixed point on Erlang C.
+
+    ``workers`` clients each work ``think_s`` seconds, then send
+    ``messages_per_cycle`` messages and wait for them. Their arrival rate
+    ``lambda = workers * m / (think + m (W + s))`` falls as the wait ``W``
+    grows, so the utilisation ``rho = lambda s / c`` settles below 1; the
+    fixed point is found by bisection on rho. Past saturation ``W`` grows
+    linearly with the number of workers (the hub's throughput is the
+    bottleneck), close to saturation it rises steeply, as Erlang C says.
+
+    Returns ``(wait_s, utilisation, offered)``, all ``(D,)``: the mean wait
+    per message, the settled utilisation (< 1) and the offered load per
+    server if nobody waited (``workers m s / (c think)``; may exceed 1).
+    """
+    shape = np.broadcast(workers, messages_per_cycle, think_s, service_s, servers).shape
+    wait, rho_out, offered_out = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    m_all = np.broadcast_to(np.asarray(messages_per_cycle, dtype=float), shape)
+    rows = np.flatnonzero(m_all > 0)  # only designs that have a hub
+    if rows.size == 0:
+        return wait, rho_out, offered_out
+
+    def pick(x: np.ndarray | float) -> np.ndarray:
+        return np.broadcast_to(np.asarray(x, dtype=float), shape)[rows]
+
+    c = np.maximum(pick(servers), 1.0)
+    m, s = pick(messages_per_cycle), pick(service_s)
+    think = np.maximum(pick(think_s), 1e-9)
+    demand = pick(workers) * m * s / c
+    lo = np.zeros(rows.size)
+    hi = np.full(rows.size, 1.0 - 1e-12)
+
+    def wait_at(rho: np.ndarray) -> np.ndarray:
+        return erlang_c(c, rho * c) * s / (c * (1.0 - rho))
+
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        too_low = demand / (think + m * (wait_at(mid) + s)) > mid
+        lo = np.where(too_low, mid, lo)
+        hi = np.where(too_low, hi, mid)
+    rho = 0.5 * (lo + hi)
+    wait[rows], rho_out[rows], offered_out[rows] = wait_at(rho), rho, demand / think
+    return wait, rho_out, offered_out

@@ -1,0 +1,53 @@
+"""Review and test stages: catch a share of errors, at a cost, with rework loops.
+
+Each round a checker sees the item; an error is caught with probability
+``detection`` and reworked by a producer, whose fresh attempt is right with
+probability ``fix``; a right item is sent back by mistake with probability
+``false_alarm`` and the rework may break it. The error rate after a round::
+
+    e' = e (1 - detection * fix) + (1 - e) false_alarm (1 - fix)
+
+which converges geometrically, so review contains errors at a cost of
+``e detection + (1 - e) false_alarm`` rework calls per round. The shape
+follows code-review practice (defect removal efficiency per inspection pass,
+Fagan 1976) and the MAST finding (Cemri et al. 2025) that missing or weak
+verification is a leading cause of multi-agent failure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def review_loop(
+    error: np.ndarray,
+    detection: np.ndarray,
+    fix: np.ndarray,
+    false_alarm: np.ndarray | float,
+    rounds: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run up to ``rounds`` review rounds.
+
+    Args:
+        error: error probability of an item before review, shape ``(D, Q)``.
+        detection: probability a round catches an error, ``(D, Q)``.
+        fix: probability a rework attempt is right, ``(D, Q)``.
+        false_alarm: share of right items sent back anyway, scalar or ``(D, 1)``.
+        rounds: review rounds per design, ``(D,)`` (may be 0).
+
+    Returns:
+        ``(error_after, rework_calls)``: error probability after review and
+        expected rework calls per item, both ``(D, Q)``.
+    """
+    e = np.array(error, dtype=float, copy=True)
+    rework = np.zeros_like(e)
+    detection = np.broadcast_to(detection, e.shape)
+    fix = np.broadcast_to(fix, e.shape)
+    alarm = np.broadcast_to(np.asarray(false_alarm, dtype=float).reshape(-1, 1), (e.shape[0], 1))
+    top = int(np.max(rounds, initial=0))
+    for i in range(top):
+        rows = np.flatnonzero(rounds > i)  # designs still reviewing in round i
+        er, dr, fr, ar = e[rows], detection[rows], fix[rows], alarm[rows]
+        rework[rows] += er * dr + (1.0 - er) * ar
+        e[rows] = er * (1.0 - dr * fr) + (1.0 - er) * ar * (1.0 - fr)
+    return e, rework

@@ -1,0 +1,140 @@
+"""Communication and context cost by topology, in closed form (never an n x n matrix).
+
+For ``n`` agents (AgentPrune, Zhang et al. 2024; G-Designer, Zhang et al.
+2024; MacNet, Qian et al. 2024; Karp et al. 2000 for gossip):
+
+=============  =====================  ===================  ==================
+kind           channels               messages per step    rounds to spread
+=============  =====================  ===================  ==================
+single         0                      0                    0
+independent    0                      0                    0 (never shares)
+chain          n - 1                  1                    n - 1
+ring           n                      2                    ceil(n / 2)
+star           n - 1                  hub messages         2
+hierarchical   n - 1                  hub msgs * b/(b-1)   2 ceil(log_b n)
+mesh           n (n - 1) / 2          n - 1                1
+pubsub         n + B (B - 1) / 2      1 + subscribers      1 + log_f n
+federated      n - k + k (k - 1) / 2  hub msgs + k(k-1)/n  3
+=============  =====================  ===================  ==================
+
+Every message sent is read into its receiver's context, so the context of a
+mesh agent grows with n - 1 neighbours heard per step and the mesh's total
+message and token cost grows as n^2 when every agent works, while trees,
+chains, stars and buses grow linearly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from swarmdesign.archetypes import TOPOLOGY_KINDS
+
+_K = {k: i for i, k in enumerate(TOPOLOGY_KINDS)}
+
+
+def _by_kind(kind: np.ndarray, table: dict[str, np.ndarray | float]) -> np.ndarray:
+    """Pick, per design, the entry of ``table`` for its topology kind (missing kinds -> 0)."""
+    out = np.zeros(kind.shape, dtype=float)
+    for name, value in table.items():
+        out = np.where(kind == _K[name], value, out)
+    return out
+
+
+def _log_base(x: np.ndarray, base: np.ndarray | float) -> np.ndarray:
+    return np.log(np.maximum(x, 1.0)) / np.log(np.maximum(base, 1.0 + 1e-9))
+
+
+def channels(kind: np.ndarray, n: np.ndarray, brokers: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+    """Communication channels (undirected links) among ``n`` agents, ``(D,)``."""
+    k = np.minimum(clusters, n)
+    return _by_kind(
+        kind,
+        {
+            "chain": n - 1,
+            "ring": np.where(n > 2, n, n - 1),
+            "star": n - 1,
+            "hierarchical": n - 1,
+            "mesh": n * (n - 1) / 2,
+            "pubsub": n + brokers * (brokers - 1) / 2,
+            "federated": n - k + k * (k - 1) / 2,
+        },
+    )
+
+
+def messages_per_step(
+    kind: np.ndarray,
+    n: np.ndarray,
+    branching: np.ndarray,
+    clusters: np.ndarray,
+    hub_messages: float,
+    subscribers: int,
+) -> np.ndarray:
+    """Messages one producing step causes, relays included, ``(D,)``."""
+    k = np.minimum(clusters, n)
+    return _by_kind(
+        kind,
+        {
+            "chain": np.minimum(n - 1, 1.0),
+            "ring": np.minimum(n - 1, 2.0),
+            "star": hub_messages,
+            "hierarchical": hub_messages * branching / (branching - 1.0),
+            "mesh": n - 1,
+            "pubsub": 1.0 + np.minimum(n - 1, subscribers),
+            "federated": hub_messages + k * (k - 1) / np.maximum(n, 1.0),
+        },
+    )
+
+
+def neighbours_heard(kind: np.ndarray, n: np.ndarray, subscribers: int) -> np.ndarray:
+    """Messages an agent reads into its context per step, ``(D,)``."""
+    return _by_kind(
+        kind,
+        {
+            "chain": np.minimum(n - 1, 1.0),
+            "ring": np.minimum(n - 1, 2.0),
+            "star": np.minimum(n - 1, 1.0),
+            "hierarchical": np.minimum(n - 1, 1.0),
+            "mesh": n - 1,
+            "pubsub": np.minimum(n - 1, subscribers),
+            "federated": np.minimum(n - 1, 1.0),
+        },
+    )
+
+
+def spread_rounds(
+    kind: np.ndarray, n: np.ndarray, branching: np.ndarray, clusters: np.ndarray, fanout: int
+) -> np.ndarray:
+    """Message rounds until news from one agent reaches all, ``(D,)``.
+
+    O(1) for a mesh, O(log n) for trees and gossip/pub-sub (Karp et al. 2000:
+    push-pull gossip informs n nodes in about log n rounds), O(n) for chains
+    and rings.
+    """
+    return _by_kind(
+        kind,
+        {
+            "chain": n - 1,
+            "ring": np.ceil(n / 2),
+            "star": np.minimum(n - 1, 2.0),
+            "hierarchical": 2 * np.ceil(_log_base(n, branching)),
+            "mesh": np.minimum(n - 1, 1.0),
+            "pubsub": 1 + np.ceil(_log_base(n, fanout + 1.0)),
+            "federated": np.minimum(n - 1, 3.0),
+        },
+    )
+
+
+def handoff_hops(kind: np.ndarray, n: np.ndarray, branching: np.ndarray) -> np.ndarray:
+    """Hops a dependent hand-off travels between two agents, ``(D,)``."""
+    return _by_kind(
+        kind,
+        {
+            "chain": 1.0,
+            "ring": 1.0,
+            "star": 2.0,
+            "hierarchical": 2.0 * np.maximum(1.0, np.ceil(_log_base(n, branching))),
+            "mesh": 1.0,
+            "pubsub": 2.0,
+            "federated": 2.0,
+        },
+    ) * (n > 1)

@@ -1,0 +1,155 @@
+"""The CrewAI export loads in real CrewAI and runs offline with a ``BaseLLM`` fake.
+
+Sequential crews: every agent is called, and every role hand-off of the
+design shows up at run time as an upstream agent's output inside a downstream
+agent's prompt. Hierarchical crews: a scripted manager delegates through
+CrewAI's own "Delegate work to coworker" tool, and every worker is reached.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from export_helpers import BUNDLED, expected_edges, export_options, hostile_design, import_path, load_design, require
+
+from swarmdesign.design import Design
+from swarmdesign.export import export_design
+
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+
+HUB_KINDS = {"star", "hierarchical", "federated"}
+
+
+def _fakes(calls: list[tuple[str, str]]) -> tuple[type, type]:
+    """A worker fake answering in CrewAI's ReAct text format, and a manager that delegates once per task."""
+    base_llm = require("crewai.llms.base_llm").BaseLLM
+
+    def _text(messages: Any) -> str:
+        return messages if isinstance(messages, str) else "\n".join(str(m.get("content")) for m in messages)
+
+    class WorkerLLM(base_llm):
+        tag: str = ""
+
+        def call(
+            self,
+            messages: Any,
+            tools: Any = None,
+            callbacks: Any = None,
+            available_functions: Any = None,
+            from_task: Any = None,
+            from_agent: Any = None,
+            response_model: Any = None,
+            **kw: Any,
+        ) -> str:
+            calls.append((self.tag, _text(messages)))
+            n = sum(1 for tag, _ in calls if tag == self.tag)
+            return f"Thought: I now can give a great answer\nFinal Answer: output of {self.tag} #{n}"
+
+        def supports_function_calling(self) -> bool:
+            return False
+
+    class ManagerLLM(base_llm):
+        tag: str = "manager"
+
+        def call(
+            self,
+            messages: Any,
+            tools: Any = None,
+            callbacks: Any = None,
+            available_functions: Any = None,
+            from_task: Any = None,
+            from_agent: Any = None,
+            response_model: Any = None,
+            **kw: Any,
+        ) -> str:
+            text = _text(messages)
+            calls.append((self.tag, text))
+            if not isinstance(messages, str) and any(m.get("role") == "assistant" for m in messages):
+                return "Thought: I now can give a great answer\nFinal Answer: managed"
+            coworkers = re.search(r"Delegate a specific task to one of the following coworkers: (.*)", text)
+            assert coworkers, "the manager was not given CrewAI's delegation tool"
+            coworker = coworkers.group(1).split(",")[0].strip()
+            action = json.dumps({"task": "do your part", "context": "the work item", "coworker": coworker})
+            return f"Thought: delegate\nAction: Delegate work to coworker\nAction Input: {action}"
+
+        def supports_function_calling(self) -> bool:
+            return False
+
+    return WorkerLLM, ManagerLLM
+
+
+def _load(design: Design, out: Path, module_name: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    export_design(design, "crewai", out, **export_options(design))
+    agents_cfg = yaml.safe_load((out / "agents.yaml").read_text(encoding="utf-8"))
+    tasks_cfg = yaml.safe_load((out / "tasks.yaml").read_text(encoding="utf-8"))
+    return import_path(out / "crew.py", module_name), agents_cfg, tasks_cfg
+
+
+@pytest.mark.parametrize("name", [*BUNDLED, "hostile"])
+def test_crewai_export_loads_and_runs_offline(name: str, tmp_path: Path) -> None:
+    require("crewai")
+    from crewai import Process
+
+    design = hostile_design() if name == "hostile" else load_design(name)
+    crew_module, agents_cfg, tasks_cfg = _load(design, tmp_path, f"crew_{name}")
+    calls: list[tuple[str, str]] = []
+    worker_llm, manager_llm = _fakes(calls)
+    hub = design.topology.kind in HUB_KINDS
+    llms = {key: worker_llm(model="fake", tag=key) for key in agents_cfg}
+    if hub:
+        llms[crew_module.MANAGER] = manager_llm(model="fake-manager")
+    crew = crew_module.build_crew(llm=llms)
+
+    # Every role is there as agents: one per replica, or one standing for all at role level.
+    role_of = {key: cfg["swarmdesign"]["role"] for key, cfg in agents_cfg.items()}
+    per_role = Counter(role_of.values())
+    role_level = export_options(design)["role_level"]
+    assert per_role == {r.name: 1 if role_level else r.count for r in design.active_roles}
+    members = [*crew.agents, *([crew.manager_agent] if crew.manager_agent else [])]
+    assert len(members) == len(agents_cfg)
+    assert crew.process == (Process.hierarchical if hub else Process.sequential)
+    if hub:
+        coordinator = next(r for r in design.active_roles if r.archetype in ("planner", "orchestrator"))
+        assert role_of[crew_module.MANAGER] == coordinator.name
+
+    # Task context follows the design's hand-offs (review loops unrolled into rounds).
+    task_role = {key: role_of[cfg["agent"]] for key, cfg in tasks_cfg.items()}
+    assert [t.name for t in crew.tasks] == list(tasks_cfg)
+    wired = {(task_role[c.name], task_role[t.name]) for t in crew.tasks for c in (t.context or [])}
+    assert {e for e in wired if e[0] != e[1]} == expected_edges(design)
+
+    result = crew.kickoff(inputs={"task": "a todo app"})
+    assert len(result.tasks_output) == len(crew.tasks)
+    callers = {tag for tag, _ in calls}
+    workers = set(agents_cfg) - ({crew_module.MANAGER} if hub else set())
+    assert workers <= callers, f"never called: {sorted(workers - callers)}"
+    if hub:
+        assert "manager" in callers
+        return
+    # Run-time hand-offs: an agent of the upstream role's output is in a prompt of the downstream role.
+    agents_of: dict[str, set[str]] = {}
+    for key, role in role_of.items():
+        agents_of.setdefault(role, set()).add(key)
+    for src, dst in expected_edges(design):
+        assert any(
+            tag in agents_of[dst] and any(f"output of {a} #" in text for a in agents_of[src]) for tag, text in calls
+        ), f"{src} -> {dst} did not hand off"
+
+
+def test_crewai_escapes_placeholders_in_user_text(tmp_path: Path) -> None:
+    """'{evil}' in a prompt must stay text: CrewAI would otherwise fail on a missing input."""
+    require("crewai")
+    crew_module, agents_cfg, _ = _load(hostile_design(), tmp_path, "crew_placeholders")
+    calls: list[tuple[str, str]] = []
+    worker_llm, _ = _fakes(calls)
+    crew = crew_module.build_crew(llm={key: worker_llm(model="fake", tag=key) for key in agents_cfg})
+    crew.kickoff(inputs={"task": "T-123"})
+    planner_prompt = next(text for tag, text in calls if tag == next(iter(agents_cfg)))
+    assert "T-123" in planner_prompt
+    assert "{\u200bevil}" in planner_prompt and "{evil}" not in planner_prompt

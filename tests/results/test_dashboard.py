@@ -1,0 +1,62 @@
+"""``swarmdesign dashboard`` serves a run's study with optuna-dashboard, read back over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_dashboard_serves_the_run_study(default_run: Path, tmp_path: Path) -> None:
+    pytest.importorskip("optuna_dashboard")
+    port = _free_port()
+    log = (tmp_path / "dashboard.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "swarmdesign.cli", "dashboard", str(default_run), "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=os.environ.copy(),
+    )
+    try:
+        payload = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies", timeout=2) as response:
+                    payload = json.loads(response.read())
+                    break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)
+        assert payload is not None, (tmp_path / "dashboard.log").read_text()
+        studies = payload["study_summaries"]
+        assert [s["study_name"] for s in studies] == ["defaults"]
+        assert studies[0]["directions"] == ["maximize", "minimize"]
+        study_id = studies[0]["study_id"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies/{study_id}", timeout=10) as response:
+            detail = json.loads(response.read())
+        assert len(detail["trials"]) == 48
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+    assert proc.returncode in (0, -signal.SIGINT)

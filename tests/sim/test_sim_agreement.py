@@ -1,0 +1,87 @@
+"""The agent-level mode checks the fast mode: the two agree within stated tolerances.
+
+Tolerances (fast vs agent, same seed): quality and robustness within 0.05
+absolute; cost and messages within 15 %; latency within 25 % (the fast mode
+replaces the event schedule by Amdahl x USL and a closed-loop Erlang C
+wait). Messages count exactly in both modes except for batching effects.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sim_helpers import bundled, evaluate, make_scenario
+
+from swarmdesign.errors import SwarmdesignError
+from swarmdesign.sim import SimulatedEvaluator
+from swarmdesign.sim.testing import make_design
+
+M = "gpt-4o-mini"
+DESIGNS = [
+    make_design([("coder", 1, "gpt-4o")], "single", name="single"),
+    make_design([("coder", 10, M)], "independent", redundancy=5, heterogeneity=0.5, name="independent"),
+    make_design([("coder", 6, M)], "chain", review_rounds=1, name="chain"),
+    make_design([("worker", 20, M), ("coder", 10, M)], "ring", routing="routed", name="ring"),
+    make_design([("planner", 1, M), ("coder", 8, M), ("reviewer", 2, M)], "star", name="star"),
+    make_design([("orchestrator", 1, M), ("coder", 60, M)], "star", name="star-saturated"),
+    make_design(
+        [("planner", 2, M), ("coder", 30, M), ("tester", 4, M), ("integrator", 1, M)],
+        "hierarchical",
+        branching=8,
+        redundancy=3,
+        name="hierarchical",
+    ),
+    make_design([("coder", 12, M), ("reviewer", 3, M)], "mesh", redundancy=3, aggregation="judge", name="mesh"),
+    make_design(
+        [("coder", 40, M), ("reviewer", 5, M)],
+        "pubsub",
+        brokers=2,
+        aggregation="first_valid",
+        redundancy=3,
+        name="pubsub",
+    ),
+    make_design([("orchestrator", 4, M), ("coder", 40, "claude-3-5-haiku")], "federated", clusters=4, name="federated"),
+]
+
+
+@pytest.fixture(scope="module")
+def both() -> tuple:
+    scenario = bundled("software_project")
+    fast = evaluate(DESIGNS, scenario, seed=3)
+    agent = evaluate(DESIGNS, scenario, seed=3, mode="agent")
+    return fast, agent
+
+
+@pytest.mark.parametrize("index", range(len(DESIGNS)), ids=[d.name for d in DESIGNS])
+def test_fast_and_agent_modes_agree(both: tuple, index: int) -> None:
+    fast, agent = (df.iloc[index] for df in both)
+    assert abs(fast["quality"] - agent["quality"]) <= 0.05
+    assert abs(fast["robustness"] - agent["robustness"]) <= 0.05
+    assert fast["cost"] == pytest.approx(agent["cost"], rel=0.15)
+    assert fast["messages"] == pytest.approx(agent["messages"], rel=0.15)
+    assert fast["latency"] == pytest.approx(agent["latency"], rel=0.25)
+    assert fast["channels"] == pytest.approx(agent["channels"])
+
+
+def test_modes_agree_on_the_stampede_and_routing() -> None:
+    scenario = bundled("ticket_rush")
+    designs = [
+        make_design([("worker", 300, M)], "mesh", routing="routed", heterogeneity=h, name=f"h{h}") for h in (0.0, 1.0)
+    ]
+    fast = evaluate(designs, scenario)
+    agent = evaluate(designs, scenario, mode="agent")
+    assert np.allclose(fast["collision_share"], agent["collision_share"], atol=0.05)
+    routing = make_scenario(simulator={"skill": {"task_mix": {"coder": 0.7, "researcher": 0.3}}})
+    mix = [
+        make_design([("coder", 90, M), ("researcher", 10, M)], "independent", routing=r)
+        for r in ("broadcast", "routed")
+    ]
+    fast, agent = evaluate(mix, routing), evaluate(mix, routing, mode="agent")
+    assert np.allclose(fast["routing_accuracy"], agent["routing_accuracy"], atol=0.05)
+    assert np.allclose(fast["messages_per_task"], agent["messages_per_task"], rtol=0.01)
+
+
+def test_agent_mode_refuses_population_scale_designs() -> None:
+    huge = make_design([("worker", 200_000, M)], "independent")
+    with pytest.raises(SwarmdesignError, match="agent mode"):
+        SimulatedEvaluator(mode="agent").evaluate([huge], bundled("math_qa"), seed=0)

@@ -1,0 +1,63 @@
+"""Hub queueing: Erlang C, a saturating single hub, relief by replicas and hierarchies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sim_helpers import evaluate, make_scenario
+
+from swarmdesign.sim import queueing
+from swarmdesign.sim.testing import make_design
+
+WORKERS = [2, 4, 8, 16, 32, 64, 128, 256]
+
+
+def test_erlang_c_known_values() -> None:
+    c = np.array([1.0, 2.0, 5.0])
+    a = np.array([0.5, 1.0, 4.0])
+    assert np.allclose(queueing.erlang_c(c, a), [0.5, 1.0 / 3.0, 0.554112554], atol=1e-6)
+
+
+def test_open_queue_wait_explodes_near_saturation_but_stays_finite() -> None:
+    rho = np.array([0.5, 0.9, 0.99, 0.999, 1.5, 100.0])
+    wait, util = queueing.hub_wait(rho, np.ones_like(rho), np.ones_like(rho), 0.999)
+    assert np.all(np.isfinite(wait))
+    assert np.all(np.diff(wait[:4]) > 0) and wait[3] > 100 * wait[0]
+    assert util[-1] == pytest.approx(100.0)
+
+
+def test_closed_loop_wait_grows_steeply_then_linearly() -> None:
+    n = np.array([1.0, 5.0, 10.0, 20.0, 1000.0, 1e6])
+    wait, busy, offered = queueing.closed_loop_wait(n, np.full(6, 2.0), np.full(6, 5.0), np.full(6, 0.25), np.ones(6))
+    assert np.all(np.isfinite(wait)) and np.all(busy < 1.0)
+    assert np.all(np.diff(wait) > 0)
+    assert wait[-1] / wait[-2] == pytest.approx(1000.0, rel=0.02)  # past saturation: linear in workers
+    assert offered[2] == pytest.approx(1.0)
+
+
+def _star(workers: int, hubs: int = 1) -> object:
+    return make_design([("orchestrator", hubs, "m0"), ("worker", workers, "m0")], "star", name=f"s{workers}x{hubs}")
+
+
+def test_single_hub_star_explodes_past_saturation_and_replicas_fix_it() -> None:
+    scenario = make_scenario(workload={"tasks": 500, "subtasks": 8})
+    df = evaluate([_star(n) for n in WORKERS], scenario)
+    util, wait, latency = (df[c].to_numpy() for c in ("hub_utilisation", "hub_wait_s", "latency"))
+    assert util[0] < 0.5 < 1.0 < util[-1]
+    saturated = util > 1.0
+    assert wait[saturated].min() > 20 * wait[0]
+    best = int(np.argmin(latency))
+    assert 0 < best < len(WORKERS) - 1  # past saturation, more workers make the workload later
+    assert latency[-1] > 2 * latency[best]
+    relieved = evaluate([_star(256, 32)], scenario)
+    assert relieved["latency"][0] < 0.25 * latency[-1]
+    assert relieved["hub_utilisation"][0] < 1.0
+
+
+def test_deeper_hierarchy_relieves_the_hub() -> None:
+    scenario = make_scenario(workload={"tasks": 500, "subtasks": 8})
+    star = _star(256)
+    tree = make_design([("orchestrator", 1, "m0"), ("worker", 256, "m0")], "hierarchical", branching=8)
+    df = evaluate([star, tree], scenario)
+    assert df["latency"][1] < 0.25 * df["latency"][0]
+    assert df["hub_wait_s"][1] < 0.1 * df["hub_wait_s"][0]

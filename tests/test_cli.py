@@ -1,0 +1,137 @@
+"""The command line as a user meets it: real processes, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, run_cli
+
+
+def _one_line_error(res, *needles: str) -> None:  # noqa: ANN001
+    assert res.code == 2, (res.code, res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr
+    lines = [ln for ln in res.stderr.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1, res.stderr
+    for n in needles:
+        assert n in lines[0], lines[0]
+
+
+def test_help_lists_the_commands() -> None:
+    res = run_cli("--help")
+    assert res.code == 0
+    for cmd in ("run", "resume", "evaluate", "validate", "show"):
+        assert cmd in res.stdout
+
+
+def test_run_show_evaluate_validate(tmp_path: Path) -> None:
+    res = run_cli("run", "--budget", "24", "--out", str(tmp_path), "--name", "r", "--quiet")
+    assert res.code == 0, res.stderr
+    assert "best:" in res.stderr
+    shown = run_cli("show", str(tmp_path / "r"), "--top", "3")
+    assert shown.code == 0 and "score" in shown.stdout
+    ev = run_cli("evaluate", str(tmp_path / "r" / "best.yaml"), "--json")
+    assert ev.code == 0, ev.stderr
+    metrics = json.loads(ev.stdout)
+    assert {"quality", "cost", "latency", "score"} <= set(metrics)
+    files = [
+        str(p) for p in sorted((REPO / "search_spaces").glob("*.yaml")) + sorted((REPO / "fitness").glob("*.yaml"))
+    ]
+    val = run_cli("validate", *files, str(tmp_path / "r" / "best.yaml"))
+    assert val.code == 0, val.stderr
+    assert val.stdout.count("ok:") == len(files) + 1
+
+
+def test_bundled_names_and_paths_both_work(tmp_path: Path) -> None:
+    res = run_cli(
+        "run",
+        str(REPO / "search_spaces" / "qa_ensemble.yaml"),
+        "--fitness",
+        "math_qa",
+        "--budget",
+        "8",
+        "--out",
+        str(tmp_path),
+        "--name",
+        "q",
+        "--quiet",
+        "--seed",
+        "1",
+    )
+    assert res.code == 0, res.stderr
+
+
+def test_resume_of_finished_run_is_a_no_op(tmp_path: Path) -> None:
+    assert run_cli("run", "--budget", "8", "--out", str(tmp_path), "--name", "r", "--quiet").code == 0
+    res = run_cli("resume", str(tmp_path / "r"), "--quiet")
+    assert res.code == 0 and "finished 8/8" in res.stderr
+
+
+def test_existing_run_folder_is_not_overwritten(tmp_path: Path) -> None:
+    assert run_cli("run", "--budget", "4", "--out", str(tmp_path), "--name", "r", "--quiet").code == 0
+    res = run_cli("run", "--budget", "4", "--out", str(tmp_path), "--name", "r", "--quiet")
+    _one_line_error(res, "swarmdesign resume")
+
+
+@pytest.mark.parametrize(
+    ("content", "needles"),
+    [
+        (
+            "swarmdesign_space: 1\nname: s\nroles: [{name: c, archetype: coder, count: {min: 9, max: 3}}]\n",
+            ("roles[0].count", "min 9 > max 3"),
+        ),
+        ("swarmdesign_space: 1\nname: s\nroles: [{name: c, archetype: coder, colour: red}]\n", ("roles[0].colour",)),
+        ("swarmdesign_space: 1\nname: s\nroles: [{name: c, archetype: coder}\n", ("(syntax)", "line")),
+        ("swarmdesign_space: 1\nname: s\nroles: [{name: c, archetype: necromancer}]\n", ("roles[0].archetype",)),
+    ],
+)
+def test_bad_space_files_fail_with_one_line(tmp_path: Path, content: str, needles: tuple[str, ...]) -> None:
+    space = tmp_path / "space.yaml"
+    space.write_text(content)
+    res = run_cli("run", str(space), "--budget", "4", "--out", str(tmp_path / "runs"), "--quiet")
+    _one_line_error(res, str(space), *needles)
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_unknown_optimizer_missing_file_and_bad_budget(tmp_path: Path) -> None:
+    _one_line_error(
+        run_cli("run", "--optimizer", "simulated-annealing", "--out", str(tmp_path), "--quiet"),
+        "--optimizer",
+        "unknown optimizer",
+        "tpe",
+    )
+    _one_line_error(run_cli("run", "no/such/space.yaml", "--out", str(tmp_path)), "no/such/space.yaml", "SPACE")
+    _one_line_error(run_cli("run", "--fitness", "nonexistent", "--out", str(tmp_path)), "nonexistent", "--fitness")
+    _one_line_error(run_cli("run", "--budget", "0", "--out", str(tmp_path)), "--budget", ">= 1")
+    _one_line_error(run_cli("evaluate", str(tmp_path / "missing.yaml")), "missing.yaml", "not found")
+    _one_line_error(run_cli("resume", str(tmp_path / "nope")), "nope", "no such run folder")
+
+
+def test_bad_scenario_and_design_name_file_and_field(tmp_path: Path) -> None:
+    scen = tmp_path / "scen.yaml"
+    scen.write_text("swarmdesign_scenario: 1\nname: s\nworkload: {tasks: -5}\n")
+    _one_line_error(run_cli("run", "--fitness", str(scen), "--out", str(tmp_path)), str(scen), "workload.tasks")
+    design = tmp_path / "d.yaml"
+    design.write_text(
+        "swarmdesign: 1\nname: d\nroles: [{name: a, archetype: coder, count: 2, model: m}]\n"
+        "edges: [[a, ghost]]\ntopology: {kind: chain}\n"
+    )
+    _one_line_error(run_cli("evaluate", str(design)), str(design), "edges[0]", "ghost")
+    res = run_cli("validate", str(design), str(scen))
+    assert res.code == 2 and res.stderr.count("error:") == 2
+
+
+def test_seed_design_outside_the_space_is_refused(tmp_path: Path) -> None:
+    design = tmp_path / "mine.yaml"
+    design.write_text(
+        "swarmdesign: 1\nname: d\nroles: [{name: wizard, archetype: coder, count: 2, model: gpt-4o}]\n"
+        "topology: {kind: chain}\n"
+    )
+    _one_line_error(
+        run_cli("run", "--seed-design", str(design), "--out", str(tmp_path / "runs")),
+        str(design),
+        "roles[0].name",
+        "wizard",
+    )
