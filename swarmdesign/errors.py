@@ -37,7 +37,15 @@ class SwarmdesignError(Exception):
 
 
 class RunStopped(SwarmdesignError):
-    """A run that stopped early on purpose (signal, failure share, cost cap): resumable."""
+    """A run that stopped early on purpose (signal, failure share, cost cap): resumable.
+
+    ``exit_code`` is what the CLI exits with: 130 after SIGINT, 143 after
+    SIGTERM, 3 for a stop the run decided itself.
+    """
+
+    def __init__(self, message: str, *, exit_code: int = 3, **kwargs: str | None) -> None:
+        super().__init__(message, **kwargs)
+        self.exit_code = exit_code
 
 
 def field_path(loc: tuple[Any, ...]) -> str:

@@ -75,11 +75,36 @@ def evaluator_names() -> list[str]:
 
 
 def make_evaluator(name: str, **params: Any) -> Evaluator:
-    """Build a registered evaluator; unknown names are a user error."""
+    """Build a registered evaluator, or one named by import path ``package.module:Class``.
+
+    The import-path form lets a user plug in their own evaluator without
+    registering it; it is stored as given in ``config.yaml`` so resume and
+    remote workers rebuild the same one.
+    """
     _load_builtin()
-    if name not in _REGISTRY:
-        raise SwarmdesignError(f"unknown evaluator '{name}'; expected one of {sorted(_REGISTRY)}", field="evaluator")
+    if ":" in name:
+        factory = _import_evaluator(name)
+    elif name in _REGISTRY:
+        factory = _REGISTRY[name]
+    else:
+        raise SwarmdesignError(
+            f"unknown evaluator '{name}'; expected one of {sorted(_REGISTRY)} or an import path package.module:Class",
+            field="evaluator",
+        )
     try:
-        return _REGISTRY[name](**params)
+        return factory(**params)
     except TypeError as exc:
         raise SwarmdesignError(f"bad parameters for evaluator '{name}': {exc}", field="evaluator") from None
+
+
+def _import_evaluator(path: str) -> Callable[..., Evaluator]:
+    import importlib
+
+    module_name, _, attr = path.partition(":")
+    try:
+        obj = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise SwarmdesignError(f"cannot import evaluator '{path}': {exc}", field="evaluator") from None
+    if not (isinstance(obj, type) and issubclass(obj, Evaluator)):
+        raise SwarmdesignError(f"'{path}' is not an Evaluator subclass", field="evaluator")
+    return obj

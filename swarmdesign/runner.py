@@ -78,6 +78,7 @@ class RunSettings:
     storage: str | None = None
     seed_designs: list[Design] = field(default_factory=list)
     max_fail_share: float = 0.5
+    eval_timeout_s: float | None = None
     scenario_source: str | None = None
 
 
@@ -119,6 +120,12 @@ class Run:
     def create(cls, s: RunSettings) -> Run:
         if s.budget < 1:
             raise SwarmdesignError(f"budget must be >= 1, got {s.budget}", field="--budget")
+        if s.eval_timeout_s is not None and s.eval_timeout_s <= 0:
+            raise SwarmdesignError(
+                f"expected a positive number of seconds, got {s.eval_timeout_s}", field="--eval-timeout"
+            )
+        if not 0.0 <= s.max_fail_share <= 1.0:
+            raise SwarmdesignError(f"expected a share in [0, 1], got {s.max_fail_share}", field="--max-fail-share")
         if s.batch_size < 1:
             raise SwarmdesignError(f"batch size must be >= 1, got {s.batch_size}", field="--batch-size")
         optimizer = make_optimizer(s.optimizer, **s.optimizer_params)
@@ -146,6 +153,7 @@ class Run:
             "seed": s.seed,
             "batch_size": s.batch_size,
             "max_fail_share": s.max_fail_share,
+            "eval_timeout_s": s.eval_timeout_s,
             "storage": redact(s.storage),
             "seed_designs": initial,
         }
@@ -286,13 +294,19 @@ class Run:
                             f"{share:.0%}); see fail_reason in {self.run_dir / TRIALS_NAME}; fix the cause, then "
                             f"'swarmdesign resume {self.run_dir}'"
                         )
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             self.store.flush()
             self.write_outputs()
+            what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
             raise RunStopped(
-                f"interrupted after {self.finished()} of {self.budget} trials; every finished trial is kept. "
-                f"Continue with: swarmdesign resume {self.run_dir}"
+                f"{what} after {self.finished()} of {self.budget} trials; every finished trial is kept. "
+                f"Continue with: swarmdesign resume {self.run_dir}",
+                exit_code=143 if isinstance(exc, Terminated) else 130,
             ) from None
+        except RunStopped:
+            self.store.flush()
+            self.write_outputs()
+            raise
         self.write_outputs()
         best = self.best_design()
         return RunSummary(self.run_dir, self.finished(), self.budget, time.perf_counter() - start, best, stopped)
@@ -301,7 +315,10 @@ class Run:
         """Evaluate a batch in this process and record it in the study (one flush)."""
         designs = [self.optimizer.decode(p) for p in proposals]
         t0 = time.perf_counter()
-        rows, reasons = evaluate_safely(self.evaluator, designs, self.scenario, seed)
+        timeout = self.config.get("eval_timeout_s")
+        rows, reasons = evaluate_safely(
+            self.evaluator, designs, self.scenario, seed, timeout=float(timeout) if timeout else None
+        )
         per_design = (time.perf_counter() - t0) / max(len(designs), 1)
         return self.record(proposals, designs, rows, reasons, per_design)
 
@@ -412,16 +429,29 @@ class Run:
 
 
 def evaluate_safely(
-    evaluator: Evaluator, designs: Sequence[Design], scenario: Scenario, seed: int
+    evaluator: Evaluator,
+    designs: Sequence[Design],
+    scenario: Scenario,
+    seed: int,
+    *,
+    timeout: float | None = None,
 ) -> tuple[list[dict[str, Any] | None], list[str | None]]:
     """Evaluate a batch; isolate failures to the designs that caused them.
 
     Returns per design either a metrics row (with score) and ``None``, or
-    ``None`` and a one-line reason. A batch that raises is retried design by
-    design; a metric that is not finite fails that design.
+    ``None`` and a one-line reason. A batch that raises (or, with ``timeout``
+    seconds, hangs) is retried design by design; a metric that is not finite
+    fails that design. With a timeout the evaluation runs in a forked child
+    process that is killed when time is up: a thread could not be stopped.
     """
+
+    def call(batch: Sequence[Design]) -> pd.DataFrame:
+        if timeout is None:
+            return scenario.finish_metrics(evaluator.evaluate(batch, scenario, seed=seed))
+        return scenario.finish_metrics(_evaluate_in_child(evaluator, batch, scenario, seed, timeout))
+
     try:
-        frame = scenario.finish_metrics(evaluator.evaluate(designs, scenario, seed=seed))
+        frame = call(designs)
         frames: list[pd.DataFrame | None] = [frame.iloc[[i]] for i in range(len(designs))]
         errors: list[str | None] = [None] * len(designs)
     except (KeyboardInterrupt, RunStopped, SwarmdesignError):
@@ -430,7 +460,7 @@ def evaluate_safely(
         frames, errors = [], []
         for d in designs:
             try:
-                frames.append(scenario.finish_metrics(evaluator.evaluate([d], scenario, seed=seed)))
+                frames.append(call([d]))
                 errors.append(None)
             except (KeyboardInterrupt, RunStopped, SwarmdesignError):
                 raise
@@ -452,6 +482,45 @@ def evaluate_safely(
     return rows, errors
 
 
+class EvaluationTimeout(Exception):
+    """An evaluation took longer than the run's per-trial timeout."""
+
+
+def _evaluate_in_child(
+    evaluator: Evaluator, designs: Sequence[Design], scenario: Scenario, seed: int, timeout: float
+) -> pd.DataFrame:
+    """``evaluator.evaluate`` in a forked process, killed after ``timeout`` seconds per design."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            send.send(("ok", evaluator.evaluate(designs, scenario, seed=seed)))
+        except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+            send.send(("error", f"{type(exc).__name__}: {exc}"))
+
+    proc = ctx.Process(target=child, daemon=True)
+    proc.start()
+    send.close()
+    limit = timeout * max(len(designs), 1)
+    try:
+        if not receive.poll(limit):
+            raise EvaluationTimeout(f"evaluation timed out after {limit:g} s")
+        status, payload = receive.recv()
+    except EOFError:
+        raise RuntimeError(f"evaluator process died (exit code {proc.exitcode})") from None
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+        receive.close()
+    if status != "ok":
+        raise RuntimeError(payload)
+    return payload
+
+
 def evaluate_designs(
     designs: Sequence[Design], scenario: Scenario, *, evaluator: str = "simulated", seed: int = 0
 ) -> pd.DataFrame:
@@ -460,12 +529,16 @@ def evaluate_designs(
     return scenario.finish_metrics(ev.evaluate(list(designs), scenario, seed=seed))
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, delivered the way Ctrl-C is so that one code path cleans up both."""
+
+
 @contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
     """SIGTERM stops a run the way Ctrl-C does: finished trials kept, resumable."""
 
     def handler(signum: int, frame: Any) -> None:  # noqa: ARG001
-        raise KeyboardInterrupt
+        raise Terminated
 
     try:
         previous = signal.signal(signal.SIGTERM, handler)

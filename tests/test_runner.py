@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -122,36 +121,3 @@ def test_kill_9_then_resume_reaches_exactly_the_budget(tmp_path: Path) -> None:
     assert len(finished) == budget
     assert {t.number: (t.params, t.values) for t in finished if t.number in done_before} == done_before
     assert not [t for t in final.study.trials if t.state.name == "RUNNING"]
-
-
-def test_sigint_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
-    cmd = [
-        sys.executable,
-        "-m",
-        "swarmdesign.cli",
-        "run",
-        "--optimizer",
-        "random",
-        "--budget",
-        "5000",
-        "--batch-size",
-        "4",
-        "--out",
-        str(tmp_path),
-        "--name",
-        "i",
-        "--quiet",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    journal = tmp_path / "i" / "study.journal"
-    deadline = time.time() + 60
-    while time.time() < deadline and (not journal.exists() or journal.stat().st_size < 100_000):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err
-    assert "swarmdesign resume" in err and "Traceback" not in err
-    run = Run.open(tmp_path / "i")
-    assert 0 < run.finished() < 5000
-    assert not [t for t in run.study.trials if t.state.name == "RUNNING"]
-    assert os.path.getsize(tmp_path / "i" / "trials.csv") > 0

@@ -39,7 +39,7 @@ def execute_with_progress(run: Run, *, quiet: bool = False, budget: int | None =
         except RunStopped as exc:
             progress.stop()
             console.print(f"stopped: {exc}")
-            raise SystemExit(130 if "interrupted" in str(exc) else 3) from None
+            raise SystemExit(exc.exit_code) from None
     console.print(f"finished {summary.finished}/{summary.budget} trials in {summary.seconds:.1f} s")
     if summary.stopped:
         console.print(f"note: {summary.stopped}")

@@ -24,7 +24,12 @@ def register(app: typer.Typer) -> None:
             None, "--storage", help="Optuna storage URL or journal path (default: own journal)."
         ),
         seed_design: list[Path] = typer.Option(None, "--seed-design", help="A known design to evaluate first."),
-        evaluator: str = typer.Option("simulated", "--evaluator", "-e", help="Evaluator name."),
+        evaluator: str = typer.Option("simulated", "--evaluator", "-e", help="Evaluator name or package.module:Class."),
+        evaluator_param: list[str] = typer.Option(None, "--evaluator-param", "-E", help="Evaluator KEY=VALUE."),
+        eval_timeout: float = typer.Option(None, "--eval-timeout", help="Seconds per design before a trial fails."),
+        max_fail_share: float = typer.Option(
+            0.5, "--max-fail-share", help="Stop when more than this share of a batch fails."
+        ),
         batch_size: int = typer.Option(None, "--batch-size", help="Proposals evaluated per batch."),
         max_cost: float = typer.Option(None, "--max-cost", help="Hard cap in USD on LLM spending (llm evaluator)."),
         confirm_top: int = typer.Option(0, "--confirm-top", help="Re-score the K best designs on real models."),
@@ -51,6 +56,9 @@ def register(app: typer.Typer) -> None:
             optimizer=optimizer or DEFAULT_OPTIMIZER,
             optimizer_params=parse_key_values(optimizer_param, "--optimizer-param"),
             evaluator=evaluator,
+            evaluator_params=parse_key_values(evaluator_param, "--evaluator-param"),
+            eval_timeout_s=eval_timeout,
+            max_fail_share=max_fail_share,
             budget=budget,
             seed=seed,
             batch_size=batch_size or DEFAULT_BATCH,

@@ -29,7 +29,6 @@ def register(app: typer.Typer) -> None:
         from swarmdesign.commands._common import stderr_console
         from swarmdesign.distributed import Worker
         from swarmdesign.errors import SwarmdesignError
-        from swarmdesign.storage import redact
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         console = stderr_console()
@@ -39,7 +38,6 @@ def register(app: typer.Typer) -> None:
                 console.print(message, markup=False)
 
         w = Worker(storage, study, batch=batch, idle_timeout_s=idle_timeout, log=log)
-        log(f"storage {redact(storage)}")
         try:
             summary = w.run()
         except KeyboardInterrupt:

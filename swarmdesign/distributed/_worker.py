@@ -175,6 +175,7 @@ class Worker:
     def run(self) -> WorkerSummary:
         """Work until the driver marks the study done, the idle timeout passes, or an interrupt."""
         from swarmdesign.runner import _terminate_as_interrupt
+        from swarmdesign.storage import redact
 
         with _terminate_as_interrupt():
             opened = self._open()
@@ -185,7 +186,7 @@ class Worker:
                     field="--study",
                 )
             study, ctx = opened
-            self.log(f"worker {self.summary.worker} on study '{self.study_name}'")
+            self.log(f"worker {self.summary.worker} on study '{self.study_name}' in {redact(self.url)}")
             with Heartbeat(study._storage, ctx.heartbeat_s) as heartbeat:
                 try:
                     self._loop(study, ctx, heartbeat)
@@ -226,13 +227,16 @@ class Worker:
                 continue
             heartbeat.hold(trial_id)
             self._held[trial_id] = t
-            with self._grouped():  # fail_reason is cleared on success
-                set_user_attrs(storage, trial_id, {WORKER_ATTR: self.summary.worker, "fail_reason": ABANDONED})
-            current = self._settled(storage, trial_id)
-            if current.state != TrialState.RUNNING:
+            try:
+                with self._grouped():  # fail_reason is cleared on success
+                    set_user_attrs(storage, trial_id, {WORKER_ATTR: self.summary.worker, "fail_reason": ABANDONED})
+            except UpdateFinishedTrialError:
                 self._drop(trial_id, heartbeat)
                 continue
-            claimed.append(current)
+            if self._grouping is not None and self._settled(storage, trial_id).state != TrialState.RUNNING:
+                self._drop(trial_id, heartbeat)
+                continue
+            claimed.append(t)  # params and system attrs as listed; the claim changed neither
         return claimed
 
     def _evaluate(
@@ -299,7 +303,11 @@ class Worker:
         except (UpdateFinishedTrialError, ValueError):
             if self._settled(storage, trial_id).state == TrialState.RUNNING:
                 raise  # not a race with the driver: a real error
-        if given_up(self._settled(storage, trial_id)):
+            lost = True
+        else:
+            # A journal group lands only now: check it was not refused.
+            lost = self._grouping is not None and given_up(self._settled(storage, trial_id))
+        if lost:
             # The driver gave this trial up (we missed heartbeats) before our result
             # landed; a copy of the candidate is queued, so ours is dropped.
             self._drop(trial_id, heartbeat)
@@ -319,7 +327,8 @@ class Worker:
 
         Reading a journal replays what was appended; our grouped writes about a
         trial the driver had already failed are refused there, once per write
-        (UpdateFinishedTrialError), so keep reading until the replay is through.
+        (UpdateFinishedTrialError), so keep reading until the replay is through:
+        the refusals must not surface later, in some other call.
         """
         for _ in range(100_000):  # at most one refusal per write we made
             try:

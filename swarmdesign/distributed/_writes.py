@@ -4,11 +4,12 @@ Recording a trial is one user attr per metric (the layout of
 :mod:`swarmdesign.records`), and Optuna writes each attr on its own: on a
 journal file one fsync'd line each, on a database one transaction (and one
 commit flush) each. A worker holds its trials exclusively, so it can group
-those writes safely: one journal append, or one database transaction.
+those writes safely: one journal append, or one database statement.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,28 +20,47 @@ from optuna.storages.journal import BaseJournalBackend
 
 
 def set_user_attrs(storage: BaseStorage, trial_id: int, attrs: dict[str, Any]) -> None:
-    """Set several user attrs of a trial this process holds, in one transaction on a database.
+    """Set several user attrs of a trial this process holds: one statement on PostgreSQL and SQLite.
 
-    Uses the RDB storage's own per-attr helper inside one session (Optuna has
-    no public bulk call); falls back to one call per attr if those internals
-    are not there (another Optuna version) or the storage is not a database.
+    Optuna has no bulk call, so this writes Optuna's own table the way its
+    per-attr method does (an upsert of ``trial_id, key, value_json``), with
+    all rows in one statement after the same "still running" check. Any
+    other storage, or an Optuna whose internals moved, gets one call per attr.
     """
     rdb = getattr(storage, "_backend", storage)  # Optuna wraps RDB storages in a cache
-    if isinstance(rdb, RDBStorage):
-        try:
-            from optuna.storages._rdb import models
-            from optuna.storages._rdb.storage import _create_scoped_session
-
-            write = rdb._set_trial_attr_without_commit
-        except (ImportError, AttributeError):
-            pass
-        else:
-            with _create_scoped_session(rdb.scoped_session) as session:
-                for key, value in attrs.items():
-                    write(session, models.TrialUserAttributeModel, trial_id, key, value)
-            return
+    if isinstance(rdb, RDBStorage) and attrs and _upsert_user_attrs(rdb, trial_id, attrs):
+        return
     for key, value in attrs.items():
         storage.set_trial_user_attr(trial_id, key, value)
+
+
+def _upsert_user_attrs(rdb: RDBStorage, trial_id: int, attrs: dict[str, Any]) -> bool:
+    """One multi-row upsert into ``trial_user_attributes``; False if not possible here."""
+    try:
+        from optuna.storages._rdb import models
+        from optuna.storages._rdb.storage import _create_scoped_session
+
+        if rdb.engine.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        elif rdb.engine.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            return False
+        model = models.TrialUserAttributeModel
+        find = models.TrialModel.find_or_raise_by_id
+    except (ImportError, AttributeError):
+        return False
+    rows = [{"trial_id": trial_id, "key": k, "value_json": json.dumps(v)} for k, v in attrs.items()]
+    with _create_scoped_session(rdb.scoped_session) as session:
+        trial = find(trial_id, session, for_update=True)
+        rdb.check_trial_is_updatable(trial_id, trial.state)
+        stmt = insert(model).values(rows)
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[model.trial_id, model.key], set_={"value_json": stmt.excluded.value_json}
+            )
+        )
+    return True
 
 
 class GroupedJournalBackend(BaseJournalBackend):
