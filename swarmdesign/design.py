@@ -15,9 +15,17 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from swarmdesign import yamlio
 from swarmdesign.archetypes import (
@@ -30,13 +38,34 @@ from swarmdesign.archetypes import (
     Routing,
     TopologyKind,
 )
-from swarmdesign.errors import SwarmdesignError, from_validation_error
+from swarmdesign.errors import SwarmdesignError, choices, from_validation_error
 
 FORMAT_VERSION = 1
 MAX_ROLE_COUNT = 100_000_000
 MAX_TOTAL_AGENTS = 1_000_000_000
 MAX_REDUNDANCY = 64
 MAX_REVIEW_ROUNDS = 10
+MAX_BRANCHING = 1024
+MAX_BROKERS = 1024
+MAX_CLUSTERS = 1_000_000
+
+
+def _a_number(value: Any) -> Any:
+    """Refuse what pydantic would quietly turn into a number.
+
+    YAML reads ``yes``/``no``/``on``/``off`` as booleans and quoted digits as
+    text; ``count: no`` must not become zero agents.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got the boolean {str(value).lower()}")
+    if isinstance(value, str | bytes):
+        raise ValueError(f"expected a number, got the text {value!r}")
+    return value
+
+
+#: An integer / a float that is written as a number (not a boolean, not text).
+Int = Annotated[int, BeforeValidator(_a_number)]
+Float = Annotated[float, BeforeValidator(_a_number)]
 
 
 def _check_text(value: str, what: str) -> str:
@@ -56,7 +85,7 @@ class Role(_Strict):
 
     name: str = Field(min_length=1, max_length=200)
     archetype: Archetype
-    count: int = Field(ge=0, le=MAX_ROLE_COUNT)
+    count: Int = Field(ge=0, le=MAX_ROLE_COUNT)
     model: str = Field(min_length=1, max_length=200)
     prompt: str | None = Field(default=None, max_length=20_000)
 
@@ -79,9 +108,9 @@ class Topology(_Strict):
     """How agents are wired. Parameters other than the kind's own are refused."""
 
     kind: TopologyKind
-    branching: int | None = Field(default=None, ge=2, le=1024, description="fan-out of a hierarchical tree")
-    brokers: int | None = Field(default=None, ge=1, le=1024, description="broker replicas of a pub/sub bus")
-    clusters: int | None = Field(default=None, ge=1, le=1_000_000, description="clusters of a federation")
+    branching: Int | None = Field(default=None, ge=2, le=MAX_BRANCHING, description="fan-out of a hierarchical tree")
+    brokers: Int | None = Field(default=None, ge=1, le=MAX_BROKERS, description="broker replicas of a pub/sub bus")
+    clusters: Int | None = Field(default=None, ge=1, le=MAX_CLUSTERS, description="clusters of a federation")
 
     @model_validator(mode="after")
     def _params_of_kind(self) -> Topology:
@@ -101,10 +130,10 @@ class Topology(_Strict):
 class Coordination(_Strict):
     """How the agents of a design combine their work."""
 
-    redundancy: int = Field(default=1, ge=1, le=MAX_REDUNDANCY, description="attempts per work item")
+    redundancy: Int = Field(default=1, ge=1, le=MAX_REDUNDANCY, description="attempts per work item")
     aggregation: Aggregation = "majority_vote"
-    review_rounds: int = Field(default=0, ge=0, le=MAX_REVIEW_ROUNDS)
-    heterogeneity: float = Field(default=0.0, ge=0.0, le=1.0, description="0 = identical agents, 1 = all different")
+    review_rounds: Int = Field(default=0, ge=0, le=MAX_REVIEW_ROUNDS)
+    heterogeneity: Float = Field(default=0.0, ge=0.0, le=1.0, description="0 = identical agents, 1 = all different")
     routing: Routing = "broadcast"
 
 
@@ -134,6 +163,11 @@ class Design(_Strict):
     metrics: dict[str, float] | None = None
     provenance: Provenance | None = None
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _check_text(v, "design name")
+
     @model_validator(mode="after")
     def _consistent(self) -> Design:
         names = [r.name for r in self.roles]
@@ -146,7 +180,7 @@ class Design(_Strict):
         for i, (src, dst) in enumerate(self.edges):
             for end in (src, dst):
                 if end not in seen:
-                    raise ValueError(f"edges[{i}]: unknown role '{end}'; expected one of {sorted(seen)}")
+                    raise ValueError(f"edges[{i}]: unknown role {end!r}; expected one of {choices(names)}")
             if src == dst:
                 raise ValueError(f"edges[{i}]: an edge from role '{src}' to itself is not allowed")
             if (src, dst) in pairs:
@@ -227,7 +261,7 @@ class Design(_Strict):
             raise SwarmdesignError(
                 "required field is missing (expected 'swarmdesign: 1')", file=file, field="swarmdesign"
             )
-        if version != FORMAT_VERSION:
+        if type(version) is not int or version != FORMAT_VERSION:
             raise SwarmdesignError(
                 f"unsupported design format version {version!r}; expected {FORMAT_VERSION}",
                 file=file,

@@ -8,6 +8,8 @@ message is the whole user interface of a failure: keep it precise.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -59,13 +61,38 @@ def field_path(loc: tuple[Any, ...]) -> str:
     return out or "(document)"
 
 
+#: A field path at the start of a validator's message: ``roles[2].name: duplicate role name``.
+_PATH_HEAD = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\])*): ")
+
+
+def choices(names: Iterable[Any], limit: int = 12) -> str:
+    """``'a', 'b', 'c'`` for a message, the first ``limit`` only: a hostile file can hold thousands."""
+    items = [repr(n) for n in names]
+    more = len(items) - limit
+    return ", ".join(items[:limit]) + (f", ... ({more} more)" if more > 0 else "")
+
+
 def from_validation_error(exc: ValidationError, *, file: str | None, prefix: tuple[Any, ...] = ()) -> SwarmdesignError:
-    """Turn pydantic's multi-line report into one precise line (the first problem)."""
+    """Turn pydantic's multi-line report into one precise line (the first problem).
+
+    A model validator that names the field it refuses (``"edges[1]: ..."``)
+    has that path appended to the model's own location.
+    """
     first = exc.errors(include_url=False)[0]
     loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     msg = first["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
+        head = _PATH_HEAD.match(msg)
+        if head:
+            field = field_path(prefix + loc)
+            path = head.group(1)
+            joined = path if field == "(document)" else f"{field}.{path}"
+            msg = msg[head.end() :]
+            more = len(exc.errors()) - 1
+            if more:
+                msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+            return SwarmdesignError(msg, file=file, field=joined)
     if first["type"] == "extra_forbidden":
         msg = "unknown field (check the spelling; see the documented fields)"
     elif first["type"] == "missing":

@@ -13,6 +13,7 @@ module that owns them, so this file never has to know a mechanism's knobs.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,7 +22,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from swarmdesign import yamlio
-from swarmdesign.errors import SwarmdesignError, from_validation_error
+from swarmdesign.design import Float, Int
+from swarmdesign.errors import SwarmdesignError, choices, from_validation_error
 
 FORMAT_KEY = "swarmdesign_scenario"
 
@@ -34,6 +36,44 @@ CORE_METRICS: dict[str, str] = {
     "score": "maximize",  # the scenario's declared scalarisation
 }
 
+#: Metrics the llm evaluator reports besides the core ones (see :mod:`swarmdesign.llm.evaluator`).
+LLM_METRICS: tuple[str, ...] = (
+    "tasks_run",
+    "cost_run",
+    "spent_run",
+    "latency_per_task",
+    "wall_per_task",
+    "calls_per_task",
+    "prompt_tokens_per_task",
+    "completion_tokens_per_task",
+    "cache_hit_share",
+    "failed_calls",
+)
+
+
+def known_metrics() -> frozenset[str]:
+    """Numeric metrics the bundled evaluators report, plus ``score`` and ``violation`` (added here)."""
+    from swarmdesign.sim.metrics import METRICS
+
+    return frozenset(CORE_METRICS) | frozenset(METRICS) | frozenset(LLM_METRICS) | {"violation"}
+
+
+def reported_metrics(evaluator: Any) -> frozenset[str] | None:
+    """What ``evaluator`` reports (after :meth:`Scenario.finish_metrics`), or None when unknown.
+
+    A third-party evaluator may declare its metrics in a ``metrics`` class attribute.
+    """
+    from swarmdesign.sim.metrics import METRICS
+
+    added = {"score", "violation"}
+    name = getattr(evaluator, "name", None)
+    if name == "simulated":
+        return frozenset(METRICS) | added
+    if name == "llm":
+        return frozenset(CORE_METRICS) | frozenset(LLM_METRICS) | added
+    declared = getattr(evaluator, "metrics", None)
+    return frozenset(declared) | added if declared is not None else None
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -42,8 +82,8 @@ class _Strict(BaseModel):
 class Difficulty(_Strict):
     """Task difficulty in [0, 1] drawn from a Beta distribution with this mean and spread."""
 
-    mean: float = Field(default=0.5, gt=0.0, lt=1.0)
-    spread: float = Field(default=0.15, gt=0.0, lt=0.5, description="standard deviation")
+    mean: Float = Field(default=0.5, gt=0.0, lt=1.0)
+    spread: Float = Field(default=0.15, gt=0.0, lt=0.5, description="standard deviation")
 
     @model_validator(mode="after")
     def _feasible(self) -> Difficulty:
@@ -61,14 +101,14 @@ class Difficulty(_Strict):
 class Workload(_Strict):
     """What has to be done."""
 
-    tasks: int = Field(default=100, ge=1, le=10_000_000, description="work items in the workload")
+    tasks: Int = Field(default=100, ge=1, le=10_000_000, description="work items in the workload")
     difficulty: Difficulty = Field(default_factory=Difficulty)
-    parallel_fraction: float = Field(default=0.8, ge=0.0, le=1.0, description="Amdahl's p: share that can be split")
-    subtasks: int = Field(default=8, ge=1, le=1_000_000, description="pieces a task splits into when decomposed")
-    dependency_depth: int = Field(default=3, ge=1, le=1000, description="dependent steps on a task's critical path")
-    input_tokens_per_step: int = Field(default=1500, ge=1, le=1_000_000)
-    output_tokens_per_step: int = Field(default=500, ge=1, le=1_000_000)
-    scarce_resources: int | None = Field(
+    parallel_fraction: Float = Field(default=0.8, ge=0.0, le=1.0, description="Amdahl's p: share that can be split")
+    subtasks: Int = Field(default=8, ge=1, le=1_000_000, description="pieces a task splits into when decomposed")
+    dependency_depth: Int = Field(default=3, ge=1, le=1000, description="dependent steps on a task's critical path")
+    input_tokens_per_step: Int = Field(default=1500, ge=1, le=1_000_000)
+    output_tokens_per_step: Int = Field(default=500, ge=1, le=1_000_000)
+    scarce_resources: Int | None = Field(
         default=None, ge=1, le=10**9, description="contended options per round (stampedes); None = no contention"
     )
 
@@ -76,18 +116,18 @@ class Workload(_Strict):
 class ModelSpec(_Strict):
     """One model as the environment sees it: skill, price and speed."""
 
-    skill: float = Field(default=0.0, ge=-10.0, le=10.0, description="ability on a logit scale; 0 = average")
-    input_usd_per_mtok: float = Field(default=0.15, ge=0.0, le=10_000.0)
-    output_usd_per_mtok: float = Field(default=0.60, ge=0.0, le=10_000.0)
-    seconds_per_call: float = Field(default=4.0, gt=0.0, le=3600.0)
+    skill: Float = Field(default=0.0, ge=-10.0, le=10.0, description="ability on a logit scale; 0 = average")
+    input_usd_per_mtok: Float = Field(default=0.15, ge=0.0, le=10_000.0)
+    output_usd_per_mtok: Float = Field(default=0.60, ge=0.0, le=10_000.0)
+    seconds_per_call: Float = Field(default=4.0, gt=0.0, le=3600.0)
 
 
 class Environment(_Strict):
     """Where the design runs."""
 
-    fault_rate: float = Field(default=0.01, ge=0.0, lt=1.0, description="probability an agent call fails")
-    message_latency_s: float = Field(default=0.2, ge=0.0, le=3600.0)
-    message_tokens: int = Field(default=200, ge=0, le=1_000_000, description="tokens per inter-agent message")
+    fault_rate: Float = Field(default=0.01, ge=0.0, lt=1.0, description="probability an agent call fails")
+    message_latency_s: Float = Field(default=0.2, ge=0.0, le=3600.0)
+    message_tokens: Int = Field(default=200, ge=0, le=1_000_000, description="tokens per inter-agent message")
     models: dict[str, ModelSpec] = Field(default_factory=lambda: {"gpt-4o-mini": ModelSpec()})
 
     @model_validator(mode="after")
@@ -105,7 +145,7 @@ class Objective(_Strict):
     def _direction(self) -> Objective:
         if self.direction is None:
             if self.name not in CORE_METRICS:
-                raise ValueError(f"objective '{self.name}' is not a core metric; give its direction explicitly")
+                raise ValueError(f"name: objective '{self.name}' is not a core metric; give its direction explicitly")
             self.direction = CORE_METRICS[self.name]  # type: ignore[assignment]
         return self
 
@@ -113,9 +153,9 @@ class Objective(_Strict):
 class Score(_Strict):
     """score = sum_m weight_m * metric_m / reference_m - penalty * (constraint violation)."""
 
-    weights: dict[str, float] = Field(default_factory=lambda: {"quality": 1.0, "cost": -0.1, "latency": -0.1})
-    reference: dict[str, float] = Field(default_factory=dict, description="scale of each metric (default 1)")
-    penalty: float = Field(default=1.0, ge=0.0, description="score lost per unit of relative constraint violation")
+    weights: dict[str, Float] = Field(default_factory=lambda: {"quality": 1.0, "cost": -0.1, "latency": -0.1})
+    reference: dict[str, Float] = Field(default_factory=dict, description="scale of each metric (default 1)")
+    penalty: Float = Field(default=1.0, ge=0.0, description="score lost per unit of relative constraint violation")
 
     @model_validator(mode="after")
     def _refs(self) -> Score:
@@ -126,9 +166,9 @@ class Score(_Strict):
 
 
 class Constraints(_Strict):
-    max_cost_usd: float | None = Field(default=None, gt=0)
-    max_latency_s: float | None = Field(default=None, gt=0)
-    min_quality: float | None = Field(default=None, ge=0, le=1)
+    max_cost_usd: Float | None = Field(default=None, gt=0)
+    max_latency_s: Float | None = Field(default=None, gt=0)
+    min_quality: Float | None = Field(default=None, ge=0, le=1)
 
 
 class Scenario(_Strict):
@@ -152,6 +192,30 @@ class Scenario(_Strict):
             raise ValueError(f"objectives: duplicate objective names {names}")
         return self
 
+    @model_validator(mode="after")
+    def _known_metric_names(self) -> Scenario:
+        """A misspelt metric would only fail once a run has started: refuse it here.
+
+        An objective with an explicit direction may name any metric (a
+        third-party evaluator's); weights and references must name a metric the
+        bundled evaluators report or such a declared objective.
+        """
+        known = known_metrics()
+        declared = {o.name for o in self.objectives if o.name not in known}
+        names = [(f"objectives[{i}].name", o.name) for i, o in enumerate(self.objectives)]
+        names += [(f"score.weights.{n}", n) for n in self.score.weights]
+        names += [(f"score.reference.{n}", n) for n in self.score.reference]
+        for field, name in names:
+            if name in known or name in declared:
+                continue
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(
+                f"{field}: unknown metric {name!r}; {hint}expected a metric an evaluator reports "
+                f"({choices(CORE_METRICS)}, or a diagnostic listed in docs/simulator.md and docs/llm.md)"
+            )
+        return self
+
     # --------------------------------------------------------------- queries
     @property
     def objective_names(self) -> list[str]:
@@ -164,6 +228,19 @@ class Scenario(_Strict):
     def model(self, name: str) -> ModelSpec:
         """The environment's spec of ``name``; unknown models get the default spec."""
         return self.environment.models.get(name, ModelSpec())
+
+    def check_evaluator(self, evaluator: Any) -> None:
+        """Refuse, before anything runs, objectives the evaluator is known not to report."""
+        reported = reported_metrics(evaluator)
+        if reported is None:
+            return
+        for i, name in enumerate(self.objective_names):
+            if name not in reported:
+                raise SwarmdesignError(
+                    f"the {getattr(evaluator, 'name', 'chosen')} evaluator does not report metric '{name}'; "
+                    f"expected one of {choices(sorted(reported))}",
+                    field=f"objectives[{i}].name",
+                )
 
     # ------------------------------------------------------------- scoring
     def finish_metrics(self, metrics: pd.DataFrame) -> pd.DataFrame:
@@ -183,6 +260,13 @@ class Scenario(_Strict):
             violation += np.maximum(c.min_quality - out["quality"].to_numpy(), 0.0)
         out["violation"] = violation
         out["feasible"] = violation <= 0.0
+        for i, name in enumerate(self.objective_names):
+            if name not in out.columns and name != "score":
+                raise SwarmdesignError(
+                    f"objective names metric '{name}', which the evaluator does not report; "
+                    f"expected one of {choices(sorted(out.columns))}",
+                    field=f"objectives[{i}].name",
+                )
         score = np.zeros(len(out))
         for name, weight in self.score.weights.items():
             if name not in out.columns:
@@ -203,7 +287,7 @@ class Scenario(_Strict):
     def from_dict(cls, data: Any, *, file: str | None = None) -> Scenario:
         if not isinstance(data, dict):
             raise SwarmdesignError("expected a YAML mapping", file=file, field="(document)")
-        if data.get(FORMAT_KEY) != 1:
+        if type(data.get(FORMAT_KEY)) is not int or data.get(FORMAT_KEY) != 1:
             raise SwarmdesignError(
                 f"expected '{FORMAT_KEY}: 1' (a scenario file), got {data.get(FORMAT_KEY)!r}",
                 file=file,

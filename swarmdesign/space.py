@@ -28,11 +28,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from swarmdesign import yamlio
 from swarmdesign.archetypes import (
@@ -47,8 +47,22 @@ from swarmdesign.archetypes import (
     Routing,
     TopologyKind,
 )
-from swarmdesign.design import MAX_REDUNDANCY, MAX_REVIEW_ROUNDS, MAX_ROLE_COUNT, Coordination, Design, Role, Topology
-from swarmdesign.errors import SwarmdesignError, from_validation_error
+from swarmdesign.design import (
+    MAX_BRANCHING,
+    MAX_BROKERS,
+    MAX_CLUSTERS,
+    MAX_REDUNDANCY,
+    MAX_REVIEW_ROUNDS,
+    MAX_ROLE_COUNT,
+    Coordination,
+    Design,
+    Float,
+    Int,
+    Role,
+    Topology,
+    _check_text,
+)
+from swarmdesign.errors import SwarmdesignError, choices, from_validation_error
 
 FORMAT_KEY = "swarmdesign_space"
 
@@ -58,8 +72,8 @@ class _Strict(BaseModel):
 
 
 class IntRange(_Strict):
-    min: int
-    max: int
+    min: Int
+    max: Int
     log: bool = False
 
     @model_validator(mode="after")
@@ -70,8 +84,8 @@ class IntRange(_Strict):
 
 
 class FloatRange(_Strict):
-    min: float
-    max: float
+    min: Float
+    max: Float
     log: bool = False
 
     @model_validator(mode="after")
@@ -91,14 +105,23 @@ def _as_float_range(v: Any) -> Any:
     return {"min": v, "max": v} if isinstance(v, int | float) and not isinstance(v, bool) else v
 
 
+#: A model name as a Design's role holds it (1..200 characters, not blank).
+ModelName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(lambda v: _check_text(v, "model"))]
+
+
 class RoleSpec(_Strict):
     """A role that may appear; ``count.min: 0`` makes it optional."""
 
     name: str = Field(min_length=1, max_length=100)
     archetype: Archetype
     count: IntRange = Field(default_factory=lambda: IntRange(min=1, max=1))
-    models: list[str] | None = Field(default=None, min_length=1)
-    prompt: str | None = None
+    models: list[ModelName] | None = Field(default=None, min_length=1)
+    prompt: str | None = Field(default=None, max_length=20_000)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _check_text(v, "role name")
 
     @model_validator(mode="before")
     @classmethod
@@ -142,10 +165,13 @@ class TopologySpec(_Strict):
     def _checks(self) -> TopologySpec:
         if len(set(self.kinds)) != len(self.kinds):
             raise ValueError(f"kinds: duplicate topology kinds in {self.kinds}")
-        for key, low in (("branching", 2), ("brokers", 1), ("clusters", 1)):
+        limits = (("branching", 2, MAX_BRANCHING), ("brokers", 1, MAX_BROKERS), ("clusters", 1, MAX_CLUSTERS))
+        for key, low, high in limits:
             r: IntRange = getattr(self, key)
             if r.min < low:
                 raise ValueError(f"{key}.min: {r.min}; expected >= {low}")
+            if r.max > high:
+                raise ValueError(f"{key}.max: {r.max}; expected <= {high}, the most a design's topology supports")
         return self
 
 
@@ -188,7 +214,7 @@ class EdgeSpec(_Strict):
 
 
 class SpaceConstraints(_Strict):
-    max_total_agents: int = Field(default=MAX_ROLE_COUNT, ge=1, le=10**9)
+    max_total_agents: Int = Field(default=MAX_ROLE_COUNT, ge=1, le=10**9)
 
 
 class SpaceSpec(_Strict):
@@ -197,12 +223,21 @@ class SpaceSpec(_Strict):
     swarmdesign_space: Literal[1] = 1
     name: str = Field(min_length=1, max_length=100)
     description: str | None = None
-    models: list[str] = Field(default_factory=lambda: ["gpt-4o-mini"], min_length=1)
+    models: list[ModelName] = Field(default_factory=lambda: ["gpt-4o-mini"], min_length=1)
     roles: list[RoleSpec] = Field(min_length=1, max_length=64)
     topology: TopologySpec = Field(default_factory=lambda: TopologySpec(kinds=["chain"]))
     coordination: CoordinationSpec = Field(default_factory=CoordinationSpec)
     edges: EdgeSpec = Field(default_factory=EdgeSpec)
     constraints: SpaceConstraints = Field(default_factory=SpaceConstraints)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        # The name becomes the default run folder name (runs/<name>-<time>): no path tricks.
+        _check_text(v, "space name")
+        if any(ch in v for ch in "/\\") or v.startswith(".") or any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
+            raise ValueError("expected a name usable as a folder name: no '/', '\\', control characters, leading '.'")
+        return v
 
     @model_validator(mode="after")
     def _consistent(self) -> SpaceSpec:
@@ -211,12 +246,16 @@ class SpaceSpec(_Strict):
             if n in names[:i]:
                 raise ValueError(f"roles[{i}].name: duplicate role name '{n}'")
         for group in ("fixed", "search"):
+            seen: set[str] = set()
             for i, (a, b) in enumerate(getattr(self.edges, group)):
                 for end in (a, b):
                     if end not in names:
-                        raise ValueError(f"edges.{group}[{i}]: unknown role '{end}'; expected one of {names}")
+                        raise ValueError(f"edges.{group}[{i}]: unknown role {end!r}; expected one of {choices(names)}")
                 if a == b:
                     raise ValueError(f"edges.{group}[{i}]: an edge from '{a}' to itself is not allowed")
+                if f"{a}->{b}" in seen:  # the edge's parameter name: also catches 'a->b' + 'c' vs 'a' + 'b->c'
+                    raise ValueError(f"edges.{group}[{i}]: duplicate edge {a} -> {b}")
+                seen.add(f"{a}->{b}")
         has_coordinator = any(r.archetype in COORDINATORS for r in self.roles)
         for i, kind in enumerate(self.topology.kinds):
             if kind in HUB_KINDS and not has_coordinator:
@@ -232,10 +271,16 @@ class SpaceSpec(_Strict):
                 f"constraints.max_total_agents: {self.constraints.max_total_agents} is below the {needed} agents "
                 "the roles' minimum counts already need; expected a bound that some design can meet"
             )
-        for i, r in enumerate(self.roles):
-            for model in r.models or []:
-                if not model.strip():
-                    raise ValueError(f"roles[{i}].models: blank model name")
+        coordinator_min = any(r.archetype in COORDINATORS and r.count.min > 0 for r in self.roles)
+        for i, kind in enumerate(self.topology.kinds):
+            # decode adds a coordinator to a hub kind when none is present; the bound must leave room for it
+            hub_needs = needed if coordinator_min or not any(r.count.min > 0 for r in self.roles) else needed + 1
+            if kind in HUB_KINDS and hub_needs > self.constraints.max_total_agents:
+                raise ValueError(
+                    f"topology.kinds[{i}]: '{kind}' needs {hub_needs} agents (a coordinator and the roles' minimum "
+                    f"counts) but constraints.max_total_agents is {self.constraints.max_total_agents}; expected "
+                    "a bound that leaves room for the hub"
+                )
         return self
 
 
@@ -265,7 +310,7 @@ class SearchSpace:
     def from_dict(cls, data: Any, *, file: str | None = None) -> SearchSpace:
         if not isinstance(data, dict):
             raise SwarmdesignError("expected a YAML mapping", file=file, field="(document)")
-        if data.get(FORMAT_KEY) != 1:
+        if type(data.get(FORMAT_KEY)) is not int or data.get(FORMAT_KEY) != 1:
             raise SwarmdesignError(
                 f"expected '{FORMAT_KEY}: 1' (a search space file), got {data.get(FORMAT_KEY)!r}",
                 file=file,
@@ -534,9 +579,9 @@ class SearchSpace:
                 value = getattr(design.coordination, key)
                 if isinstance(d, CategoricalDistribution) and value not in d.choices:
                     value = d.choices[0]
-            elif group == "edge":
-                a, _, b = key.partition("->")
-                value = int((a, b) in set(design.edges))
+            elif group == "edge":  # role names may hold '->' themselves: look the pair up, never split the name
+                pair = next(e for e in s.edges.search if p.name == f"edge.{e[0]}->{e[1]}")
+                value = int(tuple(pair) in set(design.edges))
             else:  # pragma: no cover - every compiled name has a group above
                 raise AssertionError(p.name)
             params[p.name] = _clip(d, value)

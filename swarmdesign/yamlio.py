@@ -2,9 +2,11 @@
 
 Input YAML is hand-written or comes from other people's files, so loading is
 defensive: only ``yaml.safe_load`` semantics (no Python tags), UTF-8 only, a
-size cap, and a cap on the *expanded* size of the document so that an alias
-bomb ("billion laughs") is refused before anything walks it. Every failure is
-a :class:`SwarmdesignError` naming the file and, where YAML knows it, the line.
+size cap, a cap on the *expanded* size of the document so that an alias
+bomb ("billion laughs") is refused before anything walks it, a cap on the
+nesting depth, and no recursive aliases, duplicate keys, over-long integers
+or non-finite numbers. Every failure is a :class:`SwarmdesignError` naming
+the file and, where YAML knows it, the line or the field.
 """
 
 from __future__ import annotations
@@ -23,22 +25,104 @@ _SafeDumperBase = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 MAX_FILE_BYTES = 5_000_000
 MAX_EXPANDED_NODES = 200_000
+#: Deepest nesting accepted (this project's documents nest about six levels deep).
+MAX_DEPTH = 64
+#: Longest integer literal accepted; Python refuses to convert more than 4300 digits anyway.
+MAX_INT_DIGITS = 100
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_COLLECTION_START = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_COLLECTION_END = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 
-def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
-    """Number of nodes the document has once aliases are expanded (memoised per node)."""
-    key = id(node)
-    if key in memo:
-        return memo[key]
-    memo[key] = 1  # guards against recursive aliases while we walk
-    if isinstance(node, yaml.SequenceNode):
-        size = 1 + sum(_expanded_size(child, memo) for child in node.value)
-    elif isinstance(node, yaml.MappingNode):
-        size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
-    else:
-        size = 1
-    memo[key] = min(size, MAX_EXPANDED_NODES + 1)
-    return memo[key]
+def _check_nesting(text: str, file: str) -> None:
+    """Refuse deep nesting from the event stream, before a node tree is built.
+
+    libyaml's composer recurses in C: a few tens of thousands of ``[`` crash
+    the interpreter (no Python exception), so depth is counted on the flat
+    event stream first.
+    """
+    loader = _SafeLoader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, _COLLECTION_START):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark is not None else "?"
+                    raise SwarmdesignError(
+                        f"nesting deeper than {MAX_DEPTH} levels at line {line}; expected a plain document",
+                        file=file,
+                        field="(document)",
+                    )
+            elif isinstance(event, _COLLECTION_END):
+                depth -= 1
+    except yaml.YAMLError as exc:
+        raise SwarmdesignError(_yaml_problem(exc), file=file, field="(syntax)") from None
+    finally:
+        loader.dispose()
+
+
+class _NodeCheck:
+    """One walk over the composed nodes, before anything is constructed.
+
+    Counts the size of the document once aliases are expanded (alias bombs)
+    and its depth through aliases, and refuses recursive aliases, duplicate
+    keys (YAML would silently keep the last) and integer literals too long to
+    convert. Each node is walked once (memoised), so the walk is linear in
+    the size of the file whatever the aliases multiply.
+    """
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.memo: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded size, height)
+        self.active: set[int] = set()
+
+    def fail(self, message: str, path: str) -> SwarmdesignError:
+        return SwarmdesignError(message, file=self.file, field=path or "(document)")
+
+    def walk(self, node: yaml.Node, path: str = "", depth: int = 0) -> int:
+        """Expanded size of ``node`` (capped at MAX_EXPANDED_NODES + 1)."""
+        key = id(node)
+        if key in self.memo:
+            size, height = self.memo[key]
+            if depth + height > MAX_DEPTH:
+                raise self.fail(f"nesting deeper than {MAX_DEPTH} levels once aliases are expanded", path)
+            return size
+        if key in self.active:
+            raise self.fail(f"recursive alias (line {node.start_mark.line + 1}); expected a plain document", path)
+        if depth > MAX_DEPTH:
+            raise self.fail(f"nesting deeper than {MAX_DEPTH} levels once aliases are expanded", path)
+        self.active.add(key)
+        size, height = 1, 0
+        if isinstance(node, yaml.SequenceNode):
+            for i, child in enumerate(node.value):
+                size += self.walk(child, f"{path}[{i}]", depth + 1)
+                height = max(height, 1 + self.memo[id(child)][1])
+        elif isinstance(node, yaml.MappingNode):
+            seen: set[tuple[str, str]] = set()
+            for k, v in node.value:
+                name = k.value if isinstance(k, yaml.ScalarNode) else "?"
+                child_path = f"{path}.{name}" if path else str(name)
+                if isinstance(k, yaml.ScalarNode) and k.tag != _MERGE_TAG:
+                    if (k.tag, k.value) in seen:
+                        raise self.fail(
+                            f"duplicate key (line {k.start_mark.line + 1}); expected each key at most once", child_path
+                        )
+                    seen.add((k.tag, k.value))
+                size += self.walk(k, child_path, depth + 1) + self.walk(v, child_path, depth + 1)
+                height = max(height, 1 + self.memo[id(k)][1], 1 + self.memo[id(v)][1])
+        elif node.tag == _INT_TAG and len(node.value) > MAX_INT_DIGITS:
+            raise self.fail(
+                f"a number of {len(node.value)} characters (line {node.start_mark.line + 1}); "
+                f"expected at most {MAX_INT_DIGITS} digits",
+                path,
+            )
+        self.active.discard(key)
+        self.memo[key] = (min(size, MAX_EXPANDED_NODES + 1), height)
+        return self.memo[key][0]
 
 
 def _reject_non_finite(value: Any, file: str, path: str = "") -> None:
@@ -55,6 +139,7 @@ def _reject_non_finite(value: Any, file: str, path: str = "") -> None:
 
 def loads(text: str, *, file: str = "<string>") -> Any:
     """Parse YAML text safely; see the module docstring for what is refused."""
+    _check_nesting(text, file)
     loader = _SafeLoader(text)
     try:
         try:
@@ -63,7 +148,7 @@ def loads(text: str, *, file: str = "<string>") -> Any:
             raise SwarmdesignError(_yaml_problem(exc), file=file, field="(syntax)") from None
         if node is None:
             raise SwarmdesignError("the file is empty; expected a YAML mapping", file=file, field="(document)")
-        if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+        if _NodeCheck(file).walk(node) > MAX_EXPANDED_NODES:
             raise SwarmdesignError(
                 f"document expands to more than {MAX_EXPANDED_NODES} nodes (alias bomb?); expected a plain document",
                 file=file,
@@ -75,6 +160,8 @@ def loads(text: str, *, file: str = "<string>") -> Any:
             raise SwarmdesignError(_yaml_problem(exc), file=file, field="(syntax)") from None
         except RecursionError:
             raise SwarmdesignError("document nests too deeply", file=file, field="(document)") from None
+        except ValueError as exc:  # a scalar its constructor cannot convert
+            raise SwarmdesignError(f"invalid value: {exc}", file=file, field="(document)") from None
     finally:
         loader.dispose()
     _reject_non_finite(data, file)

@@ -23,8 +23,8 @@ from swarmdesign.distributed._liveness import (
     WORKER_ATTR,
     Log,
     fail_stale_trials,
+    is_database,
     quiet,
-    uses_optuna_heartbeat,
 )
 from swarmdesign.errors import SwarmdesignError
 from swarmdesign.optimizers import Outcome, Proposal
@@ -91,7 +91,7 @@ class Driver:
         from swarmdesign.storage import storage_from_url
 
         study = self.run.study
-        if uses_optuna_heartbeat(self.run.store.storage):
+        if is_database(self.run.store.storage):
             # A second handle with the heartbeat settings, used only to find stale
             # trials: the run's own handle stays heartbeat-free, as Study.ask expects.
             hb_storage = storage_from_url(self.run.store.url, heartbeat=self.heartbeat_s)  # type: ignore[arg-type]
@@ -122,6 +122,7 @@ class Driver:
         token = uuid.uuid4().hex[:12]
         in_flight = _in_flight_by_slot(study)
         dists = run.space.distributions()
+        database = is_database(storage)
         keys = []
         for i, p in enumerate(proposals):
             key = f"{token}-{i}"
@@ -139,13 +140,14 @@ class Driver:
                 if CANDIDATE_KEY not in held.system_attrs:
                     storage.set_trial_system_attr(held._trial_id, CANDIDATE_KEY, key)
             else:
-                # Study.enqueue_trial plus the candidate key, with the params already set
-                # (one storage write instead of one per param when a worker claims it).
+                # Study.enqueue_trial plus the candidate key. On a journal the params go in
+                # too (the same single line); a database writes them one by one, so there
+                # the worker that claims the trial writes them, in one statement.
                 study.add_trial(
                     optuna.trial.create_trial(
                         state=TrialState.WAITING,
-                        params=dict(p.params),
-                        distributions=dists,
+                        params=None if database else dict(p.params),
+                        distributions=None if database else dists,
                         system_attrs={"fixed_params": dict(p.params), CANDIDATE_KEY: key},
                         user_attrs=dict(p.attrs),
                     )

@@ -48,8 +48,8 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def uses_optuna_heartbeat(storage: BaseStorage) -> bool:
-    """Database storages (and Optuna's cache around them) have Optuna's heartbeat; journal files get ours."""
+def is_database(storage: BaseStorage) -> bool:
+    """An RDB storage (or Optuna's cache around one): it has Optuna's heartbeat and costly per-row writes."""
     return isinstance(storage, BaseHeartbeat)
 
 
@@ -80,7 +80,7 @@ class Heartbeat:
     def beat(self, trial_id: int) -> None:
         """One beat now (also before a claim, so a trial is never RUNNING without one)."""
         try:
-            if uses_optuna_heartbeat(self.storage):
+            if is_database(self.storage):
                 self.storage.record_heartbeat(trial_id)  # type: ignore[attr-defined]
             else:
                 self.storage.set_trial_system_attr(trial_id, HEARTBEAT_KEY, time.time())

@@ -23,12 +23,15 @@ from swarmdesign.distributed._liveness import (
     Heartbeat,
     Log,
     given_up,
+    is_database,
     quiet,
-    uses_optuna_heartbeat,
     worker_id,
 )
-from swarmdesign.distributed._writes import GroupedJournalBackend, set_user_attrs
+from swarmdesign.distributed._writes import GroupedJournalBackend, set_params, set_user_attrs
 from swarmdesign.errors import SwarmdesignError
+
+#: Seconds before the first look for more work after finishing some.
+MIN_POLL_S = 0.05
 
 if TYPE_CHECKING:
     from swarmdesign.design import Design
@@ -106,7 +109,7 @@ class Worker:
         study_name: The run's study (its name).
         batch: WAITING trials claimed at once and evaluated in one vectorised call.
         idle_timeout_s: Exit after this many seconds with nothing to do (``None``: wait for ``done``).
-        poll_s: Seconds between looks for work while idle.
+        poll_s: Longest pause between looks for work while idle (shorter right after work).
         log: Where progress notes go.
     """
 
@@ -117,7 +120,7 @@ class Worker:
         *,
         batch: int = 1,
         idle_timeout_s: float | None = None,
-        poll_s: float = 0.2,
+        poll_s: float = 1.0,
         log: Log | None = None,
     ) -> None:
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
@@ -160,7 +163,7 @@ class Worker:
                 return None
             time.sleep(self.poll_s)
         ctx = WorkerContext.from_config(config)
-        if uses_optuna_heartbeat(plain):
+        if is_database(plain):
             storage: BaseStorage = storage_from_url(self.url, heartbeat=ctx.heartbeat_s)
         else:
             self._grouping = GroupedJournalBackend(JournalFileBackend(self.url))
@@ -197,6 +200,7 @@ class Worker:
 
     def _loop(self, study: optuna.Study, ctx: WorkerContext, heartbeat: Heartbeat) -> None:
         idle_since = time.monotonic()
+        pause = MIN_POLL_S
         while True:
             if study.user_attrs.get(STATE_ATTR) == "done":
                 self.summary.reason = "the driver marked the study done"
@@ -204,12 +208,15 @@ class Worker:
             claimed = self._claim(study, heartbeat)
             if claimed:
                 self._evaluate(study, ctx, claimed, heartbeat)
-                idle_since = time.monotonic()
+                idle_since, pause = time.monotonic(), MIN_POLL_S
                 continue
             if self._idle_for(idle_since):
                 self.summary.reason = f"idle for {self.idle_timeout_s:g} s"
                 return
-            time.sleep(self.poll_s)
+            # Look again soon after work (the next batch is usually a moment away), then
+            # less and less often, so that many idle workers do not load the database.
+            time.sleep(pause)
+            pause = min(pause * 2, self.poll_s)
 
     def _claim(self, study: optuna.Study, heartbeat: Heartbeat) -> list[FrozenTrial]:
         """Up to ``batch`` WAITING trials, now RUNNING for this worker, oldest first."""
@@ -355,13 +362,15 @@ class Worker:
 def _materialise_params(storage: BaseStorage, trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
     """The trial's params; enqueued ones (``fixed_params``) are written as real params first."""
     fixed = trial.system_attrs.get("fixed_params", {})
+    dists = space.distributions()
     params: dict[str, Any] = {}
-    for name, dist in space.distributions().items():
+    missing: dict[str, Any] = {}
+    for name in dists:
         if name in trial.params:
             params[name] = trial.params[name]
         elif name in fixed:
-            storage.set_trial_param(trial._trial_id, name, dist.to_internal_repr(fixed[name]), dist)
-            params[name] = fixed[name]
+            missing[name] = params[name] = fixed[name]
         else:
             raise KeyError(f"no value for parameter '{name}'")
+    set_params(storage, trial._trial_id, missing, dists)
     return params

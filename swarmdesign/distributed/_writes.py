@@ -63,6 +63,52 @@ def _upsert_user_attrs(rdb: RDBStorage, trial_id: int, attrs: dict[str, Any]) ->
     return True
 
 
+def set_params(storage: BaseStorage, trial_id: int, params: dict[str, Any], space_dists: dict[str, Any]) -> None:
+    """Write a claimed trial's params (from ``fixed_params``): one insert on PostgreSQL and SQLite.
+
+    Optuna's per-param call also checks each distribution against the rest
+    of the study with a query over all its params; every trial here uses the
+    space's fixed distributions, so one insert into ``trial_params`` is
+    equivalent. Elsewhere: Optuna's per-param call.
+    """
+    rdb = getattr(storage, "_backend", storage)
+    if isinstance(rdb, RDBStorage) and params and _insert_params(rdb, trial_id, params, space_dists):
+        return
+    for name, value in params.items():
+        dist = space_dists[name]
+        storage.set_trial_param(trial_id, name, dist.to_internal_repr(value), dist)
+
+
+def _insert_params(rdb: RDBStorage, trial_id: int, params: dict[str, Any], space_dists: dict[str, Any]) -> bool:
+    try:
+        from optuna.distributions import distribution_to_json
+        from optuna.storages._rdb import models
+        from optuna.storages._rdb.storage import _create_scoped_session
+
+        if rdb.engine.name not in ("postgresql", "sqlite"):
+            return False
+        model = models.TrialParamModel
+        find = models.TrialModel.find_or_raise_by_id
+    except (ImportError, AttributeError):
+        return False
+    rows = [
+        {
+            "trial_id": trial_id,
+            "param_name": name,
+            "param_value": space_dists[name].to_internal_repr(value),
+            "distribution_json": distribution_to_json(space_dists[name]),
+        }
+        for name, value in params.items()
+    ]
+    from sqlalchemy import insert
+
+    with _create_scoped_session(rdb.scoped_session) as session:
+        trial = find(trial_id, session, for_update=True)
+        rdb.check_trial_is_updatable(trial_id, trial.state)
+        session.execute(insert(model), rows)
+    return True
+
+
 class GroupedJournalBackend(BaseJournalBackend):
     """A shared journal file where one thread can group its appends into one write and one fsync.
 

@@ -191,6 +191,7 @@ class LLMEvaluator(Evaluator):
                 writer.write(record)
             return i, j, record
 
+        spent_before = client.budget.spent_usd
         units = [(i, j) for i in range(len(designs)) for j in range(len(tasks))]
         with ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="llm-eval") as pool:
             futures = [pool.submit(run_one, i, j) for i, j in units]
@@ -204,6 +205,8 @@ class LLMEvaluator(Evaluator):
                     continue
                 exc = f.exception()
                 if exc is not None:
+                    if writer is not None:
+                        self._write_unaccounted_spend(writer, futures, client.budget.spent_usd - spent_before, seed)
                     raise exc  # RunStopped (cost cap) or a configuration error: the run stops here
                 i, j, record = f.result()
                 results[(i, j)] = record
@@ -223,6 +226,17 @@ class LLMEvaluator(Evaluator):
                     }
                 )
         return frame
+
+    @staticmethod
+    def _write_unaccounted_spend(writer: Any, futures: list[Any], spent: float, seed: int) -> None:
+        """Money spent by tasks that stopped mid-way, so a resumed run's cap still counts it."""
+        finished = sum(
+            f.result()[2]["spent_usd"] for f in futures if f.done() and not f.cancelled() and f.exception() is None
+        )
+        if spent - finished > 0:
+            writer.write(
+                {"type": "spend", "seed": seed, "spent_usd": spent - finished, "reason": "tasks stopped early"}
+            )
 
     @staticmethod
     def _metrics(

@@ -73,4 +73,4 @@ def spent_in(directory: str | Path) -> float:
     path = Path(directory) / TRACE_FILE
     if not path.is_file():
         return 0.0
-    return sum(float(r.get("spent_usd", 0.0)) for r in read_traces([path]) if r.get("type") == "task")
+    return sum(float(r.get("spent_usd", 0.0)) for r in read_traces([path]) if r.get("type") in ("task", "spend"))
