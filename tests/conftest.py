@@ -47,3 +47,22 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300, env: dict
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def start_run(out: Path, name: str, *args: str) -> subprocess.Popen[str]:
+    """Start ``swarmdesign run --out OUT --name NAME --quiet ARGS`` as a background process."""
+    cmd = [sys.executable, "-m", "swarmdesign.cli", "run", "--out", str(out), "--name", name, "--quiet", *args]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_progress(run_dir: Path, proc: subprocess.Popen[str], min_bytes: int, timeout: float = 60) -> None:
+    """Block until the run's journal holds ``min_bytes`` (some finished batches); fail if the run ended first."""
+    import time
+
+    journal = run_dir / "study.journal"
+    deadline = time.time() + timeout
+    while time.time() < deadline and (not journal.exists() or journal.stat().st_size < min_bytes):
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, f"the run ended before it could be stopped: {proc.communicate()[1][-2000:]}"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from swarmdesign.fitness import Scenario
 from swarmdesign.resources import resolve
 from swarmdesign.runner import Run, RunSettings
 from swarmdesign.space import SearchSpace
+from tests.conftest import run_cli, start_run, wait_for_progress
 
 FAULTY = "swarmdesign.testing.faulty:FaultyEvaluator"
 
@@ -86,33 +85,11 @@ def test_too_many_failures_stop_the_run_resumably(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signals_stop_cleanly_then_resume_completes(tmp_path: Path, sig: signal.Signals, code: int) -> None:
     budget = 400
-    cmd = [
-        sys.executable,
-        "-m",
-        "swarmdesign.cli",
-        "run",
-        "--optimizer",
-        "random",
-        "--budget",
-        str(budget),
-        "--batch-size",
-        "2",
-        "--out",
-        str(tmp_path),
-        "--name",
-        "s",
-        "--quiet",
-        "--evaluator",
-        "swarmdesign.testing.sleepy:SleepingEvaluator",
-        "-E",
-        "sleep_s=0.02",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    journal = tmp_path / "s" / "study.journal"
-    deadline = time.time() + 60
-    while time.time() < deadline and (not journal.exists() or journal.stat().st_size < 60_000):
-        time.sleep(0.05)
-    assert proc.poll() is None
+    proc = start_run(
+        tmp_path, "s", "--optimizer", "random", "--budget", str(budget), "--batch-size", "2",
+        "--evaluator", "swarmdesign.testing.sleepy:SleepingEvaluator", "-E", "sleep_s=0.02",
+    )  # fmt: skip
+    wait_for_progress(tmp_path / "s", proc, min_bytes=60_000)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
@@ -120,11 +97,6 @@ def test_signals_stop_cleanly_then_resume_completes(tmp_path: Path, sig: signal.
     stopped = Run.open(tmp_path / "s")
     assert 0 < stopped.finished() < budget
     assert not [t for t in stopped.study.trials if t.state.name == "RUNNING"]
-    res = subprocess.run(
-        [sys.executable, "-m", "swarmdesign.cli", "resume", str(tmp_path / "s"), "--quiet"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert res.returncode == 0, res.stderr
+    res = run_cli("resume", str(tmp_path / "s"), "--quiet", timeout=300)
+    assert res.code == 0, res.stderr
     assert Run.open(tmp_path / "s").finished() == budget

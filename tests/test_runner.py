@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import optuna
@@ -18,6 +15,7 @@ from swarmdesign.fitness import Scenario
 from swarmdesign.resources import resolve
 from swarmdesign.runner import Run, RunSettings
 from swarmdesign.space import SearchSpace
+from tests.conftest import run_cli, start_run, wait_for_progress
 
 
 def _settings(tmp_path: Path, name: str, **kw) -> RunSettings:
@@ -81,41 +79,15 @@ def test_resume_extends_the_budget_without_redoing_trials(tmp_path: Path) -> Non
 
 def test_kill_9_then_resume_reaches_exactly_the_budget(tmp_path: Path) -> None:
     budget = 3000
-    cmd = [
-        sys.executable,
-        "-m",
-        "swarmdesign.cli",
-        "run",
-        "--optimizer",
-        "random",
-        "--budget",
-        str(budget),
-        "--batch-size",
-        "4",
-        "--out",
-        str(tmp_path),
-        "--name",
-        "k",
-        "--quiet",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    journal = tmp_path / "k" / "study.journal"
-    deadline = time.time() + 60
-    while time.time() < deadline and (not journal.exists() or journal.stat().st_size < 200_000):
-        time.sleep(0.05)
-    assert proc.poll() is None, "the run finished before it could be killed; raise the budget"
+    proc = start_run(tmp_path, "k", "--optimizer", "random", "--budget", str(budget), "--batch-size", "4")
+    wait_for_progress(tmp_path / "k", proc, min_bytes=200_000)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     killed = Run.open(tmp_path / "k")
     done_before = {t.number: (t.params, t.values) for t in records.finished_trials(killed.study)}
     assert 0 < len(done_before) < budget
-    res = subprocess.run(
-        [sys.executable, "-m", "swarmdesign.cli", "resume", str(tmp_path / "k"), "--quiet"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert res.returncode == 0, res.stderr
+    res = run_cli("resume", str(tmp_path / "k"), "--quiet", timeout=600)
+    assert res.code == 0, res.stderr
     final = Run.open(tmp_path / "k")
     finished = records.finished_trials(final.study)
     assert len(finished) == budget
