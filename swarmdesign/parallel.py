@@ -23,7 +23,7 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -56,7 +56,9 @@ def split_evenly(n: int, parts: int) -> list[range]:
     return [r for r in out if len(r)]
 
 
-def evaluate_chunk(evaluator: Evaluator, designs: Sequence[Design], scenario: Scenario, seed: int) -> ChunkResult:
+def evaluate_chunk(
+    evaluator: Evaluator, designs: Sequence[Design], scenario: Scenario, seed: int, timeout: float | None = None
+) -> ChunkResult:
     """Score one chunk in a worker process: rows, failure reasons, seconds spent.
 
     Module-level (not a method) so it pickles by reference into the pool.
@@ -64,7 +66,7 @@ def evaluate_chunk(evaluator: Evaluator, designs: Sequence[Design], scenario: Sc
     from swarmdesign.runner import evaluate_safely
 
     t0 = time.perf_counter()
-    rows, reasons = evaluate_safely(evaluator, designs, scenario, seed)
+    rows, reasons = evaluate_safely(evaluator, designs, scenario, seed, timeout=timeout)
     return rows, reasons, time.perf_counter() - t0
 
 
@@ -131,9 +133,16 @@ class ProcessPoolBatchExecutor:
         """Evaluate ``proposals`` in the pool and record them in ``run`` (in order, one flush)."""
         if self.workers < 2 or len(proposals) < 2 or run.evaluator.costly:
             return run.evaluate_and_record(proposals, seed)
-        designs = [run.space.decode_params(p.params) for p in proposals]
+        designs = [run.optimizer.decode(p) for p in proposals]
         chunks = split_evenly(len(designs), self.workers)
-        results = self._evaluate_chunks(run.evaluator, run.scenario, [[designs[i] for i in c] for c in chunks], seed)
+        timeout = run.config.get("eval_timeout_s")
+        results = self._evaluate_chunks(
+            run.evaluator,
+            run.scenario,
+            [[designs[i] for i in c] for c in chunks],
+            seed,
+            float(timeout) if timeout else None,
+        )
         rows: list[dict[str, Any] | None] = []
         reasons: list[str | None] = []
         seconds = 0.0
@@ -144,14 +153,14 @@ class ProcessPoolBatchExecutor:
         return run.record(proposals, designs, rows, reasons, seconds / len(designs))
 
     def _evaluate_chunks(
-        self, evaluator: Evaluator, scenario: Scenario, chunks: list[list[Design]], seed: int
+        self, evaluator: Evaluator, scenario: Scenario, chunks: list[list[Design]], seed: int, timeout: float | None
     ) -> list[ChunkResult]:
         """Every chunk's result, in order; chunks lost with a dead pool are submitted again."""
         results: dict[int, ChunkResult] = {}
         for attempt in range(self.max_restarts + 1):
             pool = self._ensure_pool()
             futures: dict[int, Future[ChunkResult]] = {
-                i: pool.submit(evaluate_chunk, evaluator, chunk, scenario, seed)
+                i: pool.submit(evaluate_chunk, evaluator, chunk, scenario, seed, timeout)
                 for i, chunk in enumerate(chunks)
                 if i not in results
             }
@@ -174,24 +183,42 @@ class ProcessPoolBatchExecutor:
         )
 
 
+def check_options(*, workers: int = 1, driver: bool = False, storage: str | None = None) -> None:
+    """Refuse impossible ``--workers`` / ``--driver`` combinations before a run folder is made."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise SwarmdesignError(f"expected an integer >= 1, got {workers!r}", field="--workers")
+    if driver and workers != 1:
+        raise SwarmdesignError(
+            "does not combine with --driver; start more 'swarmdesign worker' processes instead", field="--workers"
+        )
+    if driver and not storage:
+        raise SwarmdesignError(
+            "needs --storage that the workers can reach: postgresql://... (or a journal file on a shared disk)",
+            field="--driver",
+        )
+
+
 @contextmanager
-def batch_executor(run: Run, *, workers: int = 1, driver: bool = False) -> Iterator[BatchExecutor | None]:
+def batch_executor(
+    run: Run,
+    *,
+    workers: int = 1,
+    driver: bool = False,
+    heartbeat_s: int | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Iterator[BatchExecutor | None]:
     """The batch executor for ``run`` as the CLI options ask; ``None`` means in-process.
 
-    ``driver=True`` enqueues every batch in the run's shared storage for
-    ``swarmdesign worker`` processes (:class:`swarmdesign.distributed.Driver`);
-    ``workers > 1`` evaluates in a local process pool. They do not combine:
-    in driver mode, start more ``swarmdesign worker`` processes instead.
+    ``driver=True`` queues every batch in the run's shared storage for
+    ``swarmdesign worker`` processes (:class:`swarmdesign.distributed.Driver`,
+    with ``heartbeat_s`` and ``log``); ``workers > 1`` evaluates in a local
+    process pool. They do not combine: in driver mode, start more workers.
     """
+    check_options(workers=workers, driver=driver, storage=run.store.url if driver else None)
     if driver:
-        if workers != 1:
-            raise SwarmdesignError(
-                "--workers does not combine with --driver; start more 'swarmdesign worker' processes instead",
-                field="--workers",
-            )
-        from swarmdesign.distributed import Driver
+        from swarmdesign.distributed import DEFAULT_HEARTBEAT_S, Driver
 
-        with Driver(run) as drv:
+        with Driver(run, heartbeat_s=heartbeat_s or DEFAULT_HEARTBEAT_S, log=log) as drv:
             yield drv
         return
     if workers == 1:

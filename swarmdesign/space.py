@@ -436,9 +436,13 @@ class SearchSpace:
            the first coordinator role of the space joins with its minimum count
            (at least 1).
         3. if no role is present at all, the first role joins with its minimum.
-        4. more agents than ``constraints.max_total_agents``: every role is
-           scaled down proportionally (at least 1 agent per present role), then
-           the largest roles give up agents until the bound holds.
+        4. more agents than ``constraints.max_total_agents``: if the present
+           roles' floors (their minimum count, at least 1) alone exceed the
+           bound, optional roles are dropped, last first (never the only
+           coordinator of a hub kind); then what every present role has above
+           its floor is scaled down proportionally until the bound holds. No
+           role ends below its minimum, so ``encode`` of the result is exact
+           and ``decode(encode(d)) == d``.
         """
         s = self.spec
 
@@ -464,9 +468,10 @@ class SearchSpace:
             counts[first] = max(by_name[first].count.min, 1)
         if sum(counts.values()) == 0:
             counts[role_order[0]] = max(by_name[role_order[0]].count.min, 1)
-        counts = _cap_total(counts, s.constraints.max_total_agents)
-        for n in reversed(role_order):  # rule 4, last resort: drop optional roles, last first
-            if sum(counts.values()) <= s.constraints.max_total_agents:
+        cap = s.constraints.max_total_agents
+        floors = {n: max(by_name[n].count.min, 1) for n in role_order}
+        for n in reversed(role_order):  # rule 4: drop optional roles, last first, while the floors alone exceed
+            if sum(counts.values()) <= cap or sum(floors[m] for m in role_order if counts[m] > 0) <= cap:
                 break
             keeps_hub = (
                 kind in HUB_KINDS
@@ -475,6 +480,7 @@ class SearchSpace:
             )
             if by_name[n].optional and counts[n] > 0 and not keeps_hub:
                 counts[n] = 0
+        counts = _cap_total(counts, floors, cap)
 
         roles = [
             Role(name=n, archetype=by_name[n].archetype, count=counts[n], model=models[n], prompt=by_name[n].prompt)
@@ -635,22 +641,21 @@ def _clip(d: BaseDistribution, value: Any) -> Any:
     return value
 
 
-def _cap_total(counts: dict[str, int], cap: int) -> dict[str, int]:
-    """Scale counts down to at most ``cap`` agents in total (see decode rule 4)."""
-    total = sum(counts.values())
-    if total <= cap:
+def _cap_total(counts: dict[str, int], floors: dict[str, int], cap: int) -> dict[str, int]:
+    """At most ``cap`` agents in total, no present role below its floor (see decode rule 4).
+
+    What each present role has above its floor is scaled by one factor and
+    rounded down, so the total never exceeds ``cap`` once the floors fit
+    (the space's validation guarantees they do after optional roles are
+    dropped).
+    """
+    if sum(counts.values()) <= cap:
         return counts
-    factor = cap / total
-    out = {n: (max(1, math.floor(c * factor)) if c > 0 else 0) for n, c in counts.items()}
-    excess = sum(out.values()) - cap
-    while excess > 0:
-        largest = max(out, key=lambda n: out[n])
-        take = min(excess, out[largest] - 1)
-        if take <= 0:
-            break  # every present role is at 1; the space's validation guarantees this fits
-        out[largest] -= take
-        excess -= take
-    return out
+    present = {n: c for n, c in counts.items() if c > 0}
+    room = cap - sum(floors[n] for n in present)
+    above = sum(c - floors[n] for n, c in present.items())
+    factor = max(room, 0) / above if above > 0 else 0.0
+    return {n: (floors[n] + math.floor((c - floors[n]) * factor) if c > 0 else 0) for n, c in counts.items()}
 
 
 __all__ = ["AGGREGATIONS", "ROUTINGS", "TOPOLOGY_KINDS", "Param", "SearchSpace", "SpaceSpec"]

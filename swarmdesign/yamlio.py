@@ -178,11 +178,13 @@ def load_file(path: str | Path) -> Any:
         raise SwarmdesignError("is a directory; expected a YAML file", file=name)
     raw = p.read_bytes()
     if len(raw) > MAX_FILE_BYTES:
-        raise SwarmdesignError(f"file is larger than {MAX_FILE_BYTES} bytes", file=name)
+        raise SwarmdesignError(f"file is larger than {MAX_FILE_BYTES} bytes", file=name, field="(document)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SwarmdesignError(f"not valid UTF-8 (byte {exc.start}); expected a UTF-8 text file", file=name) from None
+        raise SwarmdesignError(
+            f"not valid UTF-8 (byte {exc.start}); expected a UTF-8 text file", file=name, field="(document)"
+        ) from None
     return loads(text, file=name)
 
 

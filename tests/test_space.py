@@ -102,8 +102,8 @@ def test_total_agent_cap_is_repaired_not_rejected() -> None:
         ),
         (
             {"roles": [{"name": "c", "archetype": "coder"}], "coordination": {"redundancy": {"min": 0, "max": 3}}},
-            "coordination",
-            "redundancy",
+            "coordination.redundancy",
+            "expected 1 <= min <= max",
         ),
         ({"roles": [{"name": "c", "archetype": "coder"}], "bogus": 1}, "bogus", "unknown field"),
     ],

@@ -10,10 +10,20 @@ if TYPE_CHECKING:
     from swarmdesign.runner import Run
 
 
-def execute_with_progress(run: Run, *, quiet: bool = False, budget: int | None = None) -> None:
+def execute_with_progress(
+    run: Run,
+    *,
+    quiet: bool = False,
+    budget: int | None = None,
+    workers: int = 1,
+    driver: bool = False,
+    heartbeat: int = 10,
+) -> None:
+    """Execute ``run`` in this process, a local pool (``workers``) or as a driver of remote workers."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from swarmdesign.errors import RunStopped
+    from swarmdesign.parallel import batch_executor
 
     console = stderr_console()
     target = budget or run.budget
@@ -35,7 +45,10 @@ def execute_with_progress(run: Run, *, quiet: bool = False, budget: int | None =
             progress.update(task, completed=done, total=total, best=f"{best:.4f}" if best is not None else "-")
 
         try:
-            summary = run.execute(budget=budget, on_batch=on_batch)
+            with batch_executor(
+                run, workers=workers, driver=driver, heartbeat_s=heartbeat, log=lambda m: console.print(m, markup=False)
+            ) as ex:
+                summary = run.execute(budget=budget, on_batch=on_batch, batch_executor=ex)
         except RunStopped as exc:
             progress.stop()
             console.print(f"stopped: {exc}")

@@ -34,6 +34,11 @@ def register(app: typer.Typer) -> None:
         max_cost: float = typer.Option(None, "--max-cost", help="Hard cap in USD on LLM spending (llm evaluator)."),
         confirm_top: int = typer.Option(0, "--confirm-top", help="Re-score the K best designs on real models."),
         confirm_fitness: str = typer.Option(None, "--confirm-fitness", help="LLM scenario for --confirm-top."),
+        workers: int = typer.Option(1, "--workers", "-w", help="Evaluate each batch in N local processes."),
+        driver: bool = typer.Option(
+            False, "--driver", help="Queue each batch in --storage for 'swarmdesign worker' processes (any machine)."
+        ),
+        heartbeat: int = typer.Option(10, "--heartbeat", help="--driver: seconds between worker heartbeats."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
         list_optimizers: bool = typer.Option(False, "--list-optimizers", help="List optimizers and exit."),
     ) -> None:
@@ -79,8 +84,17 @@ def register(app: typer.Typer) -> None:
             if not confirm_fitness:
                 raise SwarmdesignError("--confirm-top needs --confirm-fitness LLM_SCENARIO", field="--confirm-fitness")
             confirm_scenario, _ = load_scenario(confirm_fitness)  # fail before searching, not after
+        from swarmdesign.parallel import check_options
+        from swarmdesign.storage import redact
+
+        check_options(workers=workers, driver=driver, storage=storage)  # before a run folder exists
         run_obj = Run.create(settings)
-        execute_with_progress(run_obj, quiet=quiet)
+        if driver:
+            typer.echo(
+                f"start workers: swarmdesign worker --storage {redact(storage)} --study {run_obj.study.study_name}",
+                err=True,
+            )
+        execute_with_progress(run_obj, quiet=quiet, workers=workers, driver=driver, heartbeat=heartbeat)
         if confirm_scenario is not None:
             from swarmdesign.llm.confirm import confirm_run
 

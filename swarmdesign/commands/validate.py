@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from swarmdesign.fitness import Scenario
 
 KINDS = {"swarmdesign": "design", "swarmdesign_space": "search space", "swarmdesign_scenario": "scenario"}
 
@@ -20,9 +24,10 @@ def validate_file(path: Path) -> str:
     data = yamlio.load_file(path)
     keys = [k for k in KINDS if isinstance(data, dict) and k in data]
     if len(keys) != 1:
+        got = "" if isinstance(data, dict) else f"; got {type(data).__name__}"
         raise SwarmdesignError(
-            "cannot tell what this file is; expected exactly one of the keys 'swarmdesign' (design), "
-            "'swarmdesign_space' (search space), 'swarmdesign_scenario' (scenario)",
+            "cannot tell what this file is; expected a mapping with exactly one of the keys 'swarmdesign' "
+            f"(design), 'swarmdesign_space' (search space), 'swarmdesign_scenario' (scenario){got}",
             file=str(path),
             field="(document)",
         )
@@ -31,8 +36,25 @@ def validate_file(path: Path) -> str:
         "swarmdesign_space": SearchSpace.from_dict,
         "swarmdesign_scenario": Scenario.from_dict,
     }[keys[0]]
-    loader(data, file=str(path))
+    loaded = loader(data, file=str(path))
+    if isinstance(loaded, Scenario) and loaded.llm is not None:
+        _check_task_set(loaded, str(path))
     return KINDS[keys[0]]
+
+
+def _check_task_set(scenario: Scenario, file: str) -> None:
+    """An llm scenario's task set is read only when a real run starts: read it now."""
+    from swarmdesign.errors import SwarmdesignError
+    from swarmdesign.llm.evaluator import select_tasks
+    from swarmdesign.llm.settings import validate_llm_section
+
+    settings = validate_llm_section(scenario.llm, file=file)
+    try:
+        select_tasks(settings, seed=0)
+    except SwarmdesignError as exc:
+        if exc.file == settings.tasks and exc.field == "llm.tasks":  # the reference itself resolves to nothing
+            raise SwarmdesignError(f"{settings.tasks!r}: {exc.message}", file=file, field="llm.tasks") from None
+        raise exc.with_file(file) from None
 
 
 def register(app: typer.Typer) -> None:

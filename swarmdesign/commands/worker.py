@@ -8,7 +8,13 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command()
     def worker(
-        storage: str = typer.Option(..., "--storage", help="The driver's storage: postgresql://... or a journal path."),
+        storage: str = typer.Option(
+            ...,
+            "--storage",
+            envvar="SWARMDESIGN_STORAGE",
+            help="The driver's storage: postgresql://... or a journal path (or env SWARMDESIGN_STORAGE, "
+            "which keeps a password out of the process list).",
+        ),
         study: str = typer.Option(..., "--study", help="The study to work on (the driver's run name)."),
         idle_timeout: float = typer.Option(
             None,

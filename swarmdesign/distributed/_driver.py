@@ -24,8 +24,10 @@ from swarmdesign.distributed._liveness import (
     Log,
     fail_stale_trials,
     is_database,
+    open_with_heartbeat,
     quiet,
 )
+from swarmdesign.distributed._writes import set_user_attrs
 from swarmdesign.errors import SwarmdesignError
 from swarmdesign.optimizers import Outcome, Proposal
 
@@ -49,6 +51,7 @@ def worker_config(run: Run, heartbeat_s: int) -> dict[str, Any]:
         },
         "objectives": c["objectives"],
         "seed": int(c["seed"]),
+        "eval_timeout_s": c.get("eval_timeout_s"),
         "heartbeat_s": int(heartbeat_s),
     }
 
@@ -88,13 +91,11 @@ class Driver:
         self._heartbeat_study: optuna.Study | None = None
 
     def __enter__(self) -> Driver:
-        from swarmdesign.storage import storage_from_url
-
         study = self.run.study
         if is_database(self.run.store.storage):
             # A second handle with the heartbeat settings, used only to find stale
             # trials: the run's own handle stays heartbeat-free, as Study.ask expects.
-            hb_storage = storage_from_url(self.run.store.url, heartbeat=self.heartbeat_s)  # type: ignore[arg-type]
+            hb_storage = open_with_heartbeat(self.run.store.url, self.heartbeat_s)  # type: ignore[arg-type]
             self._heartbeat_study = optuna.load_study(study_name=study.study_name, storage=hb_storage)
         study.set_user_attr(CONFIG_ATTR, worker_config(self.run, self.heartbeat_s))
         study.set_user_attr(STATE_ATTR, "running")
@@ -126,8 +127,13 @@ class Driver:
         keys = []
         for i, p in enumerate(proposals):
             key = f"{token}-{i}"
+            # What the runner would record, plus the design the optimizer means: the
+            # worker evaluates that (an optimizer may add text the params do not hold).
+            attrs = {k: v for k, v in p.attrs.items() if not k.startswith("_")}
+            attrs["design"] = records.design_json(run.optimizer.decode(p))
             if p.trial is not None:
                 trial_id = p.trial._trial_id
+                set_user_attrs(storage, trial_id, attrs)
                 storage.set_trial_system_attr(trial_id, CANDIDATE_KEY, key)
                 storage.set_trial_state_values(trial_id, TrialState.WAITING)
                 # The trial now belongs to whichever worker claims it: if this driver is
@@ -149,7 +155,7 @@ class Driver:
                         params=None if database else dict(p.params),
                         distributions=None if database else dists,
                         system_attrs={"fixed_params": dict(p.params), CANDIDATE_KEY: key},
-                        user_attrs=dict(p.attrs),
+                        user_attrs=attrs,
                     )
                 )
             keys.append(key)

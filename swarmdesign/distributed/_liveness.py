@@ -1,4 +1,4 @@
-"""Liveness of trials held by workers, and grouped writes to a shared journal file.
+"""Names shared by driver and workers, and the liveness of trials held by workers.
 
 A worker beats a heartbeat for every trial it holds. On database storages
 this is Optuna's own RDB heartbeat (``heartbeat_interval`` /
@@ -37,6 +37,15 @@ GRACE_BEATS = 3
 MAX_ATTEMPTS = 3
 
 Log = Callable[[str], None]
+
+
+def open_with_heartbeat(url: str, heartbeat_s: int) -> BaseStorage:
+    """The RDB storage at ``url`` with Optuna's heartbeat on (its "experimental" warning silenced)."""
+    from swarmdesign.storage import storage_from_url
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return storage_from_url(url, heartbeat=heartbeat_s)
 
 
 def quiet(_: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import time
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
@@ -24,14 +25,16 @@ from swarmdesign.distributed._liveness import (
     Log,
     given_up,
     is_database,
+    open_with_heartbeat,
     quiet,
     worker_id,
 )
 from swarmdesign.distributed._writes import GroupedJournalBackend, set_params, set_user_attrs
 from swarmdesign.errors import SwarmdesignError
 
-#: Seconds before the first look for more work after finishing some.
+#: Seconds between looks for work right after finishing some, for ``BUSY_POLL_S`` seconds.
 MIN_POLL_S = 0.05
+BUSY_POLL_S = 3.0
 
 if TYPE_CHECKING:
     from swarmdesign.design import Design
@@ -50,6 +53,7 @@ class WorkerContext:
     objective_names: list[str]
     seed: int
     heartbeat_s: int
+    eval_timeout_s: float | None = None
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> WorkerContext:
@@ -66,6 +70,7 @@ class WorkerContext:
             objective_names=[o["name"] for o in config["objectives"]],
             seed=int(config["seed"]),
             heartbeat_s=int(config["heartbeat_s"]),
+            eval_timeout_s=float(config["eval_timeout_s"]) if config.get("eval_timeout_s") else None,
         )
 
 
@@ -164,7 +169,7 @@ class Worker:
             time.sleep(self.poll_s)
         ctx = WorkerContext.from_config(config)
         if is_database(plain):
-            storage: BaseStorage = storage_from_url(self.url, heartbeat=ctx.heartbeat_s)
+            storage: BaseStorage = open_with_heartbeat(self.url, ctx.heartbeat_s)
         else:
             self._grouping = GroupedJournalBackend(JournalFileBackend(self.url))
             storage = JournalStorage(self._grouping)
@@ -213,10 +218,11 @@ class Worker:
             if self._idle_for(idle_since):
                 self.summary.reason = f"idle for {self.idle_timeout_s:g} s"
                 return
-            # Look again soon after work (the next batch is usually a moment away), then
-            # less and less often, so that many idle workers do not load the database.
+            # Look again often for a while after work (the driver queues the next batch
+            # within moments), then less and less, so that idle workers spare the database.
             time.sleep(pause)
-            pause = min(pause * 2, self.poll_s)
+            if time.monotonic() - idle_since > BUSY_POLL_S:
+                pause = min(pause * 2, self.poll_s)
 
     def _claim(self, study: optuna.Study, heartbeat: Heartbeat) -> list[FrozenTrial]:
         """Up to ``batch`` WAITING trials, now RUNNING for this worker, oldest first."""
@@ -226,7 +232,10 @@ class Worker:
             if len(claimed) >= self.batch:
                 break
             trial_id = t._trial_id
-            heartbeat.beat(trial_id)  # before the claim: a RUNNING trial always has a beat
+            if self._grouping is None:
+                # Before the claim: on a database a RUNNING trial without any beat is never
+                # found stale. (On a journal file its start time stands in until the first.)
+                heartbeat.beat(trial_id)
             try:
                 if not storage.set_trial_state_values(trial_id, TrialState.RUNNING):
                     continue  # another worker won it
@@ -255,7 +264,7 @@ class Worker:
         ready: list[tuple[FrozenTrial, Design]] = []
         for t in claimed:
             try:
-                ready.append((t, ctx.space.decode_params(_materialise_params(storage, t, ctx.space))))
+                ready.append((t, _design_of(t, _materialise_params(storage, t, ctx.space), ctx.space)))
             except UpdateFinishedTrialError:
                 self._drop(t._trial_id, heartbeat)
             except (SwarmdesignError, KeyError, ValueError) as exc:
@@ -264,7 +273,8 @@ class Worker:
             return
         t0 = time.perf_counter()
         try:
-            rows, reasons = evaluate_safely(ctx.evaluator, [d for _, d in ready], ctx.scenario, ctx.seed)
+            designs = [d for _, d in ready]
+            rows, reasons = evaluate_safely(ctx.evaluator, designs, ctx.scenario, ctx.seed, timeout=ctx.eval_timeout_s)
         except SwarmdesignError as exc:
             # A configuration problem every worker would hit: fail these trials with
             # the reason (the driver's failure share then stops the run) and exit.
@@ -303,11 +313,11 @@ class Worker:
         try:
             with self._grouped():
                 set_user_attrs(storage, trial_id, attrs)
-                if values is None:
-                    study.tell(trial.number, state=TrialState.FAIL)
-                else:
-                    study.tell(trial.number, values)
-        except (UpdateFinishedTrialError, ValueError):
+                # Study.tell, minus re-reading the whole trial: the values are already
+                # checked (finite, one per objective) and workers have no sampler to tell.
+                state = TrialState.FAIL if values is None else TrialState.COMPLETE
+                storage.set_trial_state_values(trial_id, state, values)
+        except UpdateFinishedTrialError:
             if self._settled(storage, trial_id).state == TrialState.RUNNING:
                 raise  # not a race with the driver: a real error
             lost = True
@@ -357,6 +367,14 @@ class Worker:
             with suppress(Exception):
                 storage.set_trial_state_values(trial_id, TrialState.WAITING)
         self._held.clear()
+
+
+def _design_of(trial: FrozenTrial, params: dict[str, Any], space: SearchSpace) -> Design:
+    """The design the driver queued (``design`` attr), else the space's decoding of the params."""
+    from swarmdesign.design import Design
+
+    queued = trial.user_attrs.get("design")
+    return Design.from_dict(json.loads(queued)) if queued else space.decode_params(params)
 
 
 def _materialise_params(storage: BaseStorage, trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:

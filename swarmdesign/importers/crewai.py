@@ -31,8 +31,8 @@ from typing import Any
 
 from swarmdesign import yamlio
 from swarmdesign.archetypes import ARCHETYPES, COORDINATORS
-from swarmdesign.design import Design
-from swarmdesign.errors import SwarmdesignError
+from swarmdesign.design import MAX_REDUNDANCY, MAX_REVIEW_ROUNDS, MAX_ROLE_COUNT, Design
+from swarmdesign.errors import SwarmdesignError, choices
 from swarmdesign.export.crewai import META_PREFIX, unescape_placeholders
 from swarmdesign.export.plan import review_loops, split_loops
 from swarmdesign.export.texts import GOALS, default_backstory
@@ -61,7 +61,7 @@ _TASK_FIELDS_CREWAI = frozenset(
     """.split()  # noqa: SIM905 - a word list reads better than forty quoted strings
 )
 _REPLICA_TEXT = re.compile(r"^(?P<base>.*) \(replica (?P<i>\d+) of (?P<n>\d+)\)$", re.DOTALL)
-_TASK_SUFFIX = re.compile(r"^(?:task|attempt_(?P<attempt>\d+)|round_(?P<round>\d+))$")
+_TASK_SUFFIX = re.compile(r"^(?:task|attempt_(?P<attempt>\d{1,9})|round_(?P<round>\d{1,9}))$")
 _HIERARCHICAL_CODE = re.compile(r"process\s*=\s*Process\.hierarchical|PROCESS\s*=\s*['\"]hierarchical['\"]")
 
 
@@ -87,7 +87,7 @@ def _read_meta(path: Path, warnings: list[str]) -> dict[str, Any]:
         if line.startswith(META_PREFIX):
             try:
                 meta = json.loads(line[len(META_PREFIX) :])
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # bad JSON, a number too long, nesting too deep
                 warnings.append(f"{path}: (header): unreadable '# swarmdesign:' comment; ignored")
                 return {}
             return meta if isinstance(meta, dict) else {}
@@ -154,7 +154,7 @@ def _model(value: Any, file: str, key: str, warnings: list[str]) -> str:
 
 
 def _read_agents(data: dict[str, Any], file: str, warnings: list[str]) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """Agent key -> role name, and the roles (name, archetype, count, model, prompt) in order."""
+    """Agent key -> role name, and the roles (name, archetype, count, model, prompt, first agent key) in order."""
     role_of: dict[str, str] = {}
     roles: dict[str, dict[str, Any]] = {}
     for key, cfg in data.items():
@@ -168,7 +168,8 @@ def _read_agents(data: dict[str, Any], file: str, warnings: list[str]) -> tuple[
         if not meta:  # hand-written YAML: folded scalars (">") leave trailing newlines
             role_text, goal, backstory = role_text.strip(), goal.strip(), backstory.strip()
         match = _REPLICA_TEXT.match(role_text)
-        name = str(meta.get("role") or (match.group("base") if match else role_text)).strip()
+        meta_role = meta.get("role") if isinstance(meta.get("role"), str) else None
+        name = str(meta_role or (match.group("base") if match else role_text)).strip()
         if not name:
             raise SwarmdesignError("expected a non-blank role", file=file, field=f"{key}.role")
         archetype = _archetype(meta, [role_text, goal, backstory], file, key, warnings)
@@ -178,10 +179,17 @@ def _read_agents(data: dict[str, Any], file: str, warnings: list[str]) -> tuple[
         prompt = "\n\n".join(parts) or None
         model = _model(cfg.get("llm"), file, key, warnings)
         replicas = meta.get("replicas")
-        role_level = isinstance(replicas, int) and replicas >= 0 and "replica" not in meta
+        role_level = type(replicas) is int and replicas >= 0 and "replica" not in meta
+        if role_level and replicas > MAX_ROLE_COUNT:
+            raise SwarmdesignError(
+                f"{replicas} replicas; expected at most {MAX_ROLE_COUNT} agents per role",
+                file=file,
+                field=f"{key}.swarmdesign.replicas",
+            )
         role_of[key] = name
         if name not in roles:
             roles[name] = {"name": name, "archetype": archetype, "count": 0, "model": model, "prompt": prompt}
+            roles[name][_SOURCE] = key
         elif (roles[name]["archetype"], roles[name]["model"], roles[name]["prompt"]) != (archetype, model, prompt):
             warnings.append(f"{file}: {key}: differs from other agents of role {name!r}; imported as their replica")
         roles[name]["count"] = replicas if role_level else roles[name]["count"] + 1
@@ -214,12 +222,12 @@ def _read_tasks(
             if suffix is None:
                 described = True  # a task written by hand, not by our export
             elif suffix.group("round"):
-                rounds = max(rounds, int(suffix.group("round")))
+                rounds = max(rounds, _bounded(int(suffix.group("round")), MAX_REVIEW_ROUNDS, "review round", file, key))
             elif suffix.group("attempt"):
-                attempts = max(attempts, int(suffix.group("attempt")))
+                attempts = max(attempts, _bounded(int(suffix.group("attempt")), MAX_REDUNDANCY, "attempt", file, key))
         else:
             raise SwarmdesignError(
-                f"unknown agent {agent!r}; expected one of {sorted(role_of)}", file=file, field=f"{key}.agent"
+                f"unknown agent {agent!r}; expected one of {choices(sorted(role_of))}", file=file, field=f"{key}.agent"
             )
         context = cfg.get("context") or []
         if not isinstance(context, list):
@@ -236,6 +244,30 @@ def _read_tasks(
                 edges.append((src, role))
         task_role[key] = role
     return edges, rounds, max(attempts, 1), described
+
+
+def _bounded(value: int, limit: int, what: str, file: str, key: str) -> int:
+    """A round or attempt number read from a task name, refused beyond what a Design holds."""
+    if value > limit:
+        raise SwarmdesignError(f"{what} {value} in the task name; expected at most {limit}", file=file, field=key)
+    return value
+
+
+#: Private key of an imported role: the agent it was first read from (for error messages).
+_SOURCE = "_agent_key"
+#: Design role fields and the CrewAI agent fields they came from.
+_CREW_FIELD = {"name": "role", "model": "llm", "prompt": "backstory", "count": "swarmdesign.replicas"}
+_ROLE_FIELD = re.compile(r"^roles\[(?P<i>\d+)\](?:\.(?P<sub>\w+))?")
+
+
+def _in_crew_terms(exc: SwarmdesignError, roles: list[dict[str, Any]]) -> SwarmdesignError:
+    """A Design error on ``roles[i].<field>`` named as the agent and field of agents.yaml it came from."""
+    match = _ROLE_FIELD.match(exc.field or "")
+    if match is None or int(match.group("i")) >= len(roles) or _SOURCE not in roles[int(match.group("i"))]:
+        return exc
+    key, sub = roles[int(match.group("i"))][_SOURCE], match.group("sub")
+    field = f"{key}.{_CREW_FIELD.get(sub, sub)}" if sub else key
+    return SwarmdesignError(exc.message, file=exc.file, field=field)
 
 
 def import_crewai(
@@ -310,12 +342,15 @@ def import_crewai(
         "swarmdesign": 1,
         "name": name or meta.get("name") or "imported-crew",
         "description": f"Imported from CrewAI files {agents_path.name} and {tasks_path.name}.",
-        "roles": roles,
+        "roles": [{k: v for k, v in r.items() if k != _SOURCE} for r in roles],
         "topology": topology,
         "edges": [list(e) for e in edges],
         "coordination": coordination,
     }
-    design = _build(data, afile, warnings)
+    try:
+        design = _build(data, afile, warnings)
+    except SwarmdesignError as exc:
+        raise _in_crew_terms(exc, roles) from None
     return _tidy_edges(design, rounds_known=from_meta), warnings
 
 

@@ -22,8 +22,9 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from swarmdesign.design import Float
 from swarmdesign.errors import SwarmdesignError, from_validation_error
 
 CheckKind = Literal["exact", "numeric", "regex", "contains"]
@@ -42,8 +43,33 @@ class TaskItem(BaseModel):
     input: str = Field(min_length=1, max_length=100_000)
     answer: str = Field(max_length=10_000)
     check: CheckKind = "exact"
-    tolerance: float = Field(default=1e-6, ge=0.0, description="absolute tolerance of a numeric check")
+    tolerance: Float = Field(default=1e-6, ge=0.0, description="absolute tolerance of a numeric check")
     meta: dict[str, Any] = Field(default_factory=dict, description="free-form labels (e.g. steps) for filters")
+
+    @field_validator("id", "input")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip() or "\x00" in v:
+            raise ValueError("expected non-blank text without NUL characters")
+        return v
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows; expected a finite number")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}; expected each key at most once")
+        out[key] = value
+    return out
+
+
+def _parse_line(line: str) -> Any:
+    """One JSON value: no NaN/Infinity, no duplicate keys, no nesting deep enough to exhaust the stack."""
+    return json.loads(line, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
 
 
 def load_tasks(path: str | Path) -> list[TaskItem]:
@@ -54,23 +80,28 @@ def load_tasks(path: str | Path) -> list[TaskItem]:
         raise SwarmdesignError("task file not found", file=name, field="llm.tasks")
     raw = p.read_bytes()
     if len(raw) > MAX_TASK_FILE_BYTES:
-        raise SwarmdesignError(f"task file is larger than {MAX_TASK_FILE_BYTES} bytes", file=name)
+        raise SwarmdesignError(f"task file is larger than {MAX_TASK_FILE_BYTES} bytes", file=name, field="(document)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SwarmdesignError(f"not valid UTF-8 (byte {exc.start})", file=name) from None
+        raise SwarmdesignError(f"not valid UTF-8 (byte {exc.start})", file=name, field="(document)") from None
     items: list[TaskItem] = []
     seen: set[str] = set()
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    # JSON Lines are separated by "\n" only: str.splitlines() would also split inside strings at U+2028 etc.
+    for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            data = _parse_line(line)
         except json.JSONDecodeError as exc:
             raise SwarmdesignError(f"invalid JSON: {exc.msg}", file=name, field=f"line {lineno}") from None
+        except ValueError as exc:  # a NaN, a duplicate key, a number too long to convert
+            raise SwarmdesignError(f"invalid JSON: {exc}", file=name, field=f"line {lineno}") from None
+        except RecursionError:
+            raise SwarmdesignError("invalid JSON: nests too deeply", file=name, field=f"line {lineno}") from None
         if not isinstance(data, dict):
             raise SwarmdesignError("expected a JSON object per line", file=name, field=f"line {lineno}")
-        if "answer" in data and not isinstance(data["answer"], str):
+        if data.get("answer") is not None and not isinstance(data["answer"], str):
             data["answer"] = (
                 json.dumps(data["answer"]) if not isinstance(data["answer"], int | float) else str(data["answer"])
             )
@@ -93,7 +124,9 @@ def load_tasks(path: str | Path) -> list[TaskItem]:
         seen.add(item.id)
         items.append(item)
     if not items:
-        raise SwarmdesignError("task file holds no tasks; expected one JSON object per line", file=name)
+        raise SwarmdesignError(
+            "task file holds no tasks; expected one JSON object per line", file=name, field="(document)"
+        )
     return items
 
 

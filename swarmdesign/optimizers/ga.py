@@ -75,7 +75,7 @@ class GeneticOptimizer(PopulationOptimizer):
 
     def __init__(
         self,
-        population: int = 24,
+        population: int = 16,
         crossover: float = 0.9,
         mutation: float | None = None,
         eta_crossover: float = 15.0,

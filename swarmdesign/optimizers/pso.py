@@ -103,7 +103,7 @@ class ParticleSwarmOptimizer(PopulationOptimizer):
         topology: str = "star",
         k: int = 3,
         p: int = 2,
-        max_velocity: float = 0.25,
+        max_velocity: float = 0.5,
         boundary: str = "reflective",
         velocity_strategy: str = "unmodified",
     ) -> None:

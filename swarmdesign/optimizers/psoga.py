@@ -88,23 +88,23 @@ class HybridSwarmOptimizer(PopulationOptimizer):
 
     def __init__(
         self,
-        population: int = 20,
+        population: int = 16,
         w: float = 0.7298,
         c1: float = 1.49618,
         c2: float = 1.49618,
         topology: str = "star",
         k: int = 3,
         p: int = 2,
-        max_velocity: float = 0.25,
+        max_velocity: float = 0.5,
         boundary: str = "reflective",
         velocity_strategy: str = "unmodified",
         patience: int = 3,
-        replace: float = 0.25,
+        replace: float = 0.4,
         crossover: float = 0.9,
         mutation: float | None = None,
         eta_crossover: float = 15.0,
         eta_mutation: float = 20.0,
-        tournament: int = 2,
+        tournament: int = 3,
         dedupe: bool = True,
     ) -> None:
         super().__init__(
