@@ -53,9 +53,6 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
 
 def main() -> None:
     """Console-script entry point: user errors become one line and exit 2."""
-    import logging
-
-    logging.getLogger("optuna").setLevel(logging.WARNING)  # the CLI prints its own progress
     try:
         code = app(standalone_mode=False)  # click returns the exit code of typer.Exit here
     except SwarmdesignError as exc:

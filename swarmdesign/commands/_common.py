@@ -54,3 +54,10 @@ def stderr_console():  # noqa: ANN201 - rich is imported lazily
     from rich.console import Console
 
     return Console(stderr=True, highlight=False, soft_wrap=True, force_terminal=None if sys.stderr.isatty() else False)
+
+
+def quiet_optuna() -> None:
+    """Optuna's INFO lines ("A new study created ...") would interleave with the progress bar."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -22,9 +22,11 @@ def execute_with_progress(
     """Execute ``run`` in this process, a local pool (``workers``) or as a driver of remote workers."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from swarmdesign.commands._common import quiet_optuna
     from swarmdesign.errors import RunStopped
     from swarmdesign.parallel import batch_executor
 
+    quiet_optuna()
     console = stderr_console()
     target = budget or run.budget
     console.print(f"run [bold]{run.run_dir}[/] · optimizer {run.config['optimizer']['name']} · budget {target}")

@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
         list_optimizers: bool = typer.Option(False, "--list-optimizers", help="List optimizers and exit."),
     ) -> None:
         """Search SPACE for the best design under a scenario; results go to runs/<name>/."""
-        from swarmdesign.commands._common import load_scenario, load_space, parse_key_values
+        from swarmdesign.commands._common import load_scenario, load_space, parse_key_values, quiet_optuna
         from swarmdesign.commands._progress import execute_with_progress
         from swarmdesign.errors import SwarmdesignError
         from swarmdesign.optimizers import DEFAULT_OPTIMIZER, optimizer_names
@@ -88,6 +88,7 @@ def register(app: typer.Typer) -> None:
         from swarmdesign.storage import redact
 
         check_options(workers=workers, driver=driver, storage=storage)  # before a run folder exists
+        quiet_optuna()
         run_obj = Run.create(settings)
         if driver:
             typer.echo(
