@@ -46,6 +46,14 @@ class Evaluator(ABC):
         """Constructor parameters, for ``config.yaml``."""
         return {}
 
+    def prepare(self, scenario: Scenario) -> None:
+        """Check, before a run folder exists, that this evaluator can score under ``scenario``.
+
+        Raises :class:`SwarmdesignError` for bad input (a missing or malformed
+        task set, say), so a bad run leaves nothing behind. The default checks
+        nothing.
+        """
+
 
 _REGISTRY: dict[str, Callable[..., Evaluator]] = {}
 

@@ -136,6 +136,7 @@ class Run:
             # A single-objective optimizer drives a single-objective study on the
             # scenario's declared scalarisation; every metric is still recorded.
             objectives = [{"name": "score", "direction": "maximize"}]
+        evaluator.prepare(s.scenario)
         name = s.name or _default_name(s.space.name, s.out)
         run_dir = new_run_dir(s.out, name)
         config = {

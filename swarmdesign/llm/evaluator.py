@@ -173,6 +173,10 @@ class LLMEvaluator(Evaluator):
         """New dollars spent by this evaluator so far (over all scenarios)."""
         return sum(c.budget.spent_usd for c in self._clients.values())
 
+    def prepare(self, scenario: Scenario) -> None:
+        """Validate the ``llm`` settings and read the task set before any run folder is made."""
+        select_tasks(self.settings(scenario), 0)
+
     def evaluate(self, designs: Sequence[Design], scenario: Scenario, *, seed: int) -> pd.DataFrame:
         from swarmdesign.llm.traces import TraceWriter
         from swarmdesign.llm.workflow import TaskRun

@@ -28,11 +28,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "design": ("validate", "evaluate", "run-seed-design", "export"),
     "space": ("validate", "run"),
     "scenario": ("validate", "run", "evaluate"),
-    "tasks": ("validate", "evaluate-llm", "run-llm"),
+    "tasks": ("validate", "evaluate-llm"),
     "crewai": ("import",),
 }
-#: Commands known to write a run folder before they fail; see docs/hardening.md ("Not fixed here").
-WRITES_RUN_FOLDER_FIRST = {("tasks", "run-llm")}
 
 SEED_SPACE = REPO / "search_spaces" / "qa_ensemble.yaml"
 GOOD_DESIGN = REPO / "designs" / "code_review_chain.yaml"
@@ -64,15 +62,6 @@ def _cases() -> list[Case]:
 
 
 CASES = _cases()
-
-
-def _params(cases: list[Case]) -> list[object]:
-    marks = {
-        c.id: pytest.mark.xfail(reason="the run folder is created before the task set is read", strict=False)
-        for c in cases
-        if (c.kind, c.command) in WRITES_RUN_FOLDER_FIRST
-    }
-    return [pytest.param(c, id=c.id, marks=[marks[c.id]] if c.id in marks else []) for c in cases]
 
 
 def _llm_inputs(task_file: Path, folder: Path) -> tuple[Path, Path]:
@@ -199,7 +188,7 @@ def check_refusal(case: Case, result: Result, work: Path) -> str:
     return line
 
 
-@pytest.mark.parametrize("case", _params(CASES))
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
 def test_bad_input_is_refused_on_one_line(case: Case, corpus_runs: dict[str, Ran]) -> None:
     ran = corpus_runs[case.id]
     check_refusal(case, ran.result, ran.work)
@@ -230,3 +219,11 @@ def test_fresh_interpreter_agrees_with_the_fork_server(case: Case, tmp_path: Pat
     if case.id in corpus_runs:
         forked = corpus_runs[case.id].result.stderr.strip()
         assert line == forked.replace(str(corpus_runs[case.id].work), str(work)), (line, forked)
+
+
+def test_a_bad_task_set_leaves_no_run_folder(tmp_path: Path) -> None:
+    case = Case("tasks/duplicate_id.jsonl", "run-llm")
+    work = tmp_path / "work"
+    work.mkdir()
+    res = run_cli(*_args(case, work, tmp_path / "inputs"), cwd=work, timeout=120)
+    check_refusal(case, Result(res.code, res.stdout, res.stderr), work)
