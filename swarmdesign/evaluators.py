@@ -53,6 +53,7 @@ class Evaluator(ABC):
         task set, say), so a bad run leaves nothing behind. The default checks
         nothing.
         """
+        return None
 
 
 _REGISTRY: dict[str, Callable[..., Evaluator]] = {}

@@ -229,8 +229,11 @@ class Scenario(_Strict):
         """The environment's spec of ``name``; unknown models get the default spec."""
         return self.environment.models.get(name, ModelSpec())
 
-    def check_evaluator(self, evaluator: Any) -> None:
-        """Refuse, before anything runs, objectives the evaluator is known not to report."""
+    def check_evaluator(self, evaluator: Any, *, file: str | None = None) -> None:
+        """Refuse, before anything runs, objectives the evaluator is known not to report.
+
+        ``file`` is the scenario's path, for the message.
+        """
         reported = reported_metrics(evaluator)
         if reported is None:
             return
@@ -239,6 +242,7 @@ class Scenario(_Strict):
                 raise SwarmdesignError(
                     f"the {getattr(evaluator, 'name', 'chosen')} evaluator does not report metric '{name}'; "
                     f"expected one of {choices(sorted(reported))}",
+                    file=file,
                     field=f"objectives[{i}].name",
                 )
 

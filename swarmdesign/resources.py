@@ -26,7 +26,8 @@ def bundled_dir(kind: str) -> Path:
 
 def bundled_names(kind: str) -> list[str]:
     folder = bundled_dir(kind)
-    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+    suffixes = (".yaml", ".yml", ".jsonl")
+    return sorted(p.stem for p in folder.iterdir() if p.suffix in suffixes) if folder.is_dir() else []
 
 
 def resolve(ref: str | Path, kind: str, *, option: str) -> Path:

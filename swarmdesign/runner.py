@@ -137,6 +137,7 @@ class Run:
             # scenario's declared scalarisation; every metric is still recorded.
             objectives = [{"name": "score", "direction": "maximize"}]
         evaluator.prepare(s.scenario)
+        s.scenario.check_evaluator(evaluator, file=s.scenario_source)
         name = s.name or _default_name(s.space.name, s.out)
         run_dir = new_run_dir(s.out, name)
         config = {

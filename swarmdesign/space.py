@@ -613,9 +613,11 @@ def _from_unit(d: BaseDistribution, u: float) -> Any:
         v = math.exp(z) if log else z
         return int(min(max(math.floor(v + 0.5), d.low), d.high))
     assert isinstance(d, FloatDistribution)
+    # exp/log rounding must not leave the range
     if d.log:
-        return float(math.exp(math.log(d.low) + u * (math.log(d.high) - math.log(d.low))))
-    return float(d.low + u * (d.high - d.low))
+        lo, hi = math.log(d.low), math.log(d.high)
+        return float(min(max(math.exp(lo + u * (hi - lo)), d.low), d.high))
+    return float(min(max(d.low + u * (d.high - d.low), d.low), d.high))
 
 
 def _to_unit(d: BaseDistribution, value: Any) -> float:
@@ -628,9 +630,18 @@ def _to_unit(d: BaseDistribution, value: Any) -> float:
     assert isinstance(d, FloatDistribution)
     if d.high == d.low:
         return 0.5
-    if d.log:
-        return (math.log(float(value)) - math.log(d.low)) / (math.log(d.high) - math.log(d.low))
-    return (float(value) - d.low) / (d.high - d.low)
+    if d.log:  # a range one ulp wide has no width in log space
+        span = math.log(d.high) - math.log(d.low)
+        u = (math.log(float(value)) - math.log(d.low)) / span if span > 0 else 0.0
+    else:
+        u = (float(value) - d.low) / (d.high - d.low)
+    u = min(max(u, 0.0), 1.0)
+    for _ in range(8):  # float rounding: step u by ulps until it decodes to exactly this value
+        got = _from_unit(d, u)
+        if got == value:
+            break
+        u = math.nextafter(u, 1.0 if got < value else 0.0)
+    return u
 
 
 def _clip(d: BaseDistribution, value: Any) -> Any:

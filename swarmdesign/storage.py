@@ -18,7 +18,9 @@ most the batch in flight, which was not finished anyway. Shared storages
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import signal
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,15 +64,34 @@ class BufferedJournalBackend(BaseJournalBackend):
         self._buffer.extend(logs)
 
     def flush(self) -> None:
-        """Append the buffered logs with one write and one fsync."""
+        """Append the buffered logs with one write and one fsync.
+
+        SIGINT and SIGTERM are held back meanwhile (delivered right after), so a
+        stop can never land between taking the journal's lock and releasing it.
+        """
         if self._buffer:
-            pending, self._buffer = self._buffer, []
-            self._inner.append_logs(pending)
-            self._persisted += len(pending)
+            with _signals_deferred():
+                pending, self._buffer = self._buffer, []
+                self._inner.append_logs(pending)
+                self._persisted += len(pending)
 
     @property
     def pending(self) -> int:
         return len(self._buffer)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    stops = {signal.SIGINT, signal.SIGTERM}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    except (AttributeError, ValueError, OSError):  # no POSIX signal masks here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @dataclass
@@ -132,7 +153,11 @@ def storage_from_url(url: str, *, heartbeat: int | None = None) -> BaseStorage:
 
 
 def _postgresql_driver(url: str) -> str:
-    """SQLAlchemy 2.1 maps a bare ``postgresql://`` to psycopg 3: use psycopg2 (the ``postgres`` extra) if only it is here."""
+    """Pick the PostgreSQL driver that is installed.
+
+    SQLAlchemy 2.1 maps a bare ``postgresql://`` to psycopg 3; use psycopg2
+    (the ``postgres`` extra) if only it is here.
+    """
     import importlib.util
 
     if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2") is not None:
@@ -158,7 +183,9 @@ def load_study(store: StudyStore, name: str) -> optuna.Study:
 
 
 def new_run_dir(out: Path, name: str) -> Path:
-    """Create ``out/name``; refuse to overwrite a run that already exists."""
+    """Create ``out/name``; refuse to overwrite a run that already exists, or to leave ``out``."""
+    if not name.strip() or name in (".", "..") or any(c in name for c in "/\\\x00"):
+        raise SwarmdesignError("expected a plain folder name (no '/', '\\', '.' or '..')", field="--name")
     run_dir = out / name
     if (run_dir / CONFIG_NAME).exists():
         raise SwarmdesignError(

@@ -88,7 +88,8 @@ def test_topology_errors_name_the_field(patch: str, field: str, expect: str) -> 
         ("name: x", "swarmdesign"),
         ("swarmdesign: 1\nname: x\nroles: []\ntopology: {kind: chain}", "roles"),
         (
-            "swarmdesign: 1\nname: x\nroles: [{name: a, archetype: coder, count: -1, model: m}]\ntopology: {kind: chain}",
+            "swarmdesign: 1\nname: x\nroles: [{name: a, archetype: coder, count: -1, model: m}]\n"
+            "topology: {kind: chain}",
             "roles[0].count",
         ),
         (

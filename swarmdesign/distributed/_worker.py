@@ -91,6 +91,10 @@ def _make_evaluator(spec: dict[str, Any]) -> Evaluator:
             "install the package that provides it on this machine",
             field="evaluator",
         ) from None
+    from swarmdesign.evaluators import Evaluator
+
+    if not (isinstance(cls, type) and issubclass(cls, Evaluator)):
+        raise SwarmdesignError(f"{spec.get('class')!r} is not an Evaluator subclass", field="evaluator")
     return cls(**spec["params"])  # type: ignore[operator]
 
 

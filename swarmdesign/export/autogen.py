@@ -2,7 +2,7 @@
 
 The team type follows the design:
 
-* ``mesh`` → ``SelectorGroupChat``: peers, a selector model picks who speaks;
+* ``mesh`` of two agents or more → ``SelectorGroupChat``: peers, a selector model picks who speaks;
   the design's hand-offs are written into the selector prompt as guidance;
 * ``coordination.routing: routed`` → ``Swarm``: every agent gets hand-offs
   (``transfer_to_<agent>``) to the agents of the roles it hands work to;
@@ -226,7 +226,8 @@ def _graph(plan: ExportPlan, participants: list[dict[str, Any]]) -> tuple[dict[s
 
 
 def team_kind(plan: ExportPlan) -> str:
-    if plan.design.topology.kind == "mesh":
+    agents = sum(len(r.agents) for r in plan.roles)
+    if plan.design.topology.kind == "mesh" and agents >= 2:  # SelectorGroupChat refuses a lone participant
         return "selector"
     if plan.design.coordination.routing == "routed":
         return "swarm"

@@ -169,7 +169,8 @@ def _read_agents(data: dict[str, Any], file: str, warnings: list[str]) -> tuple[
             role_text, goal, backstory = role_text.strip(), goal.strip(), backstory.strip()
         match = _REPLICA_TEXT.match(role_text)
         meta_role = meta.get("role") if isinstance(meta.get("role"), str) else None
-        name = str(meta_role or (match.group("base") if match else role_text)).strip()
+        # our own export's metadata holds the role name exactly; text written by hand loses its outer spaces
+        name = meta_role if meta_role and meta_role.strip() else (match.group("base") if match else role_text).strip()
         if not name:
             raise SwarmdesignError("expected a non-blank role", file=file, field=f"{key}.role")
         archetype = _archetype(meta, [role_text, goal, backstory], file, key, warnings)

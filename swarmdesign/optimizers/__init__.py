@@ -13,7 +13,7 @@ from swarmdesign.errors import SwarmdesignError
 from swarmdesign.optimizers.base import Optimizer, Outcome, PopulationOptimizer, Proposal, SamplerOptimizer
 
 _REGISTRY: dict[str, Callable[..., Optimizer]] = {}
-DEFAULT_OPTIMIZER = "tpe"
+DEFAULT_OPTIMIZER = "psoga"
 
 
 def register_optimizer(name: str, factory: Callable[..., Optimizer]) -> None:

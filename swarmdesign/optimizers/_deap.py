@@ -190,6 +190,8 @@ def mutate(layout: GeneLayout, x: np.ndarray, *, rate: float, eta: float, rng: n
     one value up or down, so no mutation is wasted on the same design.
     """
     d = layout.dim
+    if d == 0:  # a space with nothing to search: every point is the one design
+        return np.array(x, dtype=float)
     genes = np.flatnonzero(rng.random(d) < rate).tolist()
     if not genes:
         genes = [int(rng.integers(d))]

@@ -319,16 +319,17 @@ class PopulationOptimizer(Optimizer):
             self._advance_recorded(recorded[self.generation])
         self._synced = True
 
-    def _advance_recorded(self, trials: dict[int, optuna.trial.FrozenTrial]) -> None:
+    def _advance_recorded(self, trials: dict[int, optuna.trial.FrozenTrial], *, verify: bool = True) -> None:
         """Advance past the current generation, whose trials are all in the study.
 
         The study's params must be the ones this optimizer proposes; if they
         are not (the code or hyperparameters changed since the run started),
         the recorded designs win, with a warning, so a resume still continues
-        from what was really evaluated.
+        from what was really evaluated. ``verify=False`` skips the check for a
+        generation this object has just proposed itself.
         """
         assert self.positions is not None and self.space is not None
-        for i in range(self.population):
+        for i in range(self.population if verify else 0):
             recorded = trials[i].params
             if self.space.vector_to_params(self.positions[i]) != recorded:
                 warnings.warn(
@@ -371,8 +372,10 @@ class PopulationOptimizer(Optimizer):
             self._sync(study)
             return
         recorded = self._recorded(study)
+        verify = False  # the current generation's params are this object's own proposals
         while self._complete(recorded.get(self.generation, {})):
-            self._advance_recorded(recorded[self.generation])
+            self._advance_recorded(recorded[self.generation], verify=verify)
+            verify = True
 
 
 class _TrialIndex:

@@ -48,6 +48,13 @@ its neighbourhood's best rather than the momentum that stalled it. Keeping
 personal bests makes the rule safe: the best design, and the leaders, are
 never forgotten.
 
+Defaults (``population`` 16, ``replace`` 0.4, ``tournament`` 3,
+``max_velocity`` 0.5, ``patience`` 3) were chosen on
+``benchmarks/search_quality.py`` and checked on the 29-dimensional
+``software_team`` space (see ``docs/optimizers.md``): a smaller swarm gives
+more generations per budget, and a clamp of half the box lets a particle
+cross any categorical bin in one step.
+
 Several objectives use Pareto ranking with crowding for every comparison
 (Deb's constrained domination: feasible designs first). One objective is the
 scenario's single objective or its declared, already penalised ``score``.

@@ -16,6 +16,7 @@ and writes one JSON result per line on stdout.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -39,6 +40,10 @@ PRELOAD = (
 )
 
 
+#: Seconds one invocation may take before it is killed and reported as failed.
+JOB_TIMEOUT_S = 120
+
+
 @dataclass(frozen=True)
 class Job:
     """One invocation: ``swarmdesign ARGS`` in ``cwd``, its output captured under ``io_dir``."""
@@ -56,10 +61,14 @@ class Result:
     stderr: str
 
 
-def run_jobs(jobs: list[Job], *, env: dict[str, str], parallel: int | None = None, timeout: float = 900) -> dict[str, Result]:
-    """Run ``jobs`` through one fork server; results by job id."""
+def run_jobs(
+    jobs: list[Job], *, env: dict[str, str], parallel: int | None = None, timeout: float = 900
+) -> dict[str, Result]:
+    """Run ``jobs`` through one fork server (one fresh interpreter each where fork is missing); results by id."""
     if not jobs:
         return {}
+    if not hasattr(os, "fork"):
+        return {job.id: _run_fresh(job, env) for job in jobs}
     parallel = parallel or max(2, (os.cpu_count() or 2) * 2)
     payload = "".join(json.dumps(job.__dict__) + "\n" for job in jobs)
     proc = subprocess.run(
@@ -77,6 +86,18 @@ def run_jobs(jobs: list[Job], *, env: dict[str, str], parallel: int | None = Non
         data = json.loads(line)
         results[data["id"]] = Result(data["code"], data["stdout"], data["stderr"])
     return results
+
+
+def _run_fresh(job: Job, env: dict[str, str]) -> Result:
+    proc = subprocess.run(
+        [sys.executable, "-m", "swarmdesign.cli", *job.args],
+        cwd=job.cwd,
+        capture_output=True,
+        text=True,
+        timeout=JOB_TIMEOUT_S,
+        env=env,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
 # ------------------------------------------------------------------ server side
@@ -118,15 +139,15 @@ def _child(job: dict) -> None:
 
 def _serve(parallel: int) -> None:
     import importlib
+    import signal
+    import time
 
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     for name in PRELOAD:
-        try:
+        with contextlib.suppress(ImportError):
             importlib.import_module(name)
-        except ImportError:
-            pass
     jobs = [json.loads(line) for line in sys.stdin if line.strip()]
-    running: dict[int, dict] = {}
+    running: dict[int, tuple[dict, float]] = {}
     out = sys.stdout
     pending = list(reversed(jobs))
     while pending or running:
@@ -137,9 +158,15 @@ def _serve(parallel: int) -> None:
             pid = os.fork()
             if pid == 0:
                 _child(job)
-            running[pid] = job
-        pid, status = os.wait()
-        job = running.pop(pid)
+            running[pid] = (job, time.monotonic())
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid == 0:  # nothing finished: stop what hangs (a hang is a failure too, reported as -SIGKILL)
+            for stuck, (_, started) in running.items():
+                if time.monotonic() - started > JOB_TIMEOUT_S:
+                    os.kill(stuck, signal.SIGKILL)
+            time.sleep(0.005)
+            continue
+        job, _ = running.pop(pid)
         texts = []
         for name in ("stdout", "stderr"):
             path = os.path.join(job["io_dir"], name)

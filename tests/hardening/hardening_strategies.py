@@ -7,8 +7,10 @@ NUL, at most the field's length.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from swarmdesign.archetypes import AGGREGATIONS, ARCHETYPES, COORDINATORS, HUB_KINDS, ROUTINGS, TOPOLOGY_KINDS
@@ -51,6 +53,19 @@ NASTY = (
 )
 
 
+#: Multiplies every example count: SWARMDESIGN_HYPOTHESIS_SCALE=10 for a long search (CI nightly, after a change).
+SCALE = max(1, int(os.environ.get("SWARMDESIGN_HYPOTHESIS_SCALE", "1")))
+
+
+def examples(n: int) -> settings:
+    """Hypothesis settings for ``n`` examples (times SCALE), no deadline: file I/O and pydantic vary in speed."""
+    return settings(
+        max_examples=n * SCALE,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
+
+
 def _ok_text(value: str) -> bool:
     return bool(value.strip()) and "\x00" not in value
 
@@ -58,11 +73,7 @@ def _ok_text(value: str) -> bool:
 def text(max_size: int = 40) -> st.SearchStrategy[str]:
     """Arbitrary Unicode a Design accepts as a name, a model or a prompt."""
     pieces = st.one_of(st.text(min_size=1, max_size=max_size), st.sampled_from(NASTY))
-    return (
-        st.lists(pieces, min_size=1, max_size=3)
-        .map(lambda parts: "".join(parts)[:max_size])
-        .filter(_ok_text)
-    )
+    return st.lists(pieces, min_size=1, max_size=3).map(lambda parts: "".join(parts)[:max_size]).filter(_ok_text)
 
 
 def counts(high: int = MAX_ROLE_COUNT) -> st.SearchStrategy[int]:

@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "design": ("validate", "evaluate", "run-seed-design", "export"),
     "space": ("validate", "run"),
     "scenario": ("validate", "run", "evaluate"),
-    "tasks": ("validate", "evaluate-llm"),
+    "tasks": ("validate", "evaluate-llm", "run-llm"),
     "crewai": ("import",),
 }
 
@@ -227,3 +227,17 @@ def test_a_bad_task_set_leaves_no_run_folder(tmp_path: Path) -> None:
     work.mkdir()
     res = run_cli(*_args(case, work, tmp_path / "inputs"), cwd=work, timeout=120)
     check_refusal(case, Result(res.code, res.stdout, res.stderr), work)
+
+
+def test_an_objective_the_evaluator_does_not_report_leaves_no_run_folder(tmp_path: Path) -> None:
+    scenario = tmp_path / "custom_objective.yaml"
+    scenario.write_text(
+        "swarmdesign_scenario: 1\nname: s\nobjectives: [{name: happiness, direction: maximize}]\n", encoding="utf-8"
+    )
+    res = run_cli("run", "--fitness", str(scenario), "--budget", "2", "--out", str(tmp_path / "runs"), cwd=tmp_path)
+    assert res.code == 2 and "Traceback" not in res.stderr
+    assert res.stderr.strip().splitlines() == [res.stderr.strip()], (
+        "one line expected"
+    )  # nothing before the error: no run was started
+    assert f"{scenario}: objectives[0].name: " in res.stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

@@ -1,8 +1,8 @@
 """Properties that must hold for every input, not just the examples: spaces, YAML, the simulator.
 
 Example counts are bounded so that the whole of ``tests/hardening`` stays
-near a minute and a half; CI can raise them with the ``hardening-ci``
-Hypothesis profile (``--hypothesis-profile=hardening-ci``).
+near a minute and a half; ``SWARMDESIGN_HYPOTHESIS_SCALE=10`` multiplies them
+for a longer search.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import re
 
 import numpy as np
 import pytest
-from hardening_strategies import designs, space_specs, unit_vectors
-from hypothesis import HealthCheck, given, settings
+from hardening_strategies import designs, examples, space_specs, unit_vectors
+from hypothesis import given
 from hypothesis import strategies as st
 
 from swarmdesign import yamlio
@@ -24,10 +24,9 @@ from swarmdesign.resources import bundled_dir, bundled_names
 from swarmdesign.sim import METRICS, SimulatedEvaluator
 from swarmdesign.space import SearchSpace
 
-settings.register_profile("hardening-ci", max_examples=500, deadline=None)
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-SPACES = {name: SearchSpace.load(bundled_dir("search_spaces") / f"{name}.yaml") for name in bundled_names("search_spaces")}
+SPACES = {
+    name: SearchSpace.load(bundled_dir("search_spaces") / f"{name}.yaml") for name in bundled_names("search_spaces")
+}
 SCENARIOS = [Scenario.load(p) for p in sorted(bundled_dir("fitness").glob("*.yaml"))]
 
 
@@ -74,7 +73,7 @@ def check_stable(space: SearchSpace, design: Design) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(SPACES))
-@FAST
+@examples(100)
 @given(data=st.data())
 def test_every_box_vector_of_a_bundled_space_decodes_to_a_valid_design(name: str, data: st.DataObject) -> None:
     space = SPACES[name]
@@ -83,7 +82,7 @@ def test_every_box_vector_of_a_bundled_space_decodes_to_a_valid_design(name: str
     check_stable(space, design)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@examples(300)
 @given(spec=space_specs(), data=st.data())
 def test_every_box_vector_of_a_generated_space_decodes_to_a_valid_design(spec: dict, data: st.DataObject) -> None:
     space = SearchSpace.from_dict(spec, file="generated.yaml")
@@ -93,7 +92,7 @@ def test_every_box_vector_of_a_generated_space_decodes_to_a_valid_design(spec: d
         check_stable(space, design)
 
 
-@FAST
+@examples(300)
 @given(design=designs())
 def test_design_yaml_dump_then_load_is_the_identity(design: Design) -> None:
     text = design.to_yaml()
@@ -112,7 +111,7 @@ def test_the_unit_interval_metrics_include_the_core_ones() -> None:
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(40)
 @given(batch=st.lists(designs(), min_size=1, max_size=4), seed=st.integers(0, 2**32 - 1))
 def test_the_simulator_returns_finite_metrics_in_their_ranges(scenario: Scenario, batch: list, seed: int) -> None:
     frame = SimulatedEvaluator(replicas=8).evaluate(batch, scenario, seed=seed)
