@@ -265,6 +265,7 @@ class Run:
         batch_size = int(self.config.get("batch_size", DEFAULT_BATCH))
         seed = int(self.config["seed"])
         last_write = time.perf_counter()
+        write_cost = 0.0
         best_score = self._best_score()
         try:
             with _terminate_as_interrupt():
@@ -281,8 +282,11 @@ class Run:
                         raise
                     self.optimizer.tell(self.study, proposals, outcomes)
                     finished += len(proposals)
-                    if time.perf_counter() - last_write > OUTPUT_EVERY_S:
-                        self.write_outputs()  # derived files, refreshed now and then and at the end
+                    if time.perf_counter() - last_write > max(OUTPUT_EVERY_S, 10 * write_cost):
+                        # Derived files, refreshed now and then (never more than ~10% of the time) and at the end.
+                        t_write = time.perf_counter()
+                        self.write_outputs()
+                        write_cost = time.perf_counter() - t_write
                         last_write = time.perf_counter()
                     scores = [o.score for o in outcomes if o.score is not None]
                     if scores:
@@ -346,7 +350,7 @@ class Run:
                 assert row is not None
                 attrs.update(records.metric_attrs(row))
                 values = [float(row[n]) for n in objective_names]
-                outcome = Outcome(values=values, score=float(row["score"]))
+                outcome = Outcome(values=values, score=float(row["score"]), violation=float(row.get("violation", 0.0)))
             else:
                 failed += 1
                 attrs["fail_reason"] = reason
@@ -453,28 +457,26 @@ def evaluate_safely(
         return scenario.finish_metrics(_evaluate_in_child(evaluator, batch, scenario, seed, timeout))
 
     try:
-        frame = call(designs)
-        frames: list[pd.DataFrame | None] = [frame.iloc[[i]] for i in range(len(designs))]
+        rows_in: list[dict[str, Any] | None] = call(designs).to_dict("records")
         errors: list[str | None] = [None] * len(designs)
     except (KeyboardInterrupt, RunStopped, SwarmdesignError):
         raise
     except Exception:  # noqa: BLE001 - isolate the failing designs below
-        frames, errors = [], []
+        rows_in, errors = [], []
         for d in designs:
             try:
-                frames.append(call([d]))
+                rows_in.append(call([d]).to_dict("records")[0])
                 errors.append(None)
             except (KeyboardInterrupt, RunStopped, SwarmdesignError):
                 raise
             except Exception as exc:  # noqa: BLE001 - recorded as the trial's fail_reason
-                frames.append(None)
+                rows_in.append(None)
                 errors.append(f"{type(exc).__name__}: {exc}".splitlines()[0][:500])
     rows: list[dict[str, Any] | None] = []
-    for frame, err in zip(frames, errors, strict=True):
-        if err is not None or frame is None:
+    for row, err in zip(rows_in, errors, strict=True):
+        if err is not None or row is None:
             rows.append(None)
             continue
-        row = frame.iloc[0].to_dict()
         bad = [k for k, v in row.items() if isinstance(v, float) and not math.isfinite(v)]
         if bad:
             rows.append(None)

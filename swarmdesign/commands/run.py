@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
             max_fail_share=max_fail_share,
             budget=budget,
             seed=seed,
-            batch_size=batch_size or DEFAULT_BATCH,
+            batch_size=batch_size or _default_batch(optimizer or DEFAULT_OPTIMIZER, optimizer_param, DEFAULT_BATCH),
             name=name,
             out=out,
             storage=storage,
@@ -109,3 +109,12 @@ def _seed_design(path: Path, space):  # noqa: ANN001, ANN202
     design = Design.load(path)
     space.design_to_params(design, file=str(path))  # fail early, naming the file
     return design
+
+
+def _default_batch(name: str, params: list[str] | None, fallback: int) -> int:
+    """One batch per generation for population optimizers, so a generation is one vectorised call."""
+    from swarmdesign.commands._common import parse_key_values
+    from swarmdesign.optimizers import make_optimizer
+
+    opt = make_optimizer(name, **parse_key_values(params, "--optimizer-param"))
+    return int(getattr(opt, "population", fallback)) if opt.population_based else fallback
