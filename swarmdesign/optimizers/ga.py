@@ -38,6 +38,9 @@ from swarmdesign.optimizers import _deap
 from swarmdesign.optimizers._genes import DesignKeys, GeneLayout, latin_hypercube
 from swarmdesign.optimizers.base import Outcome, PopulationOptimizer
 
+#: Hyperparameters :func:`variation_settings` checks; optimizers pass them on from ``self.hyperparameters``.
+VARIATION_KEYS: tuple[str, ...] = ("crossover", "mutation", "eta_crossover", "eta_mutation", "tournament")
+
 
 def variation_settings(
     *, crossover: float, mutation: float | None, eta_crossover: float, eta_mutation: float, tournament: int
@@ -94,13 +97,7 @@ class GeneticOptimizer(PopulationOptimizer):
             elite=elite,
             dedupe=dedupe,
         )
-        variation_settings(
-            crossover=crossover,
-            mutation=mutation,
-            eta_crossover=eta_crossover,
-            eta_mutation=eta_mutation,
-            tournament=tournament,
-        )
+        variation_settings(**{k: self.hyperparameters[k] for k in VARIATION_KEYS})
         if isinstance(elite, bool) or not isinstance(elite, int) or not 0 <= elite <= population:
             raise ValueError(f"elite must be an integer in [0, population], got {elite!r}")
         self.crossover_prob = float(crossover)

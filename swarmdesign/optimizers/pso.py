@@ -38,6 +38,9 @@ from swarmdesign.optimizers._genes import latin_hypercube
 from swarmdesign.optimizers._pyswarms import BOUNDARY_STRATEGIES, TOPOLOGIES, VELOCITY_STRATEGIES, ParticleSwarm
 from swarmdesign.optimizers.base import PopulationOptimizer
 
+#: Hyperparameters :func:`swarm_settings` checks; optimizers pass them on from ``self.hyperparameters``.
+SWARM_KEYS: tuple[str, ...] = ("w", "c1", "c2", "topology", "k", "p", "max_velocity", "boundary", "velocity_strategy")
+
 
 def swarm_settings(
     *,
@@ -119,17 +122,7 @@ class ParticleSwarmOptimizer(PopulationOptimizer):
             boundary=boundary,
             velocity_strategy=velocity_strategy,
         )
-        self._settings = swarm_settings(
-            w=w,
-            c1=c1,
-            c2=c2,
-            topology=topology,
-            k=k,
-            p=p,
-            max_velocity=max_velocity,
-            boundary=boundary,
-            velocity_strategy=velocity_strategy,
-        )
+        self._settings = swarm_settings(**{k: self.hyperparameters[k] for k in SWARM_KEYS})
         self.swarm: ParticleSwarm | None = None
 
     def _start(self, rng: np.random.Generator) -> np.ndarray:

@@ -73,8 +73,8 @@ from swarmdesign.optimizers import _deap
 from swarmdesign.optimizers._genes import DesignKeys, GeneLayout, latin_hypercube
 from swarmdesign.optimizers._pyswarms import ParticleSwarm
 from swarmdesign.optimizers.base import Outcome, PopulationOptimizer
-from swarmdesign.optimizers.ga import variation_settings
-from swarmdesign.optimizers.pso import swarm_settings
+from swarmdesign.optimizers.ga import VARIATION_KEYS, variation_settings
+from swarmdesign.optimizers.pso import SWARM_KEYS, swarm_settings
 
 
 class HybridSwarmOptimizer(PopulationOptimizer):
@@ -134,24 +134,8 @@ class HybridSwarmOptimizer(PopulationOptimizer):
             tournament=tournament,
             dedupe=dedupe,
         )
-        self._settings = swarm_settings(
-            w=w,
-            c1=c1,
-            c2=c2,
-            topology=topology,
-            k=k,
-            p=p,
-            max_velocity=max_velocity,
-            boundary=boundary,
-            velocity_strategy=velocity_strategy,
-        )
-        variation_settings(
-            crossover=crossover,
-            mutation=mutation,
-            eta_crossover=eta_crossover,
-            eta_mutation=eta_mutation,
-            tournament=tournament,
-        )
+        self._settings = swarm_settings(**{k: self.hyperparameters[k] for k in SWARM_KEYS})
+        variation_settings(**{k: self.hyperparameters[k] for k in VARIATION_KEYS})
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
             raise ValueError(f"patience must be an integer >= 1, got {patience!r}")
         if isinstance(replace, bool) or not isinstance(replace, int | float) or not 0.0 <= replace <= 1.0:
