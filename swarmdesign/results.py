@@ -100,6 +100,7 @@ class RunResults:
         self.name = str(config.get("name", path.name))
         self.objectives = [Objective(o["name"], o["direction"]) for o in config.get("objectives", [])]
         self.trials = trials_table(study, run=self.name, optimizer=self.optimizer)
+        self._fill_score_se()
 
     def __repr__(self) -> str:
         return (
@@ -187,12 +188,51 @@ class RunResults:
         return records.design_of(trials[trial], provenance=self._provenance())
 
     def top(self, k: int = 10, by: str = DEFAULT_MEASURE) -> pd.DataFrame:
-        """The ``k`` best complete trials by ``by`` (a metric), best first."""
+        """The ``k`` best complete *search* trials by ``by`` (a metric), best first.
+
+        For ``score`` the order is the one rule of "best" (feasible first, then
+        the score, then the earlier trial), so the first row is the search's
+        best; re-scores, baselines and trims are in :attr:`recommendation`.
+        """
         direction = metric_direction(by, self.objectives)
         done = self.trials[self.trials["state"] == "COMPLETE"]
+        if "stage" in done.columns:
+            done = done[done["stage"].isna()]
         if by not in done.columns:
             raise SwarmdesignError(f"no metric '{by}' in this run; expected one of {self.metrics}", field="by")
+        if by == DEFAULT_MEASURE and "feasible" in done.columns:
+            feasible = done["feasible"].astype("boolean").fillna(True).astype(bool)
+            order = done.assign(_f=feasible).sort_values(["_f", by, "trial"], ascending=[False, False, True])
+            return order.drop(columns="_f").head(k).reset_index(drop=True)
         return done.sort_values(by, ascending=direction != "maximize", kind="stable").head(k).reset_index(drop=True)
+
+    # ------------------------------------------------------- recommendation
+    @cached_property
+    def recommendation(self) -> dict[str, Any] | None:
+        """What the recommendation stages chose and why (see :mod:`swarmdesign.recommend.pipeline`), or None."""
+        from swarmdesign.recommend.best import recommendation
+
+        return recommendation(self.study)
+
+    @property
+    def baselines(self) -> pd.DataFrame:
+        """The baselines the recommendation was measured against, with its advantage over each and the SE."""
+        cols = ["name", "trial", "score", "score_se", "cost", "agents", "advantage", "advantage_se", "beats"]
+        rows = (self.recommendation or {}).get("baselines") or []
+        return pd.DataFrame(rows, columns=cols).astype({"score": float, "advantage": float, "advantage_se": float})
+
+    @property
+    def robustness(self) -> pd.DataFrame:
+        """Per contender under perturbed scenarios: mean score, share of wins, mean and worst regret."""
+        cols = ["design", "mean_score", "win_share", "mean_regret", "worst_regret"]
+        table = ((self.recommendation or {}).get("robustness") or {}).get("table") or []
+        return pd.DataFrame(table, columns=cols)
+
+    def archive(self, by: str = "topology") -> pd.DataFrame:
+        """Best design of each kind: per topology kind (``by="topology"``) or agent-count band (``"size"``)."""
+        from swarmdesign.recommend.archive import elites
+
+        return elites(self.trials, by)
 
     def losses(self, trial: int | None = None) -> pd.DataFrame:
         """Where trial ``trial`` (the best by default) loses quality, time and money, mechanism by mechanism."""
@@ -224,6 +264,22 @@ class RunResults:
             "created": self.config.get("created"),
             "version": self.config.get("versions", {}).get("swarmdesign"),
         }
+
+    def _fill_score_se(self) -> None:
+        """Every score gets an SE: stage trials carry their own; a search score (one seed) gets the
+        spread of one evaluation measured when the top designs were re-scored."""
+        if self.trials.empty or "score" not in self.trials.columns:
+            return
+        sd = (self.recommendation or {}).get("search_score_sd")
+        se = (
+            self.trials["score_se"]
+            if "score_se" in self.trials.columns
+            else pd.Series(math.nan, index=self.trials.index)
+        )
+        se = pd.to_numeric(se, errors="coerce")
+        if sd is not None:
+            se = se.where(se.notna() | self.trials["score"].isna(), float(sd))
+        self.trials["score_se"] = se.astype(float)
 
     def _provenance(self) -> dict[str, Any]:
         c = self.config

@@ -61,7 +61,7 @@ def execute_with_progress(
     if summary.best is not None:
         m = summary.best.metrics or {}
         console.print(
-            "best: "
+            "search best: "
             + ", ".join(f"{k} {m[k]:.4g}" for k in ("score", "quality", "cost", "latency") if k in m)
             + f"  -> {run.run_dir / 'best.yaml'}"
         )

@@ -29,3 +29,6 @@ def register(app: typer.Typer) -> None:
         run_obj = Run.open(run_dir_arg(run_dir), storage=storage)
         check_options(workers=workers, driver=driver, storage=storage or run_obj.config.get("storage"))
         execute_with_progress(run_obj, quiet=quiet, budget=budget, workers=workers, driver=driver, heartbeat=heartbeat)
+        from swarmdesign.recommend.cli import after_search
+
+        after_search(run_obj, quiet=quiet)  # finishes stages a killed run left half-done; reuses the rest

@@ -41,6 +41,18 @@ def register(app: typer.Typer) -> None:
         heartbeat: int = typer.Option(10, "--heartbeat", help="--driver: seconds between worker heartbeats."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
         list_optimizers: bool = typer.Option(False, "--list-optimizers", help="List optimizers and exit."),
+        recommend: bool = typer.Option(
+            None,
+            "--recommend/--no-recommend",
+            help="After the search: re-score the top designs on fresh seeds, score baselines, trim the winner "
+            "(default: on; off for evaluators that spend money).",
+        ),
+        rescore_top: int = typer.Option(5, "--rescore-top", help="Designs re-scored on fresh seeds before choosing."),
+        rescore_seeds: int = typer.Option(8, "--rescore-seeds", help="Fresh seeds per re-score (gives the SE)."),
+        trim_tolerance: float = typer.Option(
+            None, "--trim-tolerance", help="Score a trimmed design may lose (default: max(0.005, 1 SE))."
+        ),
+        robustness: int = typer.Option(0, "--robustness", help="Re-score the top designs under N perturbed scenarios."),
     ) -> None:
         """Search SPACE for the best design under a scenario; results go to runs/<name>/."""
         from swarmdesign.commands._common import load_scenario, load_space, parse_key_values, quiet_optuna
@@ -52,6 +64,14 @@ def register(app: typer.Typer) -> None:
         if list_optimizers:
             typer.echo("\n".join(optimizer_names()))
             raise typer.Exit(0)
+        from swarmdesign.commands._common import check_options_before_start
+
+        check_options_before_start(
+            seed=seed, budget=budget, batch_size=batch_size, heartbeat=heartbeat, workers=workers,
+            floats={"--eval-timeout": eval_timeout, "--max-fail-share": max_fail_share, "--max-cost": max_cost,
+                    "--trim-tolerance": trim_tolerance},
+            out=out, name=name, storage=storage,
+        )  # fmt: skip
         space_obj = load_space(space)
         scenario, scenario_path = load_scenario(fitness)
         settings = RunSettings(
@@ -88,14 +108,32 @@ def register(app: typer.Typer) -> None:
         from swarmdesign.storage import redact
 
         check_options(workers=workers, driver=driver, storage=storage)  # before a run folder exists
+        from swarmdesign.recommend import cli as recommend_cli
+
+        rec_opts = recommend_cli.options(
+            recommend=recommend, top=rescore_top, seeds=rescore_seeds, trim_tolerance=trim_tolerance,
+            robustness=robustness,
+        )  # fmt: skip
         quiet_optuna()
-        run_obj = Run.create(settings)
+        from swarmdesign.commands._common import check_optimizer_ready
+
+        check_optimizer_ready(settings)  # a missing dependency or an impossible population, before the folder
+        from swarmdesign.storage import creation_finished, discard_unfinished
+
+        try:
+            run_obj = Run.create(settings)
+        except BaseException:
+            discard_unfinished()  # a failed start leaves nothing behind: the same command can run again
+            raise
+        creation_finished(run_obj.run_dir)
+        recommend_cli.bind(run_obj, rec_opts, explicit=recommend is not None)
         if driver:
             typer.echo(
                 f"start workers: swarmdesign worker --storage {redact(storage)} --study {run_obj.study.study_name}",
                 err=True,
             )
         execute_with_progress(run_obj, quiet=quiet, workers=workers, driver=driver, heartbeat=heartbeat)
+        recommend_cli.after_search(run_obj, quiet=quiet)
         if confirm_scenario is not None:
             from swarmdesign.llm.confirm import confirm_run
 

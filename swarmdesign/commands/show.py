@@ -1,4 +1,4 @@
-"""``swarmdesign show``: a table of a run's best trials."""
+"""``swarmdesign show``: a run's recommendation and best trials, or the best of each kind."""
 
 from __future__ import annotations
 
@@ -6,44 +6,90 @@ from pathlib import Path
 
 import typer
 
+BY_CHOICES = ("score", "topology", "size")
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def show(
         run_dir: Path = typer.Argument(..., help="A run folder."),
         top: int = typer.Option(10, "--top", "-k", help="How many trials to list."),
+        by: str = typer.Option(
+            "score", "--by", help="score: the best trials; topology / size: the best design of each kind / size band."
+        ),
+        storage: str = typer.Option(None, "--storage", help="Storage URL, when the run's has a password not stored."),
     ) -> None:
-        """List the TOP best trials of RUN_DIR (by score) with their key metrics."""
-        import json
-
-        from rich.console import Console
-        from rich.table import Table
-
+        """List the recommendation and the TOP best trials of RUN_DIR, or the best design of each kind (--by)."""
         from swarmdesign.commands._common import run_dir_arg
         from swarmdesign.errors import SwarmdesignError
-        from swarmdesign.runner import Run
 
         if top < 1:
             raise SwarmdesignError(f"expected --top >= 1, got {top}", field="--top")
-        run_obj = Run.open(run_dir_arg(run_dir))
-        trials = [t for t in run_obj.study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-        trials.sort(key=lambda t: -float(t.user_attrs.get("score", float("-inf"))))
-        finished = run_obj.finished()
-        table = Table(title=f"{run_dir} · {finished}/{run_obj.budget} trials · top {min(top, len(trials))} by score")
-        for col in ("trial", "score", "quality", "cost $", "latency s", "agents", "topology", "gen"):
-            table.add_column(col, justify="right" if col not in ("topology",) else "left")
-        for t in trials[:top]:
-            a = t.user_attrs
-            design = json.loads(a["design"])
-            agents = sum(r["count"] for r in design["roles"])
-            table.add_row(
-                str(t.number),
-                f"{a.get('score', float('nan')):.4f}",
-                f"{a.get('quality', float('nan')):.3f}",
-                f"{a.get('cost', float('nan')):.4g}",
-                f"{a.get('latency', float('nan')):.4g}",
-                f"{agents:,}",
-                design["topology"]["kind"],
-                "" if a.get("generation") is None else str(a["generation"]),
-            )
-        Console().print(table)
+        if by not in BY_CHOICES:
+            raise SwarmdesignError(f"expected one of {list(BY_CHOICES)}, got '{by}'", field="--by")
+        from rich.console import Console
+
+        from swarmdesign.results import load_run
+
+        res = load_run(run_dir_arg(run_dir), storage=storage)  # read-only: a live run is not disturbed
+        console = Console(highlight=False)
+        summary = res.summary()
+        head = f"{run_dir} · {summary['finished']}/{res.budget} trials"
+        if by == "score":
+            _print_recommendation(console, res)
+            frame = res.top(top)
+            title = f"{head} · top {len(frame)} search trials (feasible first, then score)"
+        else:
+            frame = res.archive(by).head(top)
+            title = f"{head} · best design per {'topology kind' if by == 'topology' else 'agent-count band'}"
+        console.print(_table(frame, title, by))
+
+
+def _print_recommendation(console, res) -> None:  # noqa: ANN001 - rich and results are imported lazily
+    from swarmdesign.recommend.text import recommendation_lines
+
+    rec = res.recommendation
+    if rec is None:
+        console.print(
+            f"best (trial {res.best_trial}): the highest score among feasible search trials; no recommendation "
+            "stage yet (re-scores, baselines, trim), so no standard errors.",
+            markup=False,
+        )
+        return
+    for line in recommendation_lines(rec):
+        console.print(line, markup=False)
+
+
+def _table(frame, title: str, by: str):  # noqa: ANN001, ANN202
+    import math
+
+    from rich.table import Table
+
+    table = Table(title=title)
+    cols = [("trial", "trial"), ("score", "score"), ("score_se", "± SE"), ("quality", "quality"),
+            ("cost", "cost $"), ("latency", "latency s"), ("agents", "agents"), ("topology", "topology")]  # fmt: skip
+    if by != "score":
+        cols = [("bin", by), ("designs", "designs"), *cols]
+    cols = [(c, h) for c, h in cols if c in frame.columns]
+    for _, header in cols:
+        table.add_column(header, justify="left" if header in ("topology", by) else "right")
+    for _, row in frame.iterrows():
+        cells = []
+        for c, _ in cols:
+            v = row[c]
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                cells.append("")
+            elif c in ("trial", "designs"):
+                cells.append(str(int(v)))
+            elif c == "agents":
+                cells.append(f"{int(v):,}")
+            elif c == "score_se":
+                cells.append(f"{v:.2g}")
+            elif c in ("score", "quality"):
+                cells.append(f"{v:.4f}")
+            elif c in ("cost", "latency"):
+                cells.append(f"{v:.4g}")
+            else:
+                cells.append(str(v))
+        table.add_row(*cells)
+    return table

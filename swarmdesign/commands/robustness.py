@@ -1,0 +1,57 @@
+"""``swarmdesign robustness``: does the recommendation hold if the scenario is a little wrong?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def robustness(
+        run_dir: Path = typer.Argument(..., help="A finished run folder."),
+        scenarios: int = typer.Option(20, "--scenarios", "-n", help="Perturbed scenarios to score under."),
+        skill: float = typer.Option(0.3, "--skill", help="Each model's skill shifted by up to ± this (logit)."),
+        fault: float = typer.Option(2.0, "--fault", help="Fault rate multiplied by a factor in [1/F, F]."),
+        price: float = typer.Option(1.5, "--price", help="Each model's prices multiplied by a factor in [1/P, P]."),
+        difficulty: float = typer.Option(0.1, "--difficulty", help="Mean task difficulty shifted by up to ± this."),
+        storage: str = typer.Option(None, "--storage", help="Storage URL, if the run's needs a password again."),
+    ) -> None:
+        """Re-score the recommendation and its rivals under perturbed scenarios: how often each stays best."""
+        from swarmdesign.commands._common import quiet_optuna, run_dir_arg, stderr_console
+        from swarmdesign.errors import SwarmdesignError
+        from swarmdesign.recommend.robustness import Perturbation
+
+        if not 1 <= scenarios <= 10_000:
+            raise SwarmdesignError(f"expected 1..10000 scenarios, got {scenarios}", field="--scenarios")
+        ranges = Perturbation(skill=skill, fault=fault, price=price, difficulty=difficulty).check()
+        from swarmdesign.recommend.best import recommendation
+        from swarmdesign.recommend.pipeline import recommend
+        from swarmdesign.recommend.robustness import robustness_stage
+        from swarmdesign.recommend.text import recommendation_lines
+        from swarmdesign.runner import Run
+
+        quiet_optuna()
+        run = Run.open(run_dir_arg(run_dir), storage=storage)
+        if run.finished() < run.budget:
+            raise SwarmdesignError(
+                f"the search has {run.finished()} of {run.budget} trials; finish it with: swarmdesign resume {run_dir}",
+                file=str(run_dir),
+            )
+        console = stderr_console()
+
+        def log(message: str) -> None:
+            console.print(message, markup=False)
+
+        if recommendation(run.study) is None:
+            recommend(run, log=log)
+        rec = robustness_stage(run, scenarios, ranges=ranges, log=log)
+        table = rec["robustness"]["table"]
+        typer.echo(f"{'design':<60} {'mean score':>10} {'wins':>6} {'mean regret':>11} {'worst regret':>12}")
+        for row in table:
+            typer.echo(
+                f"{row['design'][:60]:<60} {row['mean_score']:>10.4f} {row['win_share']:>6.0%} "
+                f"{row['mean_regret']:>11.4f} {row['worst_regret']:>12.4f}"
+            )
+        log(recommendation_lines(rec)[-1])
