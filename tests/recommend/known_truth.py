@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -44,14 +45,17 @@ def true_quality(design: Design, shape: str) -> float:
 class KnownTruthEvaluator(Evaluator):
     name: ClassVar[str] = "known-truth"
 
-    def __init__(self, noise: float = 0.02, shape: str = "team") -> None:
+    def __init__(self, noise: float = 0.02, shape: str = "team", sleep_s: float = 0.0) -> None:
         self.noise = float(noise)
         self.shape = shape
+        self.sleep_s = float(sleep_s)  # per call: gives a test time to kill a run mid-stage
 
     def params(self) -> dict[str, Any]:
-        return {"noise": self.noise, "shape": self.shape}
+        return {"noise": self.noise, "shape": self.shape, "sleep_s": self.sleep_s}
 
     def evaluate(self, designs: Sequence[Design], scenario: Scenario, *, seed: int) -> pd.DataFrame:
+        if self.sleep_s:
+            time.sleep(self.sleep_s)
         truth = np.array([true_quality(d, self.shape) for d in designs])
         noise = np.array([_draw(d, seed) for d in designs]) * self.noise
         agents = np.array([float(sum(r.count for r in d.roles)) for d in designs])
