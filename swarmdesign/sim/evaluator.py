@@ -90,9 +90,9 @@ def simulate_fast(
 
     prod = fast.production(views, scenario, params, difficulty)
     rho, sim = fast.similarity(views, prod, params)
-    load = fast_resources.compute_load(views, scenario, params, sim)
+    load = fast_resources.compute_load(views, scenario, params, sim, fast.expected_attempts(views, prod, rho, params))
     f = scenario.environment.fault_rate
-    shared = {"rho": rho, "collisions": load.collisions}
+    shared = {"rho": rho, "collisions": load.collisions_resource}
     qual = fast.quality_chain(
         views,
         prod,

@@ -43,6 +43,9 @@ class Production:
     same_model_share: np.ndarray  # (D,) probability two attempts share a model
     detection: np.ndarray  # (D, Q) probability one review round catches an error
     false_alarm: np.ndarray  # (D, 1) share of right work a review round sends back
+    uninformed_false_alarm: np.ndarray  # (D, 1) the part of false_alarm flagged without the context
+    informed_detection: np.ndarray  # (D, Q) the part of detection that rests on the state the checker has
+    informed: float  # share of a dependent step's state an outside agent receives in a hand-off
     has_review: np.ndarray  # (D,) bool
     review_rounds: np.ndarray  # (D,) effective rounds
     judge_accuracy: np.ndarray  # (D, Q)
@@ -57,14 +60,17 @@ def production(views: RoleViews, scenario: Scenario, params: SimParams, difficul
     count, prod = views.count, views.producer
     n_prod = np.maximum(views.n_producers, 1e-300)
 
-    # planning: a coordinator plans each piece it dispatches; a sound plan makes the piece
-    # easier by plan_relief, an unsound one harms it (mixture over the two outcomes)
+    # planning: a coordinator plans each piece it dispatches; the plan is an item of its own (deciding how to
+    # split is easier than solving and does not need the solution); a sound plan makes the piece easier by
+    # plan_relief times the work's parallel fraction, an unsound one harms it (mixture over the two outcomes)
     dp = params.decomposition
+    wl = scenario.workload
     plan_ok = np.where(
-        views.planned[:, None], skill.row_success(views.coordinator_skill, difficulty, slope, center), 0.0
+        views.planned[:, None],
+        skill.row_success(views.coordinator_skill, dp.plan_difficulty * difficulty, slope, center),
+        0.0,
     )
-    seq = params.propagation.sequential_share(scenario.workload.parallel_fraction, scenario.workload.dependency_depth)
-    easier = difficulty - dp.plan_relief * (1.0 - seq)
+    easier = difficulty - dp.plan_relief * wl.parallel_fraction
 
     generalist = prod & views.arch_is("generalist")
     p_ideal = np.zeros((b.n_designs, difficulty.size))
@@ -105,17 +111,22 @@ def production(views: RoleViews, scenario: Scenario, params: SimParams, difficul
     same_model = b.model[:, :, None] == b.model[:, None, :]
     same_model_share = np.einsum("dr,ds,drs->d", share, share, same_model)
 
-    # checkers: combined detection of all checker roles in one round
+    # checkers: combined detection of all checker roles in one round. An outside checker (or judge) of
+    # sequential work sees only the hand-off summary; for the state it lacks its verdict is uninformed.
     rv = params.review
     det_bonus = np.zeros(len(ARCH_INDEX))
+    fa_arch = np.zeros(len(ARCH_INDEX))
     for name, bonus_value in rv.detection_bonus.items():
         det_bonus[ARCH_INDEX[name]] = bonus_value
-    pp = params.propagation
-    wl = scenario.workload
-    fragment = pp.sequential_share(wl.parallel_fraction, wl.dependency_depth)
-    outsider = pp.context_fragmentation * fragment
+    for name in ("reviewer", "tester", "judge"):
+        fa_arch[ARCH_INDEX[name]] = rv.false_alarm_by_checker.get(name, rv.false_alarm)
+    env = scenario.environment
+    lost = params.propagation.context_lost(
+        wl.parallel_fraction, wl.dependency_depth, env.message_tokens, wl.input_tokens_per_step
+    )
+    informed = 1.0 - lost
     log_miss = skill.weighted_success(
-        views.skill + det_bonus[b.arch] - outsider,
+        views.skill + det_bonus[b.arch],
         views.checker,
         difficulty,
         slope,
@@ -123,13 +134,20 @@ def production(views: RoleViews, scenario: Scenario, params: SimParams, difficul
         transform=lambda p: np.log1p(-np.minimum(p, 1 - 1e-12)),
     )
     has_checker = views.n_checkers > 0
-    detection = np.where(has_checker[:, None], -np.expm1(log_miss), rv.self_review_detection)
+    informed_det = np.where(has_checker[:, None], informed * -np.expm1(log_miss), rv.self_review_detection)
+    detection = informed_det + np.where(has_checker, lost * rv.uninformed_flag_rate, 0.0)[:, None]
+    external_fa = -np.expm1((views.checker * np.log1p(-np.minimum(fa_arch[b.arch], 1 - 1e-12))).sum(axis=1))
+    external_fa = informed * external_fa + lost * rv.uninformed_flag_rate
+    false_alarm = np.where(has_checker, external_fa, rv.self_review_false_alarm)
+    uninformed_fa = np.where(has_checker, lost * rv.uninformed_flag_rate, 0.0)
     rounds = np.where(has_checker, np.maximum(b.review_rounds, 1.0), b.review_rounds)
 
-    # the judge: a judge role if any, else a checker or coordinator, else the producers judging themselves
+    # the judge: a judge role if any, else a checker or coordinator, else the producers judging themselves;
+    # an outside judge recognises a right attempt only for the state it has
     vp = params.voting
     judge_role = views.arch_is("judge") & (views.count > 0)
     other = views.checker | views.coordinator
+    outside = judge_role.any(axis=1) | other.any(axis=1)
     theta_judge = np.where(
         judge_role.any(axis=1),
         _masked_max(views.skill, judge_role, 0.0) + vp.judge_bonus,
@@ -139,13 +157,10 @@ def production(views: RoleViews, scenario: Scenario, params: SimParams, difficul
             views.mean_skill_producers - vp.self_judge_penalty,
         ),
     )
-    theta_judge = theta_judge - np.where(judge_role.any(axis=1) | other.any(axis=1), outsider, 0.0)
-    judge_accuracy = skill.row_success(theta_judge, difficulty, slope, center)
-    false_alarm = np.where(
-        has_checker, rv.false_alarm + (1.0 - rv.false_alarm) * pp.fragmentation_false_alarm * fragment, rv.false_alarm
+    judge_accuracy = (
+        skill.row_success(theta_judge, difficulty, slope, center) * np.where(outside, informed, 1.0)[:, None]
     )
 
-    env = scenario.environment
     context = wl.input_tokens_per_step + views.heard * env.message_tokens
     overflow = np.clip(1.0 - params.communication.context_window_tokens / context, 0.0, 1.0)
     return Production(
@@ -159,6 +174,9 @@ def production(views: RoleViews, scenario: Scenario, params: SimParams, difficul
         same_model_share=same_model_share,
         detection=detection,
         false_alarm=false_alarm[:, None],
+        uninformed_false_alarm=uninformed_fa[:, None],
+        informed_detection=informed_det,
+        informed=informed,
         has_review=rounds > 0,
         review_rounds=rounds,
         judge_accuracy=judge_accuracy,
@@ -192,6 +210,22 @@ def herd_similarity(same_model_share: np.ndarray, heterogeneity: np.ndarray, par
     return models * (1.0 - params.stampede.heterogeneity_spread * heterogeneity)
 
 
+def expected_attempts(views: RoleViews, prod: Production, rho: np.ndarray, params: SimParams) -> np.ndarray:
+    """Attempts made per item before faults, ``(D,)``: ``redundancy``, or first-valid's expected count.
+
+    The resource half needs it before the quality chain runs (a hub is exposed
+    to the attempts actually made, not to the most first-valid may make).
+    """
+    b = views.batch
+    out = b.redundancy.astype(float)
+    rows = np.flatnonzero((b.redundancy > 1) & (b.aggregation == AGG_INDEX["first_valid"]))
+    if rows.size:
+        out[rows] = voting.first_valid_attempts(
+            prod.p_planned[rows], b.redundancy[rows], rho[rows], prod.detection[rows], prod.false_alarm[rows]
+        ).mean(axis=1)
+    return out
+
+
 @dataclass(frozen=True)
 class QualityOutcome:
     """Per-design quality figures; ``losses`` maps mechanism -> ``(D,)`` quality lost."""
@@ -199,6 +233,7 @@ class QualityOutcome:
     quality: np.ndarray  # (D,)
     attempts: np.ndarray  # (D,) attempts per item (expected, first-valid)
     rework: np.ndarray  # (D,) rework calls per item
+    critiques: np.ndarray  # (D,) peer critique calls per item (review-sized)
     losses: dict[str, np.ndarray]
 
 
@@ -216,8 +251,10 @@ def quality_chain(
     """Run steps 2-6 of the module docstring for one fault rate.
 
     ``hub_failure`` (probability a task's hub fails unreplicated) and
-    ``collisions`` (share of work that collided) are ``(D,)`` and computed by
-    the resource half, which knows the load.
+    ``collisions`` (share of scarce-resource picks that collided: double
+    bookings) are ``(D,)`` and computed by the resource half, which knows the
+    load. Two agents claiming the same subtask only waste work (the resource
+    half charges it); they do not corrupt the answer.
     """
     b = views.batch
     wl = scenario.workload
@@ -236,32 +273,47 @@ def quality_chain(
     p_step = p_ctx * faults.step_survival(fault_rate, fp.max_retries, fp.silent_share)
     fault_step = step_loss(p_ctx, p_step)
 
-    # aggregation of k attempts, each rule evaluated only on the designs that use it
-    k = b.redundancy[:, None]
-    n_eff = voting.effective_voters(k, rho[:, None])
+    # aggregation of k attempts (exact beta-binomial, voting.py), each rule only on the designs that use it
     agg = b.aggregation
     vp = params.voting
-    external = (views.n_checkers > 0)[:, None]
-    validate = np.where(external, prod.detection, params.review.self_review_detection)
-    reject_right = np.where(external, prod.false_alarm, params.review.false_alarm)
     p_item = p_step.copy()
     attempts = b.redundancy.copy()
     several = b.redundancy > 1
     rows = np.flatnonzero(several & (agg == AGG_INDEX["majority_vote"]))
-    p_item[rows] = voting.majority_vote(p_step[rows], n_eff[rows], vp.wrong_answer_concentration)
+    p_item[rows] = voting.majority_vote(p_step[rows], b.redundancy[rows], rho[rows], vp.wrong_answer_concentration)
     rows = np.flatnonzero(several & (agg == AGG_INDEX["judge"]))
-    p_item[rows] = voting.judge_select(p_step[rows], n_eff[rows], prod.judge_accuracy[rows])
+    p_item[rows] = voting.judge_select(p_step[rows], b.redundancy[rows], rho[rows], prod.judge_accuracy[rows])
     rows = np.flatnonzero(several & (agg == AGG_INDEX["first_valid"]))
-    p_item[rows] = voting.first_valid(p_step[rows], n_eff[rows], validate[rows], reject_right[rows])
-    attempts[rows] = voting.first_valid_attempts(p_step[rows], k[rows], validate[rows], reject_right[rows]).mean(axis=1)
+    fv = (p_step[rows], b.redundancy[rows], rho[rows], prod.detection[rows], prod.false_alarm[rows])
+    p_item[rows] = voting.first_valid(*fv)
+    attempts[rows] = voting.first_valid_attempts(*fv).mean(axis=1)
     losses["voting"] = step_loss(p_step, p_item)
 
-    # review rounds
-    e_review, rework = review.review_loop(1.0 - p_item, prod.detection, p_step, prod.false_alarm, prod.review_rounds)
+    # review rounds, then peer refinement: every peer that reads a piece (MacNet's collaborating agents)
+    # gets a share of its errors fixed, with diminishing returns in the number of peers
+    # a false alarm with a concrete complaint gets a fresh attempt; an uninformed one makes the producer
+    # change right work (review.uninformed_flip)
+    un_fa = prod.uninformed_false_alarm
+    breaks = (prod.false_alarm - un_fa) * (1.0 - p_step) + un_fa * params.review.uninformed_flip
+    e_review, rework = review.review_loop(
+        1.0 - p_item,
+        prod.detection,
+        p_step,
+        prod.false_alarm,
+        prod.review_rounds,
+        breaks,
+        params.review.repeat_detection,
+    )
+    pp = params.propagation
+    critics = np.where(views.single | b.is_kind("independent"), 0.0, views.heard)
+    refine = -np.expm1(critics * np.log1p(-min(pp.peer_refinement * prod.informed, 1 - 1e-12)))
+    rework = rework + e_review * refine[:, None]
+    e_review = e_review * (1.0 - refine[:, None] * p_step)
     losses["review"] = step_loss(p_item, 1.0 - e_review)
 
-    # hand-offs of dependent work between agents, caught by a checking hub or reviewers
-    pp = params.propagation
+    # hand-offs of dependent work between agents: misalignment (caught by a checking hub, peers or
+    # reviewers), and on sequential work the state the hand-off summary misses, which the receiver must
+    # re-derive with its own success p_step (nobody downstream has that state either)
     depth = wl.dependency_depth
     spread_over = np.maximum(np.minimum(views.n_producers, wl.subtasks), 1.0)
     handoff_share = np.where(views.split, 1.0 - 1.0 / spread_over, 0.0)
@@ -272,18 +324,18 @@ def quality_chain(
     peers = pp.peer_catch * np.clip(views.heard / np.maximum(pieces - 1.0, 1.0), 0.0, 1.0) * ~views.hub_kind
     central = 1.0 - (1.0 - hub_catch) * (1.0 - peers)
     caught = 1.0 - (1.0 - central[:, None]) * (1.0 - prod.detection * prod.has_review[:, None])
-    per_handoff = 1.0 - (1.0 - pp.handoff_error) * (
-        1.0 - pp.sequential_handoff_error * pp.sequential_share(wl.parallel_fraction, depth)
-    )
-    h = per_handoff * (handoff_share * architect * (depth - 1) / depth)[:, None] * (1.0 - caught)
-    e_step = 1.0 - (1.0 - e_review) * (1.0 - h)
+    dependent_handoffs = (handoff_share * (depth - 1) / depth)[:, None]
+    h = pp.handoff_error * dependent_handoffs * architect[:, None] * (1.0 - caught)
+    state_loss = dependent_handoffs * (1.0 - prod.informed) * (1.0 - p_step)
+    e_step = 1.0 - (1.0 - e_review) * (1.0 - h) * (1.0 - state_loss)
     losses["handoff"] = step_loss(1.0 - e_review, 1.0 - e_step)
 
     # review at a later level also exposes an error inherited from upstream (its checks fail); an
-    # outside checker traces it back only as far as the work decomposes into checkable pieces
-    inherited = -np.expm1(prod.review_rounds[:, None] * np.log1p(-np.minimum(prod.detection * p_step, 1 - 1e-12)))
-    seq = pp.sequential_share(wl.parallel_fraction, depth)
-    inherited = inherited * np.where(views.n_checkers > 0, 1.0 - seq, 1.0)[:, None]
+    # outside checker traces it back only for the state it was handed
+    inherited = review.inherited_catch(
+        prod.informed_detection * p_step, prod.review_rounds, params.review.repeat_detection
+    )
+    inherited = inherited * np.where(views.n_checkers > 0, prod.informed, 1.0)[:, None]
     q_task = propagation.dependent_quality(e_step, depth, inherited)
     losses["propagation"] = step_loss(1.0 - e_step, q_task)
 
@@ -298,4 +350,6 @@ def quality_chain(
     q_final = q_hub * (1.0 - params.stampede.collision_error * collisions[:, None])
     losses["stampede"] = step_loss(q_hub, q_final)
     quality = np.clip(q_final.mean(axis=1), 0.0, 1.0)
-    return QualityOutcome(quality=quality, attempts=attempts, rework=rework.mean(axis=1), losses=losses)
+    return QualityOutcome(
+        quality=quality, attempts=attempts, rework=rework.mean(axis=1), critiques=critics, losses=losses
+    )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from swarmdesign.sim import faults, queueing, routing, scaling, stampede
+from swarmdesign.sim import faults, queueing, routing, scaling, stampede, topology
 from swarmdesign.sim.batch import AGG_INDEX, KIND_INDEX
 from swarmdesign.sim.params import SimParams
 from swarmdesign.sim.views import RoleViews, _masked_mean
@@ -55,8 +55,15 @@ class Load:
         return 1.0 - (1.0 - self.collisions_subtask) * (1.0 - self.collisions_resource)
 
 
-def compute_load(views: RoleViews, scenario: Scenario, params: SimParams, sim: np.ndarray) -> Load:
-    """Concurrency, hub queues and stampede collisions; ``sim`` is the agents' similarity ``(D,)``."""
+def compute_load(
+    views: RoleViews, scenario: Scenario, params: SimParams, sim: np.ndarray, attempts: np.ndarray
+) -> Load:
+    """Concurrency, hub queues and stampede collisions, all ``(D,)``.
+
+    ``sim`` is the agents' similarity; ``attempts`` the expected attempts per
+    item (``redundancy``, or fewer for first-valid, which stops at the first
+    accepted attempt: only the attempts actually made pass through the hub).
+    """
     b = views.batch
     wl = scenario.workload
     qp = params.queueing
@@ -90,8 +97,8 @@ def compute_load(views: RoleViews, scenario: Scenario, params: SimParams, sim: n
     )
     llm_service = qp.hub_service_fraction * np.maximum(views.coordinator_seconds, 1e-9)
     service = np.where(views.pubsub, qp.broker_service_s, llm_service * (1.0 + context / wl.input_tokens_per_step))
-    levels = np.where(is_h, np.maximum(np.ceil(np.log(n_prod) / np.log(b.branching)), 1.0), 1.0)
-    hub_calls_task = wl.subtasks * b.redundancy * hub_msgs * levels
+    levels = np.where(is_h, np.maximum(topology.tree_depth(n_prod, b.branching), 1.0), 1.0)
+    hub_calls_task = wl.subtasks * attempts * hub_msgs * levels
 
     # stampedes: self-selected subtasks (no hub, no index) and scarce resources
     sp = params.stampede
@@ -166,7 +173,8 @@ def latency_and_cost(
     )
     tau["faults"] = (t_prod + tau["redundancy"]) * (calls_per_call - 1.0)
     review_s = params.review.review_token_share * views.checker_seconds
-    tau["review"] = prod.review_rounds * review_s + qual.rework * t_prod
+    # peers critique side by side: one review-sized wait per item when anyone critiques
+    tau["review"] = prod.review_rounds * review_s + qual.rework * t_prod + np.where(qual.critiques > 0, review_s, 0.0)
     judge_s = _masked_mean(views.seconds, (views.count > 0) & views.arch_is("judge"), t_prod)
     tau["judge"] = np.where(uses_judge, judge_s * params.voting.judge_token_share * k, 0.0)
     tau["communication"] = ml * views.handoff_hops
@@ -257,7 +265,10 @@ def latency_and_cost(
     loss_latency["faults"] = loss_latency["faults"] + stalls
 
     # ---------------------------------------------------------------- cost
+    # One ledger of tokens per component, each priced at the rate of the role that reads or writes them,
+    # so ``tokens`` and ``cost`` always count the same calls at the same sizes.
     in_tok, out_tok = float(wl.input_tokens_per_step), float(wl.output_tokens_per_step)
+    step_tok = in_tok + out_tok
     usd_in = _masked_mean(views.usd_in, share, 0.0)
     usd_out = _masked_mean(views.usd_out, share, 0.0)
     call = in_tok * usd_in + out_tok * usd_out  # USD per base production call
@@ -266,39 +277,61 @@ def latency_and_cost(
     prod_calls = items * attempts * (1.0 + retry_picks * params.stampede.collision_cost_share)
     rework_calls = items * qual.rework
     act = views.count > 0
-    chk_w = views.count * views.checker
-    chk_call = _masked_mean(in_tok * views.usd_in + out_tok * views.usd_out, chk_w, call)
-    crd_call = _masked_mean(in_tok * views.usd_in + out_tok * views.usd_out, views.count * views.coordinator, call)
-    mrg_call = _masked_mean(in_tok * views.usd_in + out_tok * views.usd_out, views.count * views.merger, call)
-    jdg_call = _masked_mean(
-        in_tok * views.usd_in + out_tok * views.usd_out, views.count * act * views.arch_is("judge"), crd_call
-    )
+    role_call = in_tok * views.usd_in + out_tok * views.usd_out
+    chk_call = _masked_mean(role_call, views.count * views.checker, call)
+    crd_call = _masked_mean(role_call, views.count * views.coordinator, call)
+    mrg_call = _masked_mean(role_call, views.count * views.merger, call)
+    jdg_call = _masked_mean(role_call, views.count * act * views.arch_is("judge"), crd_call)
     review_calls = items * prod.review_rounds
+    critique_calls = items * qual.critiques  # every peer that reads a piece critiques it (one review-sized call)
+    crit_call = _masked_mean(role_call, views.count, call)
     hub_calls = items * qual.attempts * load.hub_messages_per_step * views.hub_kind
     qp = params.queueing
-    coordination_usd = (
-        np.where(views.planned, T * dp.plan_token_share * crd_call, 0.0)
-        + hub_calls * qp.hub_token_share * crd_call
-        + np.where(views.n_mergers > 0, T * mrg_call, 0.0)
-        + np.where(uses_judge, items * params.voting.judge_token_share * k * jdg_call, 0.0)
-    )
-    loss_cost = {
-        "redundancy": items * (attempts - 1.0) * call,
-        "review": review_calls * params.review.review_token_share * chk_call + rework_calls * call,
-        "messages": (prod_calls + rework_calls) * context_tok * usd_in,
-        "routing": T * route_msgs * env.message_tokens * _masked_mean(views.usd_in, views.count, 0.0),
-        "coordination": coordination_usd,
-        "stampede": items * attempts * retry_picks * params.stampede.collision_cost_share * call,
+    plan_calls = np.where(views.planned, T, 0.0)
+    merge_calls = np.where(views.n_mergers > 0, T, 0.0)
+    judge_calls = np.where(uses_judge, items, 0.0)
+    judge_share = params.voting.judge_token_share * k
+    # standing cost: every deployed agent loads its prompt once and answers heartbeats for the whole run
+    dep = params.deployment
+    standing_tok = views.n_agents * (dep.standing_tokens + dep.heartbeat_tokens_per_hour * latency / 3600.0)
+    standing_usd = standing_tok * _masked_mean(views.usd_in, views.count, 0.0)
+    standing_usd = standing_usd + views.n_agents * dep.hosting_usd_per_hour * latency / 3600.0
+    route_tok = T * route_msgs * env.message_tokens
+    ledger = {  # component: (tokens, USD)
+        "base": (items * step_tok, items * call),
+        "redundancy": (items * (attempts - 1.0) * step_tok, items * (attempts - 1.0) * call),
+        "review": (
+            (review_calls + critique_calls) * params.review.review_token_share * step_tok + rework_calls * step_tok,
+            params.review.review_token_share * (review_calls * chk_call + critique_calls * crit_call)
+            + rework_calls * call,
+        ),
+        "messages": ((prod_calls + rework_calls) * context_tok, (prod_calls + rework_calls) * context_tok * usd_in),
+        "routing": (route_tok, route_tok * _masked_mean(views.usd_in, views.count, 0.0)),
+        "coordination": (
+            step_tok * (plan_calls * dp.plan_token_share + hub_calls * qp.hub_token_share)
+            + step_tok * (merge_calls + judge_calls * judge_share),
+            plan_calls * dp.plan_token_share * crd_call
+            + hub_calls * qp.hub_token_share * crd_call
+            + merge_calls * mrg_call
+            + judge_calls * judge_share * jdg_call,
+        ),
+        "stampede": (
+            items * attempts * retry_picks * params.stampede.collision_cost_share * step_tok,
+            items * attempts * retry_picks * params.stampede.collision_cost_share * call,
+        ),
+        "deployment": (standing_tok, standing_usd),
     }
-    base_cost = items * call
-    spent = base_cost + sum(loss_cost.values())
-    loss_cost["faults"] = spent * (calls_per_call - 1.0)
-    cost = spent * calls_per_call
+    loss_cost = {name: usd for name, (_, usd) in ledger.items() if name != "base"}
+    base_cost = ledger["base"][1]
+    # failed calls are retried; the standing load is not a call and is not retried
+    called_usd = sum(usd for name, (_, usd) in ledger.items() if name != "deployment")
+    called_tok = sum(tok for name, (tok, _) in ledger.items() if name != "deployment")
+    loss_cost["faults"] = called_usd * (calls_per_call - 1.0)
+    cost = called_usd * calls_per_call + standing_usd
+    tokens = called_tok * calls_per_call + standing_tok
 
-    llm_calls = prod_calls + rework_calls + review_calls + hub_calls + T * views.planned + T * (views.n_mergers > 0)
-    tokens = calls_per_call * (
-        llm_calls * (in_tok + out_tok) + (prod_calls + rework_calls) * context_tok + T * route_msgs * env.message_tokens
-    )
+    llm_calls = prod_calls + rework_calls + review_calls + critique_calls + hub_calls
+    llm_calls = llm_calls + plan_calls + merge_calls + judge_calls
     step_messages = items * qual.attempts * views.messages_per_step + 2.0 * review_calls
     messages = step_messages + T * route_msgs
     picks = items * attempts

@@ -39,6 +39,7 @@ COST_LOSSES: tuple[str, ...] = (
     "routing",
     "coordination",
     "stampede",
+    "deployment",
     "faults",
 )
 

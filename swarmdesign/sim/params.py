@@ -76,6 +76,14 @@ class SkillParams(_Section):
 class DecompositionParams(_Section):
     """Planning, splitting and the Universal Scalability Law (Gunther; Amdahl; Brooks).
 
+    Orchestration's value is decomposition (Kim et al. 2025: a centralised
+    team gains most on parallelisable work): a coordinator's plan is sound
+    with its success at *planning*, an item of difficulty ``plan_difficulty *
+    d`` (deciding how to split is easier than solving, and does not require
+    solving), and a sound plan makes each piece easier by ``plan_relief``
+    times the work's parallel fraction (strictly sequential work has nothing
+    to split).
+
     throughput X(N) = N / (1 + sigma (N - 1) + kappa (h + 1) h), with
     ``sigma`` = ``contention``, ``kappa`` = ``coherency`` and ``h`` the
     neighbours each agent hears (``N - 1`` in a mesh, which gives Gunther's
@@ -90,7 +98,13 @@ class DecompositionParams(_Section):
         default=0.12,
         ge=0.0,
         le=1.0,
-        description="difficulty removed from each piece by a sound plan, times the work's decomposable share",
+        description="difficulty removed from each piece by a sound plan, times the work's parallel fraction",
+    )
+    plan_difficulty: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=2.0,
+        description="difficulty of decomposing an item relative to solving it (a plan is judged on its own)",
     )
     bad_plan_harm: float = Field(default=0.25, ge=0.0, le=1.0, description="step error added by a failed plan")
     planner_bonus: float = Field(default=0.3, ge=-5.0, le=5.0, description="logit bonus of planner roles at planning")
@@ -139,9 +153,27 @@ class ReviewParams(_Section):
 
     Detection p = sigmoid(checker skill + ``detection_bonus[archetype]`` -
     slope (difficulty - center)); a caught error is reworked and fixed with
-    the producer's own success probability. Without a checker role, review
-    rounds are self-review with ``self_review_detection`` (Huang et al. 2024:
-    LLMs mostly cannot self-correct without external feedback).
+    the producer's own success probability. Right work is sent back with
+    ``false_alarm`` (per archetype: ``false_alarm_by_checker``). Without a
+    checker role, review rounds are self-review with ``self_review_detection``
+    and ``self_review_false_alarm`` (Huang et al. 2024: LLMs mostly cannot
+    self-correct without external feedback).
+
+    Misses overlap: an error a round missed is one its checkers find hard, so
+    round ``r`` catches it with ``detection * repeat_detection^(r-1)`` while
+    every round may still send right work back (capture-recapture studies of
+    software inspections: the defects a pass misses are the ones the next
+    pass misses too; Eick et al. 1992). Review pays for one or two rounds,
+    then costs more than it catches.
+
+    A checker outside a sequential chain sees only the hand-off summary: for
+    the share of the work's state it lacks (see
+    :meth:`PropagationParams.context_lost`) its verdict is uninformed and
+    flags ``uninformed_flag_rate`` of the work whether it is right or wrong,
+    and a producer told its right work is wrong without new information
+    changes it to a wrong answer with ``uninformed_flip`` (Huang et al. 2024:
+    critique without external feedback took GPT-3.5 on CommonSenseQA from
+    75.8 % to 38.1 % in one round, about half of the right answers flipped).
     """
 
     detection_bonus: dict[str, float] = Field(
@@ -152,12 +184,44 @@ class ReviewParams(_Section):
         default=0.1, ge=0.0, le=1.0, description="share of its own errors an agent catches without a checker"
     )
     false_alarm: float = Field(default=0.03, ge=0.0, le=1.0, description="share of correct work sent back anyway")
+    false_alarm_by_checker: dict[str, float] = Field(
+        default_factory=dict,
+        description="false_alarm per checker archetype (reviewer, tester, judge); missing ones use false_alarm",
+    )
+    self_review_false_alarm: float = Field(
+        default=0.03, ge=0.0, le=1.0, description="share of its own right work a producer reworks when self-reviewing"
+    )
+    uninformed_flag_rate: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="share of work a checker lacking the context flags, right or wrong (Huang et al. 2024)",
+    )
+    uninformed_flip: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="share of right work flagged without information that the producer changes to wrong",
+    )
+    repeat_detection: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="detection left, per further round, for errors earlier rounds missed (misses overlap)",
+    )
     review_token_share: float = Field(default=0.6, ge=0.0, le=20.0, description="review call size relative to a step")
 
-    @field_validator("detection_bonus")
+    @field_validator("detection_bonus", "false_alarm_by_checker")
     @classmethod
     def _archetypes(cls, v: dict[str, float]) -> dict[str, float]:
         return _check_archetype_keys(v, ("reviewer", "tester", "judge"), "checker archetype")
+
+    @field_validator("false_alarm_by_checker")
+    @classmethod
+    def _rates(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(not 0.0 <= rate <= 1.0 for rate in v.values()):
+            raise ValueError("expected rates in 0..1")
+        return v
 
 
 class PropagationParams(_Section):
@@ -173,14 +237,16 @@ class PropagationParams(_Section):
     heard) or an integrator catch a share of these before they land; an
     architect lowers them.
 
-    Context fragmentation (Kim et al. 2025: on sequential tasks every
-    multi-agent variant lost 39-70 %; MAST: loss of conversation history): an
-    agent that did not produce the preceding dependent steps works from a
-    summary. With sequential share ``s = (1 - parallel_fraction)(D - 1)/D``
-    an outside checker or judge loses ``context_fragmentation * s`` logits,
-    flags ``fragmentation_false_alarm * s`` of right work, and a hand-off
-    loses context with probability ``1 - (1 - handoff_error)(1 -
-    sequential_handoff_error * s)``.
+    Sequential hand-offs (Kim et al. 2025: on sequential tasks every
+    multi-agent variant lost 39-70 %; MAST: loss of conversation history):
+    an agent that did not produce the preceding dependent steps receives a
+    hand-off message of ``environment.message_tokens`` instead of the
+    ``workload.input_tokens_per_step`` of working context, so it lacks the
+    share ``L = s (1 - min(1, message / context))`` of the state, ``s = (1 -
+    parallel_fraction)(D - 1)/D`` the sequential share. A producer that lacks
+    it must re-derive it, which succeeds with its own success ``p``: a
+    dependent step handed over succeeds with ``p (1 - L (1 - p))``. No free
+    constant: the loss follows from message size, context size and skill.
     """
 
     handoff_error: float = Field(default=0.04, ge=0.0, le=1.0, description="context lost per dependent hand-off")
@@ -194,19 +260,25 @@ class PropagationParams(_Section):
         default=0.75, ge=0.0, le=1.0, description="share of conflicts an integrator catches"
     )
     architect_relief: float = Field(default=0.5, ge=0.0, le=1.0, description="share of conflicts an architect prevents")
-    context_fragmentation: float = Field(
-        default=3.0, ge=0.0, le=10.0, description="logits an outside checker or judge loses on fully sequential work"
+    peer_refinement: float = Field(
+        default=0.06,
+        ge=0.0,
+        le=1.0,
+        description="share of a piece's errors one peer who reads it gets fixed (MacNet: inflection at 2^3-2^5 agents)",
     )
-    fragmentation_false_alarm: float = Field(
-        default=0.5, ge=0.0, le=1.0, description="extra share of right work an outside checker flags on sequential work"
-    )
-    sequential_handoff_error: float = Field(
-        default=0.1, ge=0.0, le=1.0, description="extra hand-off error on fully sequential work"
-    )
+    # retired: kept at 0 so the agent mode and older scenario files keep loading; the fast mode ignores them
+    context_fragmentation: float = Field(default=0.0, ge=0.0, le=10.0, description="retired (ignored)")
+    fragmentation_false_alarm: float = Field(default=0.0, ge=0.0, le=1.0, description="retired (ignored)")
+    sequential_handoff_error: float = Field(default=0.0, ge=0.0, le=1.0, description="retired (ignored)")
 
     def sequential_share(self, parallel_fraction: float, depth: int) -> float:
         """How much of a step's context lives in earlier dependent steps: (1 - p) (D - 1) / D."""
         return (1.0 - parallel_fraction) * (depth - 1) / depth
+
+    def context_lost(self, parallel_fraction: float, depth: int, message_tokens: float, context_tokens: float) -> float:
+        """Share of the needed state a hand-off summary misses: ``s (1 - min(1, message / context))``."""
+        kept = min(1.0, message_tokens / max(context_tokens, 1e-9))
+        return self.sequential_share(parallel_fraction, depth) * (1.0 - kept)
 
 
 class QueueingParams(_Section):
@@ -293,6 +365,34 @@ class RoutingParams(_Section):
     )
 
 
+class DeploymentParams(_Section):
+    """Standing cost of every deployed agent, busy or idle.
+
+    A deployed agent loads its system prompt, tool schemas and role context
+    once per workload (``standing_tokens``; agent system prompts run to
+    thousands of tokens, and Anthropic's multi-agent research report finds
+    agents use about 4x the tokens of a chat and multi-agent systems about
+    15x) and answers membership / heartbeat traffic for the whole run
+    (``heartbeat_tokens_per_hour``), and its process is hosted for the whole
+    run (``hosting_usd_per_hour``: AWS Fargate list price for 0.25 vCPU and
+    0.5 GB, $0.04048 per vCPU-hour + $0.004445 per GB-hour, us-east-1, 2024).
+    Idle replicas therefore cost, and a team larger than its work scores worse.
+    """
+
+    standing_tokens: float = Field(
+        default=2000.0, ge=0.0, le=1e7, description="input tokens each deployed agent loads once per workload"
+    )
+    heartbeat_tokens_per_hour: float = Field(
+        default=600.0, ge=0.0, le=1e7, description="membership / heartbeat tokens per agent per hour of the run"
+    )
+    hosting_usd_per_hour: float = Field(
+        default=0.0123,
+        ge=0.0,
+        le=1000.0,
+        description="USD per agent-hour of the process that hosts it (AWS Fargate, 0.25 vCPU + 0.5 GB, 2024)",
+    )
+
+
 class SimParams(_Section):
     """The whole ``simulator:`` section. See the module docstring."""
 
@@ -306,6 +406,7 @@ class SimParams(_Section):
     faults: FaultParams = Field(default_factory=FaultParams)
     stampede: StampedeParams = Field(default_factory=StampedeParams)
     routing: RoutingParams = Field(default_factory=RoutingParams)
+    deployment: DeploymentParams = Field(default_factory=DeploymentParams)
 
 
 def validate_simulator_section(section: dict[str, Any] | None) -> SimParams:

@@ -7,7 +7,11 @@ probability ``fix``; a right item is sent back by mistake with probability
 
     e' = e (1 - detection * fix) + (1 - e) false_alarm (1 - fix)
 
-which converges geometrically, so review contains errors at a cost of
+with the detection of round ``i`` (from 0) lowered to ``detection *
+repeat_detection^i`` because the errors a round misses are the ones its
+checkers find hard (inspection capture-recapture: misses overlap).
+
+which converges, so review contains errors at a cost of
 ``e detection + (1 - e) false_alarm`` rework calls per round. The shape
 follows code-review practice (defect removal efficiency per inspection pass,
 Fagan 1976) and the MAST finding (Cemri et al. 2025) that missing or weak
@@ -25,6 +29,8 @@ def review_loop(
     fix: np.ndarray,
     false_alarm: np.ndarray | float,
     rounds: np.ndarray,
+    breaks_right: np.ndarray | None = None,
+    repeat_detection: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run up to ``rounds`` review rounds.
 
@@ -34,6 +40,12 @@ def review_loop(
         fix: probability a rework attempt is right, ``(D, Q)``.
         false_alarm: share of right items sent back anyway, scalar or ``(D, 1)``.
         rounds: review rounds per design, ``(D,)`` (may be 0).
+        breaks_right: share of right items a round breaks, ``(D, Q)``;
+            default ``false_alarm * (1 - fix)`` (a fresh attempt after a
+            false alarm). An uninformed flag breaks more (the producer
+            changes its answer; :class:`~swarmdesign.sim.params.ReviewParams`).
+        repeat_detection: round ``i`` (from 0) detects with ``detection *
+            repeat_detection^i``: the errors earlier rounds missed are the hard ones.
 
     Returns:
         ``(error_after, rework_calls)``: error probability after review and
@@ -44,10 +56,23 @@ def review_loop(
     detection = np.broadcast_to(detection, e.shape)
     fix = np.broadcast_to(fix, e.shape)
     alarm = np.broadcast_to(np.asarray(false_alarm, dtype=float).reshape(-1, 1), (e.shape[0], 1))
+    broken = alarm * (1.0 - fix) if breaks_right is None else np.broadcast_to(breaks_right, e.shape)
     top = int(np.max(rounds, initial=0))
     for i in range(top):
         rows = np.flatnonzero(rounds > i)  # designs still reviewing in round i
-        er, dr, fr, ar = e[rows], detection[rows], fix[rows], alarm[rows]
+        er, dr, fr, ar = e[rows], detection[rows] * repeat_detection**i, fix[rows], alarm[rows]
         rework[rows] += er * dr + (1.0 - er) * ar
-        e[rows] = er * (1.0 - dr * fr) + (1.0 - er) * ar * (1.0 - fr)
+        e[rows] = er * (1.0 - dr * fr) + (1.0 - er) * broken[rows]
     return e, rework
+
+
+def inherited_catch(catch: np.ndarray, rounds: np.ndarray, repeat_detection: float) -> np.ndarray:
+    """Chance that ``rounds`` rounds expose an inherited error, ``1 - prod_i (1 - catch * repeat^i)``, ``(D, Q)``.
+
+    ``catch`` ``(D, Q)`` is one round's chance to expose and fix it; ``rounds`` ``(D,)``.
+    """
+    miss = np.ones_like(catch)
+    top = int(np.max(rounds, initial=0))
+    for i in range(top):
+        miss = np.where((rounds > i)[:, None], miss * (1.0 - np.minimum(catch * repeat_detection**i, 1.0)), miss)
+    return 1.0 - miss

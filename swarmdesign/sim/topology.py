@@ -13,7 +13,7 @@ ring           n                      2                    ceil(n / 2)
 star           n - 1                  hub messages         2
 hierarchical   n - 1                  hub msgs * b/(b-1)   2 ceil(log_b n)
 mesh           n (n - 1) / 2          n - 1                1
-pubsub         n + B (B - 1) / 2      1 + subscribers      1 + log_f n
+pubsub         n + B (B - 1) / 2      1 + subscribers      1 + gossip(n)
 federated      n - k + k (k - 1) / 2  hub msgs + k(k-1)/n  3
 =============  =====================  ===================  ==================
 
@@ -42,6 +42,32 @@ def _by_kind(kind: np.ndarray, table: dict[str, np.ndarray | float]) -> np.ndarr
 
 def _log_base(x: np.ndarray, base: np.ndarray | float) -> np.ndarray:
     return np.log(np.maximum(x, 1.0)) / np.log(np.maximum(base, 1.0 + 1e-9))
+
+
+def tree_depth(n: np.ndarray, branching: np.ndarray | float) -> np.ndarray:
+    """Levels of a tree of span ``b`` above ``n`` leaves: the least integer ``L`` with ``b^L >= n`` (0 for n <= 1).
+
+    A floating ``ceil(log n / log b)`` gives 4 levels for 125 agents at span 5
+    (``log 125 / log 5 = 3.0000000000000004``); the estimate is corrected with
+    exact powers, so every exact power of the span gets its integer depth.
+    """
+    n = np.maximum(np.asarray(n, dtype=float), 1.0)
+    b = np.maximum(np.asarray(branching, dtype=float), 2.0)
+    levels = np.maximum(np.ceil(np.log(n) / np.log(b)), 0.0)
+    levels = levels - ((levels > 0) & (b ** (levels - 1.0) >= n))
+    return levels + (b**levels < n)
+
+
+def push_gossip_rounds(n: np.ndarray, fanout: int) -> np.ndarray:
+    """Rounds until push gossip with ``fanout`` informs all ``n`` nodes: ``log_{1+f} n + ln(n) / f``.
+
+    The informed set grows by a factor ``1 + f`` per round until most nodes
+    know, then each remaining node is missed with probability ``e^-f`` per
+    round, a tail of ``ln(n) / f`` rounds (Pittel 1987 for ``f = 1``:
+    ``log2 n + ln n``; Karp et al. 2000).
+    """
+    n = np.maximum(np.asarray(n, dtype=float), 1.0)
+    return np.ceil(_log_base(n, fanout + 1.0) + np.log(n) / fanout)
 
 
 def channels(kind: np.ndarray, n: np.ndarray, brokers: np.ndarray, clusters: np.ndarray) -> np.ndarray:
@@ -106,9 +132,8 @@ def spread_rounds(
 ) -> np.ndarray:
     """Message rounds until news from one agent reaches all, ``(D,)``.
 
-    O(1) for a mesh, O(log n) for trees and gossip/pub-sub (Karp et al. 2000:
-    push-pull gossip informs n nodes in about log n rounds), O(n) for chains
-    and rings.
+    O(1) for a mesh, O(log n) for trees and gossip/pub-sub (push gossip with
+    its tail, :func:`push_gossip_rounds`), O(n) for chains and rings.
     """
     return _by_kind(
         kind,
@@ -116,9 +141,9 @@ def spread_rounds(
             "chain": n - 1,
             "ring": np.ceil(n / 2),
             "star": np.minimum(n - 1, 2.0),
-            "hierarchical": 2 * np.ceil(_log_base(n, branching)),
+            "hierarchical": 2 * tree_depth(n, branching),
             "mesh": np.minimum(n - 1, 1.0),
-            "pubsub": 1 + np.ceil(_log_base(n, fanout + 1.0)),
+            "pubsub": 1 + push_gossip_rounds(n, fanout),
             "federated": np.minimum(n - 1, 3.0),
         },
     )
@@ -132,7 +157,7 @@ def handoff_hops(kind: np.ndarray, n: np.ndarray, branching: np.ndarray) -> np.n
             "chain": 1.0,
             "ring": 1.0,
             "star": 2.0,
-            "hierarchical": 2.0 * np.maximum(1.0, np.ceil(_log_base(n, branching))),
+            "hierarchical": 2.0 * np.maximum(1.0, tree_depth(n, branching)),
             "mesh": 1.0,
             "pubsub": 2.0,
             "federated": 2.0,

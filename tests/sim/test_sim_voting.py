@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.special import comb
 from sim_helpers import evaluate, make_scenario
 
 from swarmdesign.sim import voting
@@ -73,24 +74,51 @@ def test_mixing_models_decorrelates_voters() -> None:
     assert df["quality"][1] > df["quality"][0]
 
 
-def test_binomial_majority_matches_condorcet_for_integer_voters() -> None:
-    p = np.array([0.3, 0.6, 0.8])
-    exact3 = p**3 + 3 * p**2 * (1 - p)
-    assert np.allclose(voting.majority_vote(p, np.full(3, 3.0)), exact3)
-    assert np.allclose(voting.majority_vote(p, np.ones(3)), p)
-    assert np.allclose(voting.effective_voters(np.array([10.0]), np.array([0.0])), 10.0)
+def _vote(p: float, k: int, rho: float = 0.0, concentration: float = 1.0) -> float:
+    return float(voting.majority_vote(np.full((1, 1), p), np.array([k]), np.array([rho]), concentration)[0, 0])
+
+
+def test_independent_votes_are_exact_binomial_with_a_fair_tie_break() -> None:
+    # Condorcet at p = 0.6: one voter 0.6; two voters tie on a split vote (coin flip) -> 0.6; three -> 0.648
+    assert _vote(0.6, 1) == pytest.approx(0.6)
+    assert _vote(0.6, 2) == pytest.approx(0.6, abs=1e-12)
+    assert _vote(0.6, 3) == pytest.approx(0.648, abs=1e-12)
+    p = np.array([[0.3], [0.6], [0.8]])
+    exact5 = sum(comb(5, j) * p**j * (1 - p) ** (5 - j) for j in (3, 4, 5))
+    assert np.allclose(voting.majority_vote(p, np.full(3, 5), np.zeros(3)), exact5)
+    # scattered wrong answers (half on the top wrong answer): three voters at 0.6 -> 0.720
+    assert _vote(0.6, 3, concentration=0.5) == pytest.approx(0.72, abs=1e-12)
     assert np.allclose(voting.effective_voters(np.array([1e6]), np.array([0.5])), 2.0, rtol=1e-5)
 
 
+@pytest.mark.parametrize(("rho", "k", "concentration"), [(0.3, 5, 1.0), (0.3, 4, 0.5), (0.6, 9, 0.5), (0.1, 40, 1.0)])
+def test_correlated_votes_match_a_latent_difficulty_monte_carlo(rho: float, k: int, concentration: float) -> None:
+    """Exact beta-binomial against a direct simulation of the latent per-item correctness."""
+    rng = np.random.default_rng(0)
+    n, p = 200_000, 0.6
+    p_item = rng.beta(p * (1 - rho) / rho, (1 - p) * (1 - rho) / rho, n)
+    right = rng.random((n, k)) < p_item[:, None]
+    top = ~right & (rng.random((n, k)) < concentration)
+    r, w, scattered = right.sum(1), top.sum(1), (~right & ~top).sum(1)
+    rival = np.maximum(w, (scattered > 0).astype(int))
+    tied = 1 + (w == r) + np.where(r == 1, scattered, 0)
+    win = np.where(r > rival, 1.0, np.where((r == rival) & (r > 0), 1.0 / tied, 0.0))
+    assert _vote(p, k, rho, concentration) == pytest.approx(win.mean(), abs=0.005)
+    # two attempts' correctness correlates by rho exactly
+    both = (right[:, 0] & right[:, 1]).mean()
+    assert (both - p * p) / (p * (1 - p)) == pytest.approx(rho, abs=0.01)
+
+
 def test_scattered_wrong_answers_let_plurality_beat_the_majority() -> None:
-    p = np.full(1, 0.4)
-    assert voting.majority_vote(p, np.full(1, 9.0), 1.0)[0] < 0.4
-    assert voting.majority_vote(p, np.full(1, 9.0), 0.3)[0] > 0.4
+    assert _vote(0.4, 9) < 0.4
+    assert _vote(0.4, 9, concentration=0.3) > 0.4
 
 
 def test_judge_and_first_valid_need_a_good_checker() -> None:
-    p, n = np.full(1, 0.5), np.full(1, 5.0)
-    assert voting.judge_select(p, n, np.full(1, 0.0))[0] == pytest.approx(0.5)
-    assert voting.judge_select(p, n, np.full(1, 1.0))[0] == pytest.approx(1 - 0.5**5)
-    assert voting.first_valid(p, n, np.full(1, 0.0))[0] == pytest.approx(0.5)
-    assert voting.first_valid(p, n, np.full(1, 1.0))[0] == pytest.approx(1 - 0.5**5)
+    p, k, rho = np.full((1, 1), 0.5), np.array([5]), np.zeros(1)
+    assert voting.judge_select(p, k, rho, np.full((1, 1), 0.0))[0, 0] == pytest.approx(0.5)
+    assert voting.judge_select(p, k, rho, np.full((1, 1), 1.0))[0, 0] == pytest.approx(1 - 0.5**5)
+    assert voting.first_valid(p, k, rho, np.full((1, 1), 0.0))[0, 0] == pytest.approx(0.5)
+    assert voting.first_valid(p, k, rho, np.full((1, 1), 1.0))[0, 0] == pytest.approx(1 - 0.5**5)
+    # correlated attempts: a perfect judge only helps on the items where some attempt is right
+    assert voting.judge_select(p, k, np.full(1, 0.5), np.ones((1, 1)))[0, 0] < 1 - 0.5**5
