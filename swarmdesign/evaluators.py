@@ -56,30 +56,23 @@ class Evaluator(ABC):
         return None
 
 
-_REGISTRY: dict[str, Callable[..., Evaluator]] = {}
+#: Built-in evaluators by import path, imported only when built: this module must import
+#: none of its implementations (they import the base class from here).
+_BUILTIN: dict[str, str] = {
+    "simulated": "swarmdesign.sim.evaluator:SimulatedEvaluator",
+    "llm": "swarmdesign.llm.evaluator:LLMEvaluator",
+}
+_REGISTRY: dict[str, Callable[..., Evaluator] | str] = dict(_BUILTIN)
 
 
-def register_evaluator(name: str, factory: Callable[..., Evaluator]) -> None:
+def register_evaluator(name: str, factory: Callable[..., Evaluator] | str) -> None:
+    """Register ``factory`` (a callable, or an import path ``package.module:Class``) under ``name``."""
     if name in _REGISTRY:
         raise ValueError(f"evaluator '{name}' is already registered")
     _REGISTRY[name] = factory
 
 
-def _load_builtin() -> None:
-    if "simulated" not in _REGISTRY:
-        from swarmdesign.sim import SimulatedEvaluator
-
-        register_evaluator("simulated", SimulatedEvaluator)
-    if "llm" not in _REGISTRY:
-        try:
-            from swarmdesign.llm import LLMEvaluator
-        except ImportError:  # the llm extra is optional
-            return
-        register_evaluator("llm", LLMEvaluator)
-
-
 def evaluator_names() -> list[str]:
-    _load_builtin()
     return sorted(_REGISTRY)
 
 
@@ -90,11 +83,11 @@ def make_evaluator(name: str, **params: Any) -> Evaluator:
     registering it; it is stored as given in ``config.yaml`` so resume and
     remote workers rebuild the same one.
     """
-    _load_builtin()
     if ":" in name:
         factory = _import_evaluator(name)
     elif name in _REGISTRY:
-        factory = _REGISTRY[name]
+        entry = _REGISTRY[name]
+        factory = _import_evaluator(entry) if isinstance(entry, str) else entry
     else:
         raise SwarmdesignError(
             f"unknown evaluator '{name}'; expected one of {sorted(_REGISTRY)} or an import path package.module:Class",

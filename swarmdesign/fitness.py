@@ -318,6 +318,6 @@ def _validate_sections(scenario: Scenario, file: str | None) -> None:
     except SwarmdesignError as exc:
         raise exc.with_file(file) if file else exc from None
     if scenario.llm is not None:
-        from swarmdesign.llm.settings import validate_llm_section
+        from swarmdesign.scenario_llm import validate_llm_section
 
         validate_llm_section(scenario.llm, file=file)
