@@ -18,9 +18,8 @@ most the batch in flight, which was not finished anyway. Shared storages
 from __future__ import annotations
 
 import os
-import signal
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,69 +28,15 @@ import optuna
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import BaseJournalBackend, JournalFileBackend
 
+from swarmdesign import runlock
 from swarmdesign.errors import SwarmdesignError
+from swarmdesign.journal import BufferedJournalBackend, check_journal_path, journal_problem
 
 JOURNAL_NAME = "study.journal"
 CONFIG_NAME = "config.yaml"
 TRIALS_NAME = "trials.csv"
 BEST_NAME = "best.yaml"
 PARETO_DIR = "pareto"
-
-
-class BufferedJournalBackend(BaseJournalBackend):
-    """A journal file whose appends are held in memory until :meth:`flush`.
-
-    Only for a single writer: logs appended by another process while a buffer
-    is pending would interleave with ours. ``read_logs`` serves the buffered
-    tail from memory, so Optuna's replay sees its own writes at once.
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        self._inner = JournalFileBackend(str(path))
-        self._persisted = 0  # log lines known to be in the file
-        self._read_once = False
-        self._buffer: list[dict[str, Any]] = []
-
-    def read_logs(self, log_number_from: int) -> Iterable[dict[str, Any]]:
-        if not self._read_once or log_number_from < self._persisted:
-            logs = list(self._inner.read_logs(log_number_from))
-            self._persisted = log_number_from + len(logs) if logs else max(self._persisted, log_number_from)
-            self._read_once = True
-            return logs + list(self._buffer)
-        return self._buffer[log_number_from - self._persisted :]
-
-    def append_logs(self, logs: list[dict[str, Any]]) -> None:
-        self._buffer.extend(logs)
-
-    def flush(self) -> None:
-        """Append the buffered logs with one write and one fsync.
-
-        SIGINT and SIGTERM are held back meanwhile (delivered right after), so a
-        stop can never land between taking the journal's lock and releasing it.
-        """
-        if self._buffer:
-            with _signals_deferred():
-                pending, self._buffer = self._buffer, []
-                self._inner.append_logs(pending)
-                self._persisted += len(pending)
-
-    @property
-    def pending(self) -> int:
-        return len(self._buffer)
-
-
-@contextmanager
-def _signals_deferred() -> Iterator[None]:
-    stops = {signal.SIGINT, signal.SIGTERM}
-    try:
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
-    except (AttributeError, ValueError, OSError):  # no POSIX signal masks here
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @dataclass
@@ -115,11 +60,29 @@ def open_storage(run_dir: Path, url: str | None, *, buffered: bool = True, heart
     """Open the run's storage: its own journal by default, else ``url``."""
     if url is None:
         path = run_dir / JOURNAL_NAME
-        if buffered:
-            backend = BufferedJournalBackend(path)
-            return StudyStore(JournalStorage(backend), None, backend)
-        return StudyStore(JournalStorage(JournalFileBackend(str(path))), None)
+        if path.exists() and not path.is_file():
+            raise SwarmdesignError("is not a regular file; expected the run's study journal", file=str(path))
+        backend: BaseJournalBackend = BufferedJournalBackend(path) if buffered else JournalFileBackend(str(path))
+        try:
+            storage = JournalStorage(backend)
+        except Exception:  # noqa: BLE001 - Optuna's replay raises whatever the damaged line provokes
+            raise SwarmdesignError(journal_problem(path), file=str(path)) from None
+        if isinstance(backend, BufferedJournalBackend):
+            return StudyStore(storage, None, backend)
+        return StudyStore(storage, None)
     return StudyStore(storage_from_url(url, heartbeat=heartbeat), url)
+
+
+def check_storage_url(url: str) -> None:
+    """Refuse a ``--storage`` value before anything is created: nothing is written, a file is never touched.
+
+    A URL is opened once (and its schema created on a fresh database, as any
+    first use would); a journal path must be absent, empty or an Optuna journal.
+    """
+    if "://" in url:
+        storage_from_url(url)
+        return
+    check_journal_path(Path(url))
 
 
 def storage_from_url(url: str, *, heartbeat: int | None = None) -> BaseStorage:
@@ -132,7 +95,7 @@ def storage_from_url(url: str, *, heartbeat: int | None = None) -> BaseStorage:
                 "or the path of a journal file",
                 field="--storage",
             )
-        if scheme == "postgresql":
+        if scheme.startswith("postgresql"):
             url = _postgresql_driver(url)
         kwargs: dict[str, Any] = {}
         if scheme.startswith("sqlite"):
@@ -141,15 +104,57 @@ def storage_from_url(url: str, *, heartbeat: int | None = None) -> BaseStorage:
             kwargs["heartbeat_interval"] = heartbeat
             kwargs["grace_period"] = heartbeat * 3
         try:
+            if scheme.startswith("postgresql"):
+                with _schema_lock(url):
+                    return RDBStorage(url, **kwargs)
             return RDBStorage(url, **kwargs)
+        except SwarmdesignError:
+            raise
         except Exception as exc:  # noqa: BLE001 - driver errors vary by database
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SwarmdesignError(f"cannot open storage: {first}", field="--storage") from None
     path = Path(url)
-    if path.is_dir():
-        raise SwarmdesignError("is a directory; expected a journal file path or a storage URL", field="--storage")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return JournalStorage(JournalFileBackend(str(path)))
+    check_journal_path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(str(path)))
+    except OSError as exc:
+        raise SwarmdesignError(
+            f"cannot use this path: {exc.strerror or exc}", file=str(path), field="--storage"
+        ) from None
+
+
+#: Key of the PostgreSQL advisory lock under which a process creates (or checks) Optuna's schema.
+SCHEMA_LOCK_KEY = 0x5357_4D44  # "SWMD"
+
+
+@contextmanager
+def _schema_lock(url: str) -> Iterator[None]:
+    """Serialise Optuna's schema creation across processes starting at once on one PostgreSQL database.
+
+    ``RDBStorage`` creates its tables (and their row types) when it opens a
+    database; two processes doing that at the same moment on a fresh
+    database collide (``UniqueViolation ... pg_type_typname_nsp_index``).
+    Holding a session-level advisory lock around the opening makes the
+    second process wait until the first has created the schema, then find
+    it there. The lock is the server's, so it works across machines; it is
+    released when the connection closes, even if this process dies.
+    """
+    import sqlalchemy
+    from sqlalchemy.pool import NullPool
+
+    engine = sqlalchemy.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                conn.commit()
+    finally:
+        engine.dispose()
 
 
 def _postgresql_driver(url: str) -> str:
@@ -182,24 +187,149 @@ def load_study(store: StudyStore, name: str) -> optuna.Study:
         raise SwarmdesignError(f"no study named '{name}' in the storage", field="study") from None
 
 
-def new_run_dir(out: Path, name: str) -> Path:
-    """Create ``out/name``; refuse to overwrite a run that already exists, or to leave ``out``."""
+#: Run folders this process created, and the topmost folder it had to create for each (for clean-up on failure).
+_CREATED: dict[Path, Path] = {}
+
+
+def check_run_name(name: str, option: str = "--name") -> None:
+    """A run name usable as one folder name on any common filesystem."""
     if not name.strip() or name in (".", "..") or any(c in name for c in "/\\\x00"):
-        raise SwarmdesignError("expected a plain folder name (no '/', '\\', '.' or '..')", field="--name")
+        raise SwarmdesignError("expected a plain folder name (no '/', '\\', '.' or '..')", field=option)
+    try:
+        encoded = name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SwarmdesignError("not valid UTF-8 text; expected a printable folder name", field=option) from None
+    if len(encoded) > 255:
+        raise SwarmdesignError(f"{len(encoded)} bytes long; expected a folder name of at most 255 bytes", field=option)
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise SwarmdesignError("holds control characters; expected a printable folder name", field=option)
+
+
+def check_out_dir(out: Path, option: str = "--out") -> None:
+    """``--out`` must be (or become) a folder: refuse a file, an unencodable or over-long path, before creating it."""
+    text = str(out)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SwarmdesignError("not valid UTF-8 text; expected a folder path", file=text, field=option) from None
+    if len(os.fsencode(text)) > 4000 or any(len(os.fsencode(p)) > 255 for p in out.parts):
+        raise SwarmdesignError("path too long; expected a folder path", file=text, field=option)
+    try:
+        ancestor = out
+        while not ancestor.exists() and ancestor != ancestor.parent:
+            ancestor = ancestor.parent
+        if ancestor.exists() and not ancestor.is_dir():
+            where = "" if ancestor == out else f" ('{ancestor}' is a file)"
+            raise SwarmdesignError(
+                f"is not a folder{where}; expected a folder that holds run folders", file=text, field=option
+            )
+    except OSError as exc:
+        raise SwarmdesignError(f"cannot use this folder: {exc.strerror or exc}", file=text, field=option) from None
+
+
+def new_run_dir(out: Path, name: str) -> Path:
+    """Create ``out/name`` and become its writer; refuse to overwrite a run that exists, or to leave ``out``.
+
+    A folder without ``config.yaml`` whose lock is free is what a creation
+    killed half-way leaves (a journal holding a study and no trial yet): it
+    is taken over, its journal started afresh. One whose journal holds trials
+    is refused, never overwritten.
+    """
+    check_run_name(name)
+    check_out_dir(out)
     run_dir = out / name
     if (run_dir / CONFIG_NAME).exists():
-        raise SwarmdesignError(
-            f"a run already exists here; continue it with 'swarmdesign resume {run_dir}' or choose another --name",
-            file=str(run_dir),
-        )
+        raise _exists(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise SwarmdesignError("exists and is not a directory", file=str(run_dir))
-    run_dir.mkdir(parents=True, exist_ok=True)
+    top = run_dir
+    while not top.parent.exists() and top.parent != top.parent.parent:
+        top = top.parent
+    made = not top.exists()
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SwarmdesignError(f"cannot create the run folder: {exc.strerror or exc}", file=str(run_dir)) from None
+    try:
+        runlock.pin(run_dir)
+        if (run_dir / CONFIG_NAME).exists():  # another process finished creating it meanwhile
+            raise _exists(run_dir)
+        _take_over_interrupted(run_dir)
+    except BaseException:
+        runlock.unpin(run_dir)
+        if made:
+            _remove_created(run_dir, top)
+        raise
+    if made:
+        _CREATED[run_dir] = top
     return run_dir
 
 
+def _exists(run_dir: Path) -> SwarmdesignError:
+    return SwarmdesignError(
+        f"a run already exists here; continue it with 'swarmdesign resume {run_dir}' or choose another --name",
+        file=str(run_dir),
+    )
+
+
+def _take_over_interrupted(run_dir: Path) -> None:
+    journal = run_dir / JOURNAL_NAME
+    if not journal.exists():
+        return
+    if not journal.is_file():
+        raise SwarmdesignError("is not a regular file; expected a study journal or nothing", file=str(journal))
+    trials = sum(
+        s.n_trials for s in optuna.get_all_study_summaries(open_storage(run_dir, None, buffered=False).storage)
+    )
+    if trials:
+        raise SwarmdesignError(
+            f"holds a study journal with {trials} trials but no {CONFIG_NAME}; not overwritten, choose another --name",
+            file=str(run_dir),
+        )
+    journal.unlink()  # a creation killed before config.yaml: nothing was evaluated
+
+
+def discard_unfinished(run_dir: Path | None = None) -> None:
+    """Remove run folders this process created whose creation did not finish (no ``config.yaml``).
+
+    A failed start (a bad option found late, a storage refusing the study)
+    must leave nothing behind, so the same command can simply be run again.
+    """
+    for made, top in list(_CREATED.items()):
+        if run_dir is not None and made != run_dir:
+            continue
+        del _CREATED[made]
+        if not (made / CONFIG_NAME).exists():
+            runlock.unpin(made)
+            _remove_created(made, top)
+
+
+def creation_finished(run_dir: Path) -> None:
+    """The run folder holds its config.yaml: it is the user's now, never removed on a later failure."""
+    _CREATED.pop(run_dir, None)
+
+
+def _remove_created(run_dir: Path, top: Path) -> None:
+    for name in (JOURNAL_NAME, runlock.LOCK_NAME):
+        with suppress(OSError):
+            (run_dir / name).unlink(missing_ok=True)
+    folder = run_dir
+    while True:
+        try:
+            folder.rmdir()  # only empty folders: anything else in them is not ours
+        except OSError:
+            return
+        if folder == top:
+            return
+        folder = folder.parent
+
+
 def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a kill never leaves half a file."""
+    """Write via a temporary file and rename, so a kill never leaves half a file; a failure leaves no temp file."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise SwarmdesignError(f"cannot write: {exc.strerror or exc}", file=str(path)) from None

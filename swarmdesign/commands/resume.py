@@ -21,14 +21,43 @@ def register(app: typer.Typer) -> None:
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     ) -> None:
         """Continue RUN_DIR until it has its budget of finished trials."""
-        from swarmdesign.commands._common import run_dir_arg
+        from swarmdesign import runlock
+        from swarmdesign.commands._common import (
+            check_options_before_start,
+            check_run_config,
+            check_run_matches_study,
+            run_dir_arg,
+        )
         from swarmdesign.commands._progress import execute_with_progress
         from swarmdesign.parallel import check_options
         from swarmdesign.runner import Run
 
-        run_obj = Run.open(run_dir_arg(run_dir), storage=storage)
+        check_options_before_start(
+            seed=0, budget=budget, batch_size=None, heartbeat=heartbeat, workers=workers, floats={}, storage=storage
+        )
+        folder = run_dir_arg(run_dir)
+        runlock.pin(folder)  # one writer per run folder: a second resume (or the run itself) stops here
+        check_run_config(folder)
+        run_obj = open_run(Run, folder, storage)
+        check_run_matches_study(run_obj)
         check_options(workers=workers, driver=driver, storage=storage or run_obj.config.get("storage"))
         execute_with_progress(run_obj, quiet=quiet, budget=budget, workers=workers, driver=driver, heartbeat=heartbeat)
         from swarmdesign.recommend.cli import after_search
 
         after_search(run_obj, quiet=quiet)  # finishes stages a killed run left half-done; reuses the rest
+
+
+def open_run(run_cls, folder: Path, storage: str | None):  # noqa: ANN001, ANN201 - runner.Run, imported lazily
+    """``Run.open``; a config that passed the key check but still cannot be rebuilt is named, not a traceback."""
+    from swarmdesign.errors import SwarmdesignError
+    from swarmdesign.storage import CONFIG_NAME
+
+    try:
+        return run_cls.open(folder, storage=storage)
+    except SwarmdesignError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise SwarmdesignError(
+            f"cannot rebuild the run from it ({type(exc).__name__}: {exc}); the file was edited or is damaged",
+            file=str(folder / CONFIG_NAME),
+        ) from None

@@ -1,0 +1,198 @@
+"""The run folder's own study journal: buffered appends that never build on a torn line.
+
+Why swarmdesign appends to a run's own journal itself instead of through
+Optuna's ``JournalFileBackend.append_logs``: a write that dies half-way (a
+full disk, a power cut) leaves a torn last line that Optuna's reader skips,
+and the next append would be glued onto it, making the file unreadable from
+then on. The run folder's single writer (see :mod:`swarmdesign.runlock`)
+cuts a torn tail off before every append and after a failed one. It also
+avoids Optuna's symlink lock, whose stale link after a ``kill -9`` costs the
+next writer a 30 s wait; the run lock already makes this process the only
+writer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from optuna.storages.journal import BaseJournalBackend, JournalFileBackend
+
+from swarmdesign import runlock
+from swarmdesign.errors import SwarmdesignError
+
+
+class BufferedJournalBackend(BaseJournalBackend):
+    """A journal file whose appends are held in memory until :meth:`flush`.
+
+    Only for a single writer: the first flush takes the run folder's writer
+    lock (:mod:`swarmdesign.runlock`), so a second process writing the same
+    folder stops with a clear error instead of interleaving its logs with
+    ours. ``read_logs`` serves the buffered tail from memory, so Optuna's
+    replay sees its own writes at once.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self._path = Path(path)
+        self._inner = JournalFileBackend(str(path))
+        self._persisted = 0  # log lines known to be in the file
+        self._read_once = False
+        self._buffer: list[dict[str, Any]] = []
+        self._lock: runlock.RunLock | None = None
+
+    def read_logs(self, log_number_from: int) -> Iterable[dict[str, Any]]:
+        if not self._read_once or log_number_from < self._persisted:
+            logs = list(self._inner.read_logs(log_number_from))
+            self._persisted = log_number_from + len(logs) if logs else max(self._persisted, log_number_from)
+            self._read_once = True
+            return logs + list(self._buffer)
+        return self._buffer[log_number_from - self._persisted :]
+
+    def append_logs(self, logs: list[dict[str, Any]]) -> None:
+        self._buffer.extend(logs)
+
+    def flush(self) -> None:
+        """Append the buffered logs with one write and one fsync.
+
+        SIGINT and SIGTERM are held back meanwhile (delivered right after), so a
+        stop never lands half-way through a write. A failed write (a full disk)
+        is cut back off the file and reported as one line; the logs stay
+        buffered, and every batch written before is intact.
+        """
+        if not self._buffer:
+            return
+        if self._lock is None:
+            self._lock = runlock.acquire(self._path.parent)
+            runlock.unpin(self._path.parent)  # the creation's handle: this writer holds the lock from now on
+        with _signals_deferred():
+            data = ("\n".join(json.dumps(log, separators=(",", ":")) for log in self._buffer) + "\n").encode()
+            append_journal(self._path, data)
+            self._persisted += len(self._buffer)
+            self._buffer = []
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+
+def append_journal(path: Path, data: bytes) -> None:
+    """Append ``data`` (whole log lines) to the journal at ``path``, durably, never onto a torn line."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise SwarmdesignError(f"cannot open the study journal: {exc.strerror or exc}", file=str(path)) from None
+    try:
+        end = intact_end(fd)
+        try:
+            if end != os.fstat(fd).st_size:
+                os.ftruncate(fd, end)
+            view = memoryview(data)
+            at = end
+            while view:
+                n = os.pwrite(fd, view, at)
+                view, at = view[n:], at + n
+            os.fsync(fd)
+        except OSError as exc:
+            try:  # leave no torn line behind: the file ends where the last whole batch ended
+                os.ftruncate(fd, end)
+                os.fsync(fd)
+            except OSError:
+                pass  # the next writer cuts it off before appending
+            raise SwarmdesignError(
+                f"cannot write the study journal: {exc.strerror or exc}; every batch written before is kept "
+                "(fix the cause, then 'swarmdesign resume')",
+                file=str(path),
+            ) from None
+    finally:
+        os.close(fd)
+
+
+def intact_end(fd: int, chunk: int = 1 << 16) -> int:
+    """Length of the file up to and including its last newline: a torn last line lies beyond it."""
+    size = os.fstat(fd).st_size
+    pos = size
+    while pos > 0:
+        start = max(0, pos - chunk)
+        block = os.pread(fd, pos - start, start)
+        cut = block.rfind(b"\n")
+        if cut >= 0:
+            return start + cut + 1
+        pos = start
+    return 0
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    stops = {signal.SIGINT, signal.SIGTERM}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    except (AttributeError, ValueError, OSError):  # no POSIX signal masks here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def journal_problem(path: Path) -> str:
+    """Say which line of a journal Optuna could not replay (it reports no position itself)."""
+    try:
+        with open(path, "rb") as f:
+            for number, line in enumerate(f, start=1):
+                if not line.endswith(b"\n"):
+                    break  # a torn last line is skipped on reading and cut off before the next write
+                if not _is_journal_record(line):
+                    return (
+                        f"line {number} is not a journal record (the file is damaged); expected one JSON object "
+                        "with an 'op_code' per line"
+                    )
+    except OSError as exc:
+        return f"cannot read the study journal: {exc.strerror or exc}"
+    return (
+        "the study journal cannot be replayed (a record refers to something that does not exist); the file is damaged"
+    )
+
+
+def _is_journal_record(line: bytes) -> bool:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and "op_code" in record
+
+
+def check_journal_path(path: Path) -> None:
+    """A shared journal path that Optuna can use without this process damaging someone's file."""
+    what = "--storage"
+    try:
+        if path.is_dir():
+            raise SwarmdesignError(
+                "is a directory; expected a journal file path or a storage URL", file=str(path), field=what
+            )
+        if path.exists():
+            if not path.is_file():
+                raise SwarmdesignError(
+                    "is not a regular file; expected an Optuna journal file", file=str(path), field=what
+                )
+            with open(path, "rb") as f:
+                head = f.readline(1 << 20)
+            if head and not (_is_journal_record(head) or head.startswith(b'{"op_code"')):
+                raise SwarmdesignError(
+                    "is not an Optuna journal file (its first line is not a journal record); refusing to append to it",
+                    file=str(path),
+                    field=what,
+                )
+            return
+        ancestor = path.parent
+        while not ancestor.exists() and ancestor != ancestor.parent:
+            ancestor = ancestor.parent
+        if not ancestor.is_dir():
+            raise SwarmdesignError(f"'{ancestor}' is not a directory", file=str(path), field=what)
+    except OSError as exc:
+        raise SwarmdesignError(f"cannot use this path: {exc.strerror or exc}", file=str(path), field=what) from None
