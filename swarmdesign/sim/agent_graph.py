@@ -4,7 +4,11 @@ Each topology kind becomes concrete links between agent indices (a mesh
 stays implicit: all pairs), hub queues with their servers (replicated
 coordinators, promoted team leads, brokers), and the rounds a piece of news
 needs to reach everyone, measured by breadth-first search on the links or,
-for pub/sub, by simulating push gossip (Karp et al. 2000).
+for pub/sub, by simulating push gossip (Karp et al. 2000). A hierarchy is
+built as an explicit tree (producers under leaf managers, managers under
+managers, ``branching`` children each), so its depth, the hops of a
+hand-off and the managers a report passes are counted on the tree, never
+taken from a logarithm.
 """
 
 from __future__ import annotations
@@ -30,20 +34,50 @@ class Wiring:
     hub_servers: np.ndarray  # (n_queues,) servers of each queue
     hub_service_s: float  # seconds per message
     manager_parent: np.ndarray  # (n_queues,) parent queue of a queue in a hierarchy, -1 at the top
+    leaf_queues: int  # the first queues, which workers report to (a hierarchy's upper tiers only forward)
     promoted: np.ndarray  # agent indices that manage instead of producing
     spread_rounds: float
+    handoff_hops: float  # mean links between the producers of two dependent steps
+    hub_messages: np.ndarray  # (n,) hub messages each attempt of an agent sends (0 without a hub)
+    hub_path: np.ndarray  # (n,) hub queues a report of an agent passes on its way to the top
     subscribers: int  # deliveries per publish (pub/sub)
     peer_hubs: int  # other hubs a federated hub reports to
     cluster_size: float  # agents per federated cluster
     branching: int
 
 
-def _bfs_eccentricity(n: int, edges: np.ndarray, source: int) -> float:
+def _distances(n: int, edges: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """Hop counts from each of ``sources`` to every agent, ``(len(sources), n)`` (inf where unreachable)."""
     if n <= 1 or edges.size == 0:
-        return 0.0
+        return np.zeros((sources.size, n))
     a = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n)).tocsr()
-    dist = shortest_path(a, directed=False, unweighted=True, indices=[source])[0]
-    return float(np.max(dist[np.isfinite(dist)]))
+    return shortest_path(a, directed=False, unweighted=True, indices=sources)
+
+
+def _bfs_eccentricity(n: int, edges: np.ndarray, source: int) -> float:
+    dist = _distances(n, edges, np.array([source]))[0]
+    return float(np.max(dist[np.isfinite(dist)], initial=0.0))
+
+
+def _mean_hops(n: int, edges: np.ndarray, producers: np.ndarray, rng: np.random.Generator) -> float:
+    """Mean hops between two distinct producers, from breadth-first search out of up to 32 of them."""
+    if producers.size < 2 or edges.size == 0:
+        return 0.0
+    sources = rng.choice(producers, size=min(32, producers.size), replace=False)
+    dist = _distances(n, edges, sources)[:, producers]
+    off = dist[(dist > 0) & np.isfinite(dist)]
+    return float(off.mean()) if off.size else 0.0
+
+
+def _tree_depths(parent: np.ndarray) -> np.ndarray:
+    """Depth of every node of a forest given each node's parent (-1 at a root); roots have depth 0."""
+    depth = np.zeros(parent.size, dtype=np.int64)
+    node = parent.copy()
+    while (node >= 0).any():
+        up = node >= 0
+        depth[up] += 1
+        node[up] = parent[node[up]]
+    return depth
 
 
 def _gossip_rounds(rng: np.random.Generator, n: int, fanout: int) -> float:
@@ -79,6 +113,7 @@ def build_wiring(pop: Population, params: SimParams, rng: np.random.Generator) -
     service = coord_service
     peer_hubs, cluster_size = 0, float(n)
     branching = int(b.branching[0])
+    leaf_queues = -1  # all queues unless a hierarchy says otherwise
     if kind == "chain":
         edges = np.stack([idx[:-1], idx[1:]], axis=1)
         heard[1:] = 1.0
@@ -116,12 +151,41 @@ def build_wiring(pop: Population, params: SimParams, rng: np.random.Generator) -
         servers[n_staffed:] = 1.0
         hub_of[prods] = np.arange(prods.size) // branching
         hub_of[promoted] = -1
-        # managers above the leaf level form a tree of the same branching
-        parent = np.where(np.arange(blocks) > 0, (np.arange(blocks) - 1) // branching, -1)
-        depth = 1 + (np.ceil(np.log(blocks) / np.log(branching)) if blocks > 1 else 0)
-        edges = np.zeros((0, 2), dtype=np.int64)
+        manager = np.empty(blocks, dtype=np.int64)  # the agent heading each block
+        manager[:n_staffed] = coords[:n_staffed]
+        manager[n_staffed:] = promoted
+        # tiers above the leaf managers: every `branching` managers report to one manager of the next
+        # tier, headed by the first of them (a lead of leads), until one tier has a single manager
+        parent_list, heads, tier = [], [manager], np.arange(blocks)
+        first = 0
+        while tier.size > 1:
+            up = tier.size // branching + (tier.size % branching > 0)
+            parent_list.append(first + tier.size + np.arange(tier.size) // branching)
+            first += tier.size
+            tier = np.arange(up)
+            heads.append(heads[-1][::branching])
+        parent_list.append(np.full(tier.size, -1))
+        parent = np.concatenate(parent_list)
+        head = np.concatenate(heads)
+        servers = np.concatenate([servers, np.ones(parent.size - blocks)])
+        workers = prods[hub_of[prods] >= 0]
+        up_edges = np.stack([head[parent >= 0], head[parent[parent >= 0]]], axis=1)
+        edges = np.concatenate(
+            [
+                np.stack([workers, manager[hub_of[workers]]], axis=1),
+                up_edges[up_edges[:, 0] != up_edges[:, 1]],
+                # extra coordinators of a block are its co-managers
+                np.stack([coords[n_staffed:], manager[np.arange(n_staffed, coords.size) % blocks]], axis=1),
+            ]
+        )
         heard[prods] = 1.0
-        spread = 2.0 * depth
+        # news from the worker farthest from the top: try workers spread over the blocks
+        sources = (
+            workers[np.linspace(0, workers.size - 1, min(8, workers.size)).astype(int)] if workers.size else idx[:1]
+        )
+        dist = _distances(n, edges, sources)
+        spread = float(np.max(np.where(np.isfinite(dist), dist, 0.0), initial=0.0))
+        leaf_queues = blocks
     elif kind == "pubsub":
         heard[:] = subscribers
         hub_of[pop.producers] = 0
@@ -141,6 +205,18 @@ def build_wiring(pop: Population, params: SimParams, rng: np.random.Generator) -
         peer_hubs, cluster_size = k - 1, n / k
         spread = min(n - 1, 3.0)
     channels = _channels(kind, n, edges, b, servers)
+    # reports climb the manager tree: one queue per level passed (a star, cluster or bus: one)
+    hub_path = np.where(hub_of >= 0, 1.0, 0.0)
+    if kind == "hierarchical" and parent.size:
+        hub_path[hub_of >= 0] = 1.0 + _tree_depths(parent)[hub_of[hub_of >= 0]]
+    hub_kind = kind in ("star", "hierarchical", "federated") and pop.coordinators.size > 0
+    per_attempt = 1.0 + subscribers if kind == "pubsub" else (qp.hub_messages_per_step if hub_kind else 0.0)
+    if kind in ("chain", "ring", "mesh"):
+        hops = 1.0 if n > 1 else 0.0  # dependent work passes to a neighbour
+    elif kind in ("pubsub", "federated"):
+        hops = 2.0 if n > 1 else 0.0  # through the broker / the cluster's hub
+    else:
+        hops = _mean_hops(n, edges, pop.producers, rng)
     return Wiring(
         kind=kind,
         channels=channels,
@@ -149,8 +225,12 @@ def build_wiring(pop: Population, params: SimParams, rng: np.random.Generator) -
         hub_servers=servers,
         hub_service_s=service,
         manager_parent=parent,
+        leaf_queues=servers.size if leaf_queues < 0 else leaf_queues,
         promoted=promoted,
         spread_rounds=spread,
+        handoff_hops=hops,
+        hub_messages=np.where(hub_of >= 0, per_attempt, 0.0),
+        hub_path=hub_path,
         subscribers=max(subscribers, 0),
         peer_hubs=peer_hubs,
         cluster_size=cluster_size,

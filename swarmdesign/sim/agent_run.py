@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from swarmdesign.sim import topology
-from swarmdesign.sim.agent import Dispatcher, Population, QualitySample, simulate_quality
+from swarmdesign.sim.agent import Dispatcher, Population
+from swarmdesign.sim.agent_events import coordination_delay
 from swarmdesign.sim.agent_graph import Wiring, build_wiring
-from swarmdesign.sim.batch import AGG_INDEX, KIND_INDEX
-from swarmdesign.sim.fast import herd_similarity
+from swarmdesign.sim.agent_quality import FaultSetting, QualitySample, simulate_quality
+from swarmdesign.sim.batch import AGG_INDEX
 from swarmdesign.sim.metrics import METRICS
 from swarmdesign.sim.params import SimParams
 
@@ -74,10 +74,22 @@ class _Pool:
         return end
 
 
+def _herd_similarity(pop: Population, params: SimParams) -> float:
+    """How alike two producers choose (0..1): same model, else the models' shared share; less with heterogeneity."""
+    b = pop.batch
+    vp = params.voting
+    counts = np.bincount(pop.model[pop.producers], minlength=len(b.models.names)).astype(float)
+    n = counts.sum()
+    # two distinct producers drawn without replacement share their model with this probability
+    p_same = float((counts * (counts - 1)).sum() / (n * (n - 1))) if n > 1 else 1.0
+    cross = vp.correlation_cross_model / vp.correlation_same_model if vp.correlation_same_model > 0 else 1.0
+    return (p_same + (1.0 - p_same) * cross) * (1.0 - params.stampede.heterogeneity_spread * float(b.heterogeneity[0]))
+
+
 def simulate_agents(
     design: Design, scenario: Scenario, params: SimParams, *, seed: int, replicas: int
 ) -> dict[str, float]:
-    """Agent-level metrics of one design (same keys as :data:`METRICS`)."""
+    """Agent-level metrics of one design (same keys as :data:`METRICS`, all finite)."""
     pop = Population.build(design, scenario)
     b = pop.batch
     wl, env = scenario.workload, scenario.environment
@@ -91,15 +103,7 @@ def simulate_agents(
     par_k = 1 if first_valid else k
     hub_kind = kind in ("star", "hierarchical", "federated") and pop.coordinators.size > 0
     routed = bool(b.routed[0])
-
-    # similarity of the producers (same model, heterogeneity) drives herding
-    vp = params.voting
-    shares = np.bincount(pop.model[pop.producers], minlength=len(b.models.names)) / pop.producers.size
-    p_same = float((shares**2).sum())
-    rho = (p_same * vp.correlation_same_model + (1 - p_same) * vp.correlation_cross_model) * (
-        1 - vp.heterogeneity_decorrelation * float(b.heterogeneity[0])
-    )
-    sim = float(herd_similarity(np.array(p_same), np.array(float(b.heterogeneity[0])), params))
+    sim = _herd_similarity(pop, params)
 
     split = pop.producers.size > 1 and wl.subtasks > 1 and kind != "single"
     planned = pop.planners.size > 0
@@ -120,41 +124,31 @@ def simulate_agents(
         groups = min(groups, wl.scarce_resources)  # at most R steps hold one of the R options at a time
     coll = min(1 - (1 - c_sub) * (1 - c_res), 0.999)
 
-    hub_msgs = _hub_messages(kind, wiring, params, hub_kind)
-    levels = (
-        max(np.ceil(np.log(max(pop.producers.size, 1)) / np.log(wiring.branching)), 1) if kind == "hierarchical" else 1
-    )
-    hub_calls_task = wl.subtasks * k * hub_msgs * levels
-    f = env.fault_rate
-    replicas_hub = wiring.hub_servers.min() if wiring.hub_servers.size else 1.0
-    crash = f * params.faults.hub_crash_share
-    f_hub = crash * params.faults.broker_fault_factor if kind == "pubsub" else crash
+    fp = params.faults
+    crash = env.fault_rate * fp.hub_crash_share * (fp.broker_fault_factor if kind == "pubsub" else 1.0)
+    has_hub = hub_kind or kind == "pubsub"
     n_tasks = max(16 * replicas, 256)
-    common = {"n_tasks": n_tasks, "hub_kind": hub_kind, "collided": coll, "hub_replicas": float(replicas_hub)}
-    heard = wiring.heard
-    rng_q = np.random.default_rng([seed, 1])
+    # two agents claiming one subtask only waste work (the run charges it); a double-booked scarce
+    # resource corrupts the work that relied on it
+    common = {"n_tasks": n_tasks, "collided": min(c_res, 0.999)}
     sample = simulate_quality(
         pop,
         dispatcher,
-        heard,
+        wiring,
         scenario,
         params,
-        rng_q,
-        fault_rate=f,
-        hub_fault_rate=f_hub,
-        hub_calls_per_task=hub_calls_task if (hub_kind or kind == "pubsub") else 0.0,
+        np.random.default_rng([seed, 1]),
+        faults=FaultSetting(call=env.fault_rate, hub=crash if has_hub else 0.0),
         **common,
     )
     calm = simulate_quality(
         pop,
         dispatcher,
-        heard,
+        wiring,
         scenario,
         params,
         np.random.default_rng([seed, 1]),
-        fault_rate=0.0,
-        hub_fault_rate=0.0,
-        hub_calls_per_task=0.0,
+        faults=FaultSetting(call=0.0, hub=0.0),
         **common,
     )
     out = _Run(
@@ -167,29 +161,33 @@ def simulate_agents(
         groups=groups,
         groups_all=groups_all,
         coll=coll,
-        hub_msgs=hub_msgs,
         hub_kind=hub_kind,
+        crash=crash if has_hub else 0.0,
     ).execute()
+    rho = sample.correlation
+    items = float(items_total)
+    t_prod = float(pop.seconds[pop.producers].mean())
+    groups_max = float(min(n_work, available, wl.scarce_resources or available))
     out["quality"] = sample.quality
     out["robustness"] = min(sample.quality / calm.quality, 1.0) if calm.quality > 1e-12 else 1.0
     out["routing_accuracy"] = sample.routing_accuracy
     out["voter_correlation"] = rho
-    out["effective_voters"] = k / (1 + (k - 1) * rho)
+    out["effective_voters"] = k / (1 + (k - 1) * max(rho, 0.0))
     out["collision_share"] = coll
     out["agents"] = float(n)
     out["channels"] = wiring.channels
     out["spread_rounds"] = wiring.spread_rounds
-    return {name: float(out.get(name, np.nan)) for name in METRICS}
-
-
-def _hub_messages(kind: str, wiring: Wiring, params: SimParams, hub_kind: bool) -> float:
-    if kind == "pubsub":
-        return 1.0 + wiring.subscribers
-    return params.queueing.hub_messages_per_step if hub_kind else 0.0
+    out["ideal_latency"] = items * t_prod / max(groups_max, 1.0)
+    return {name: float(out.get(name, 0.0)) for name in METRICS}
 
 
 class _Run:
-    """State of one discrete-event run (pools, counters, spend)."""
+    """State of one discrete-event run (pools, counters, spend).
+
+    Everything random about an item (its sampled step, coordination round,
+    lost picks, hub messages' service times and replica failures) is drawn
+    up front in arrays, so the event loop itself only schedules.
+    """
 
     def __init__(
         self,
@@ -203,27 +201,21 @@ class _Run:
         groups: int,
         groups_all: int,
         coll: float,
-        hub_msgs: float,
         hub_kind: bool,
+        crash: float,
     ) -> None:
         b = pop.batch
         wl, env = scenario.workload, scenario.environment
-        self.pop, self.wiring, self.rec, self.params, self.rng = pop, wiring, sample.steps, params, rng
+        self.pop, self.wiring, self.params = pop, wiring, params
         self.wl, self.env = wl, env
-        dp, rv = params.decomposition, params.review
+        dp, rv, vp, qp = params.decomposition, params.review, params.voting, params.queueing
         self.kind = wiring.kind
         self.n = pop.n
         self.k = int(b.redundancy[0])
         agg = int(b.aggregation[0])
         self.first_valid = agg == AGG_INDEX["first_valid"]
         self.uses_judge = agg == AGG_INDEX["judge"] and self.k > 1
-        self.groups = groups
-        # coordination slows every step by 1 + sigma (N - 1) + kappa N h, N = all groups, h = peers heard
-        heard = float(wiring.heard[pop.producers].mean()) if pop.producers.size else 0.0
-        n_all = float(groups_all)
-        h = min(heard, n_all - 1)
-        self.usl = 1.0 + dp.contention * (n_all - 1) + dp.coherency * (h + 1) * h
-        self.hub_msgs = hub_msgs
+        self.hub_msgs = float(wiring.hub_messages[pop.producers].max(initial=0.0))
         self.hub_kind = hub_kind
         self.checkers = np.concatenate(pop.checker_roles) if pop.checker_roles else np.zeros(0, dtype=np.int64)
         self.rounds = max(int(b.review_rounds[0]), 1) if self.checkers.size else int(b.review_rounds[0])
@@ -232,20 +224,23 @@ class _Run:
         self.plan_s = dp.plan_token_share * (pop.seconds[pop.planners].mean() if pop.planners.size else 0.0)
         self.merge_s = pop.seconds[pop.mergers].mean() if pop.mergers.size else 0.0
         judge_s = pop.seconds[pop.judges].mean() if pop.judges.size else pop.seconds[pop.producers].mean()
-        self.judge_time = params.voting.judge_token_share * self.k * judge_s if self.uses_judge else 0.0
-        kind_arr = np.array([KIND_INDEX[self.kind]])
-        self.hops = float(topology.handoff_hops(kind_arr, np.array([float(self.n)]), b.branching)[0])
+        self.judge_time = vp.judge_token_share * self.k * judge_s if self.uses_judge else 0.0
+        self.hops = wiring.handoff_hops
         self.route_msgs = (np.ceil(np.log2(max(self.n, 1))) + 1.0) if b.routed[0] else float(self.n)
         self.route_hops = self.route_msgs if b.routed[0] else min(self.n - 1, 1)
+        self.step_tok = float(wl.input_tokens_per_step + wl.output_tokens_per_step)
         self.call = wl.input_tokens_per_step * pop.usd_in + wl.output_tokens_per_step * pop.usd_out  # USD, (n,)
         self.ctx = np.minimum(wiring.heard * env.message_tokens, params.communication.context_window_tokens)
+        # per-call prices of the agents that plan, report to, merge and judge
+        coord_call = float(self.call[pop.coordinators].mean()) if pop.coordinators.size else 0.0
+        self.hub_usd = qp.hub_token_share * coord_call
+        self.plan_usd = dp.plan_token_share * (float(self.call[pop.planners].mean()) if pop.planners.size else 0.0)
+        self.merge_usd = float(self.call[pop.mergers].mean()) if pop.mergers.size else 0.0
+        judges = pop.judges if pop.judges.size else pop.coordinators if pop.coordinators.size else pop.producers
+        self.judge_usd = vp.judge_token_share * self.k * float(self.call[judges].mean())
         self.workers = _Pool(groups)
         self.hubs = [_Pool(round(c)) for c in wiring.hub_servers]
         self.hub_service = self._hub_service_times()
-        fp = params.faults
-        crash = env.fault_rate * fp.hub_crash_share * (fp.broker_fault_factor if self.kind == "pubsub" else 1.0)
-        replicas = float(wiring.hub_servers.min()) if wiring.hub_servers.size else 1.0
-        self.crash_rate = crash**replicas if crash > 0 else 0.0
         self.counter = np.zeros(max(len(self.hubs), 1))
         self.checker_pool = _Pool(max(self.checkers.size, 1))
         self.coord_pool = _Pool(max(pop.planners.size, 1))
@@ -253,11 +248,49 @@ class _Run:
         self.judge_pool = _Pool(max(pop.judges.size, 1))
         items = wl.tasks * wl.subtasks
         self.serial = rng.random(items) >= wl.parallel_fraction
-        self.pick = rng.integers(0, self.rec.owner.size, size=items)
-        self.lost_picks = rng.geometric(1.0 - coll, size=items) - 1 if coll > 0 else np.zeros(items, dtype=np.int64)
+        self._draw_items(sample, rng, items, coll, float(groups_all), crash)
         self.usd = {"prod": 0.0, "review": 0.0, "coord": 0.0, "routing": 0.0}
         self.calls = self.tokens = self.messages = self.hub_busy = 0.0
-        self.remaining = items
+        self.hub_wait = self.hub_served = self.work_s = 0.0
+
+    def _draw_items(
+        self, sample: QualitySample, rng: np.random.Generator, items: int, coll: float, members: float, crash: float
+    ) -> None:
+        """Each item's sampled step, coordination round, lost picks and hub message events, as arrays."""
+        pop, rec, dp = self.pop, sample.steps, self.params.decomposition
+        pick = rng.integers(0, rec.owner.size, size=items)
+        owner = rec.owner[pick]
+        self.lost_picks = rng.geometric(1.0 - coll, size=items) - 1 if coll > 0 else np.zeros(items, dtype=np.int64)
+        # coordination round of each step: all worker groups take turns, the peers heard exchange
+        coherent = np.minimum(self.wiring.heard[owner], max(members - 1.0, 0.0))
+        slowdown = 1.0 + coordination_delay(rng, (items,), members, coherent, dp.contention, dp.coherency)
+        queue = self.wiring.hub_of[owner]
+        attempts = rec.attempts[pick].astype(float)
+        n_msg = np.where(queue >= 0, np.round(attempts).astype(np.int64) * round(self.hub_msgs), 0)
+        q_msg = np.repeat(queue, n_msg)
+        service = rng.exponential(self.hub_service[q_msg]) if q_msg.size else np.zeros(0)
+        # a message stalls its hub only when every replica serving the hub fails on it
+        reps = np.array([max(round(c), 1) for c in self.wiring.hub_servers] or [1])[q_msg]
+        width = int(reps.max(initial=1))
+        fails = rng.random((q_msg.size, width)) < crash
+        stalls = (fails | (np.arange(width)[None, :] >= reps[:, None])).all(axis=1) & (crash > 0)
+        self.msg_start = np.concatenate([[0], np.cumsum(n_msg)]).tolist()
+        self.msg_service, self.msg_stall = service.tolist(), stalls.tolist()
+        chk = self.checkers[rng.integers(0, self.checkers.size, size=items)] if self.checkers.size else owner
+        self.item = {
+            "owner": owner.tolist(),
+            "t": pop.seconds[owner].tolist(),
+            "attempts": attempts.tolist(),
+            "faults": rec.fault_calls[pick].tolist(),
+            "rework": rec.rework[pick].tolist(),
+            "lost": self.lost_picks.astype(float).tolist(),
+            "slowdown": slowdown.tolist(),
+            "queue": queue.tolist(),
+            "checker_usd": self.call[chk].tolist(),
+            "call": self.call[owner].tolist(),
+            "ctx": self.ctx[owner].tolist(),
+            "ctx_usd": (self.ctx[owner] * pop.usd_in[owner]).tolist(),
+        }
 
     def _hub_service_times(self) -> np.ndarray:
         """Mean hub seconds per message for each queue: grows with the workers each server tracks."""
@@ -277,15 +310,15 @@ class _Run:
         env = self.env
         levels = np.array_split(np.arange(wl.subtasks), min(wl.dependency_depth, wl.subtasks))
         ready_heap: list[tuple[float, int, int]] = []
+        route_tok = self.route_msgs * env.message_tokens
         for task in range(wl.tasks):
             ready = self.coord_pool.serve(0.0, self.plan_s) if pop.planners.size else 0.0
             if pop.planners.size:
-                plan_call = self.params.decomposition.plan_token_share * float(self.call[pop.planners].mean())
-                self._spend("coord", plan_call)
+                self._spend("coord", self.plan_usd, 1.0, self.params.decomposition.plan_token_share)
             ready += env.message_latency_s * (self.wiring.spread_rounds + self.route_hops)
             self.messages += self.route_msgs
-            self.usd["routing"] += self.route_msgs * env.message_tokens * float(pop.usd_in.mean())
-            self.tokens += self.route_msgs * env.message_tokens
+            self.usd["routing"] += route_tok * float(pop.usd_in.mean())
+            self.tokens += route_tok
             heapq.heappush(ready_heap, (ready, task, 0))
         latest = 0.0
         deferred: list[int] = []
@@ -303,14 +336,11 @@ class _Run:
                 continue
             if pop.mergers.size:
                 level_end = self.merge_pool.serve(level_end, self.merge_s)
-                self._spend("coord", float(self.call[pop.mergers].mean()))
+                self._spend("coord", self.merge_usd)
             latest = max(latest, level_end)
         for it in deferred:
             latest = self._item(it, latest, parallel=False)
-        f = self.env.fault_rate
-        fault_factor = 1.0 / (1.0 - f) if f > 0 else 1.0
-        other = self.usd["review"] + self.usd["coord"]
-        servers = float(self.wiring.hub_servers.sum())
+        servers = float(self.wiring.hub_servers[: self.wiring.leaf_queues].sum())
         w = self.wiring
         if w.hub_servers.size:
             tracked = np.bincount(w.hub_of[w.hub_of >= 0], minlength=w.hub_servers.size)
@@ -323,79 +353,85 @@ class _Run:
             "hub_utilisation": offered,
             "ideal_cost": wl.tasks * wl.subtasks * producer_call,
             "latency": latest,
-            "cost": self.usd["prod"] + self.usd["routing"] + other * fault_factor,
-            "tokens": self.tokens * fault_factor,
+            "cost": sum(self.usd.values()),
+            "tokens": self.tokens,
             "llm_calls": self.calls,
             "messages": self.messages,
             "messages_per_task": self.messages / wl.tasks,
             "hub_busy": self.hub_busy / max(latest * servers, 1e-12) if servers else 0.0,
+            "hub_wait_s": self.hub_wait / self.hub_served if self.hub_served else 0.0,
+            "stampede_collisions": float(self.lost_picks.sum()),
+            # producer-seconds of model calls done per second of the run: throughput relative to one
+            "speedup": self.work_s / max(latest, 1e-12),
         }
 
-    def _spend(self, what: str, usd: float, calls: float = 1.0) -> None:
+    def _spend(self, what: str, usd: float, calls: float = 1.0, size: float = 1.0) -> None:
+        """Charge ``calls`` model calls of ``size`` steps' tokens each, costing ``usd`` in all."""
         self.usd[what] += usd
         self.calls += calls
-        self.tokens += calls * (self.wl.input_tokens_per_step + self.wl.output_tokens_per_step)
+        self.tokens += calls * size * self.step_tok
 
     def _item(self, item: int, ready: float, *, parallel: bool) -> float:
         """Run one work item from ``ready``; returns when it is done."""
-        pop, rec, rng, params = self.pop, self.rec, self.rng, self.params
-        r = self.pick[item]
-        owner = int(rec.owner[r])
-        t = float(pop.seconds[owner])
-        attempts = float(rec.attempts[r])
-        usl = self.usl if parallel else 1.0
-        n_prod = max(pop.producers.size, 1)
-        lost = float(self.lost_picks[item])
-        faults = float(rec.fault_calls[r])
-        work = t * (attempts if self.first_valid else max(1.0, self.k / n_prod)) * usl
-        work += t * faults + t * params.stampede.collision_cost_share * lost
+        pop, params, it = self.pop, self.params, self.item
+        t = it["t"][item]
+        attempts = it["attempts"][item]
+        lost = it["lost"][item]
+        faults = it["faults"][item]
+        calls_s = t * (attempts if self.first_valid else max(1.0, self.k / max(pop.producers.size, 1)))
+        self.work_s += calls_s
+        if parallel:  # the serial share runs alone, with nobody to coordinate with
+            calls_s *= it["slowdown"][item]
+        work = calls_s + t * faults + t * params.stampede.collision_cost_share * lost
         work += self.env.message_latency_s * self.hops
         if not pop.judges.size:
             work += self.judge_time  # the producers judge their own attempts
         end = self.workers.serve(ready, work) if parallel else ready + work
         if pop.judges.size and self.judge_time > 0:
             end = self.judge_pool.serve(end, self.judge_time)
-        q = int(self.wiring.hub_of[owner])
+        q = it["queue"][item]
         per_attempt = round(self.hub_msgs)
         if q >= 0 and per_attempt > 0:
-            done = end
+            done, m = end, self.msg_start[item]
+            hub = self.hubs[q]
             for _a in range(round(attempts)):
                 t_a = end
                 for _m in range(per_attempt):
-                    service = float(rng.exponential(self.hub_service[q]))
+                    service = self.msg_service[m]
+                    if self.msg_stall[m]:
+                        hub.stall(t_a, params.faults.failover_s)
+                    arrival = t_a
+                    t_a = hub.serve(t_a, service)
                     self.hub_busy += service
-                    if rng.random() < self.crash_rate:
-                        self.hubs[q].stall(t_a, params.faults.failover_s)
-                    t_a = self.hubs[q].serve(t_a, service)
+                    self.hub_wait += t_a - service - arrival
+                    m += 1
                 done = max(done, t_a)
+            self.hub_served += per_attempt * round(attempts)
             end = done
             self.messages += _forward(self.wiring, self.counter, q, per_attempt * round(attempts), attempts, self.kind)
             if self.hub_kind:
                 n_hub = per_attempt * attempts
-                hub_call = params.queueing.hub_token_share * float(self.call[pop.coordinators].mean())
-                self._spend("coord", n_hub * hub_call, n_hub)
+                self._spend("coord", n_hub * self.hub_usd, n_hub, params.queueing.hub_token_share)
         elif self.kind not in ("star", "hierarchical", "federated"):
             self.messages += attempts * _peer_messages(self.kind, self.n)
-        rework = float(rec.rework[r])
+        rework = it["rework"][item]
         if self.rounds > 0:
-            if self.checkers.size:
-                end = self.checker_pool.serve(end, self.rounds * self.review_s)
-                chk = self.checkers[rng.integers(0, self.checkers.size)]
-            else:
-                end, chk = end + self.rounds * self.review_s, owner
+            end = (
+                self.checker_pool.serve(end, self.rounds * self.review_s)
+                if self.checkers.size
+                else (end + self.rounds * self.review_s)
+            )
             end += rework * t
             self.messages += 2 * self.rounds
-            self._spend("review", self.rounds * params.review.review_token_share * float(self.call[chk]), self.rounds)
+            share = params.review.review_token_share
+            self._spend("review", self.rounds * share * it["checker_usd"][item], self.rounds, share)
         if self.uses_judge:
-            pool = pop.judges if pop.judges.size else pop.coordinators if pop.coordinators.size else pop.producers
-            self.usd["coord"] += params.voting.judge_token_share * self.k * float(self.call[pool].mean())
+            self._spend("coord", self.judge_usd, 1.0, params.voting.judge_token_share * self.k)
+        # production calls (attempts, redone collided picks, rework) and the retries of failed calls
         prod_calls = attempts * (1.0 + lost * params.stampede.collision_cost_share) + rework
-        ctx = float(self.ctx[owner])
-        self.usd["prod"] += prod_calls * (float(self.call[owner]) + ctx * float(pop.usd_in[owner]))
-        self.usd["prod"] += faults * float(self.call[owner])
+        self.usd["prod"] += prod_calls * (it["call"][item] + it["ctx_usd"][item]) + faults * it["call"][item]
         self.calls += prod_calls + faults
-        self.tokens += prod_calls * (self.wl.input_tokens_per_step + self.wl.output_tokens_per_step + ctx)
-        self.remaining -= 1
+        self.tokens += prod_calls * (self.step_tok + it["ctx"][item]) + faults * self.step_tok
         return end
 
 
