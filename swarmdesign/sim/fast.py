@@ -45,6 +45,7 @@ class Production:
     false_alarm: np.ndarray  # (D, 1) share of right work a review round sends back
     uninformed_false_alarm: np.ndarray  # (D, 1) the part of false_alarm flagged without the context
     informed_detection: np.ndarray  # (D, Q) the part of detection that rests on the state the checker has
+    hub_detection: np.ndarray  # (D, Q) chance a coordinator reading a piece's report spots that it is wrong
     informed: float  # share of a dependent step's state an outside agent receives in a hand-off
     has_review: np.ndarray  # (D,) bool
     review_rounds: np.ndarray  # (D,) effective rounds
@@ -176,6 +177,9 @@ def production(views: RoleViews, scenario: Scenario, params: SimParams, difficul
         false_alarm=false_alarm[:, None],
         uninformed_false_alarm=uninformed_fa[:, None],
         informed_detection=informed_det,
+        hub_detection=informed
+        * views.planned[:, None]
+        * skill.row_success(views.coordinator_skill, difficulty, slope, center),
         informed=informed,
         has_review=rounds > 0,
         review_rounds=rounds,
@@ -305,6 +309,16 @@ def quality_chain(
         params.review.repeat_detection,
     )
     pp = params.propagation
+    # a federation's hubs each see only their cluster: hand-offs that cross clusters (a share (k - 1) / k)
+    # are caught between peer hubs at peer_catch (Kim et al. 2025: hybrid contains errors less than centralised)
+    k_fed = np.maximum(np.minimum(b.clusters, np.maximum(views.n_producers, 1.0)), 1.0)
+    crossing = np.where(b.is_kind("federated"), (k_fed - 1.0) / k_fed, 0.0)
+    hub_catch = (pp.hub_catch * (1.0 - crossing) + pp.peer_catch * crossing) * views.hub_kind
+    # error containment: a central coordinator reads every piece's report and sends back a share hub_catch
+    # of the wrong ones it recognises (Kim et al. 2025: orchestrators validate before aggregating)
+    verify = hub_catch[:, None] * prod.hub_detection
+    rework = rework + e_review * verify
+    e_review = e_review * (1.0 - verify * p_step)
     critics = np.where(views.single | b.is_kind("independent"), 0.0, views.heard)
     refine = -np.expm1(critics * np.log1p(-min(pp.peer_refinement * prod.informed, 1 - 1e-12)))
     rework = rework + e_review * refine[:, None]
@@ -319,7 +333,6 @@ def quality_chain(
     handoff_share = np.where(views.split, 1.0 - 1.0 / spread_over, 0.0)
     handoff_share = np.where(views.pipeline_kind, (views.n_producers > 1).astype(float), handoff_share)
     architect = 1.0 - pp.architect_relief * views.has_architect
-    hub_catch = pp.hub_catch * views.hub_kind
     pieces = np.where(views.split, np.minimum(np.minimum(views.n_producers, wl.subtasks), pp.max_merge_pieces), 1.0)
     peers = pp.peer_catch * np.clip(views.heard / np.maximum(pieces - 1.0, 1.0), 0.0, 1.0) * ~views.hub_kind
     central = 1.0 - (1.0 - hub_catch) * (1.0 - peers)

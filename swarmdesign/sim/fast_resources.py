@@ -49,6 +49,7 @@ class Load:
     hub_service_s: np.ndarray  # seconds per hub message
     hub_messages_per_step: np.ndarray
     hub_calls_per_task: np.ndarray
+    hub_context_tokens: np.ndarray  # status tokens a hub re-reads per message (its span of workers)
 
     @property
     def collisions(self) -> np.ndarray:
@@ -131,6 +132,7 @@ def compute_load(
         hub_service_s=service,
         hub_messages_per_step=hub_msgs,
         hub_calls_per_task=hub_calls_task,
+        hub_context_tokens=context,
     )
 
 
@@ -280,6 +282,7 @@ def latency_and_cost(
     role_call = in_tok * views.usd_in + out_tok * views.usd_out
     chk_call = _masked_mean(role_call, views.count * views.checker, call)
     crd_call = _masked_mean(role_call, views.count * views.coordinator, call)
+    crd_in = _masked_mean(views.usd_in, views.count * views.coordinator, usd_in)  # the hub re-reads worker status
     mrg_call = _masked_mean(role_call, views.count * views.merger, call)
     jdg_call = _masked_mean(role_call, views.count * act * views.arch_is("judge"), crd_call)
     review_calls = items * prod.review_rounds
@@ -309,9 +312,10 @@ def latency_and_cost(
         "routing": (route_tok, route_tok * _masked_mean(views.usd_in, views.count, 0.0)),
         "coordination": (
             step_tok * (plan_calls * dp.plan_token_share + hub_calls * qp.hub_token_share)
+            + hub_calls * load.hub_context_tokens
             + step_tok * (merge_calls + judge_calls * judge_share),
             plan_calls * dp.plan_token_share * crd_call
-            + hub_calls * qp.hub_token_share * crd_call
+            + hub_calls * (qp.hub_token_share * crd_call + load.hub_context_tokens * crd_in)
             + merge_calls * mrg_call
             + judge_calls * judge_share * jdg_call,
         ),

@@ -95,7 +95,7 @@ class DecompositionParams(_Section):
     contention: float = Field(default=0.005, ge=0.0, le=1.0, description="USL sigma: serialised share of a step")
     coherency: float = Field(default=2e-4, ge=0.0, le=1.0, description="USL kappa: pairwise coherency delay")
     plan_relief: float = Field(
-        default=0.12,
+        default=0.25,
         ge=0.0,
         le=1.0,
         description="difficulty removed from each piece by a sound plan, times the work's parallel fraction",
@@ -123,13 +123,13 @@ class VotingParams(_Section):
     """
 
     correlation_same_model: float = Field(
-        default=0.6,
+        default=0.4,
         ge=0.0,
         le=1.0,
-        description="error correlation of two attempts by one model (Kim, Garg et al. 2025)",
+        description="correlation of two attempts' correctness on one item by one model (Li et al. 2024 saturation)",
     )
     correlation_cross_model: float = Field(
-        default=0.3, ge=0.0, le=1.0, description="error correlation of two attempts by different models"
+        default=0.2, ge=0.0, le=1.0, description="error correlation of two attempts by different models"
     )
     heterogeneity_decorrelation: float = Field(
         default=0.6, ge=0.0, le=1.0, description="share of the correlation removed at heterogeneity 1"
