@@ -60,6 +60,14 @@ def _check_nesting(text: str, file: str) -> None:
             elif isinstance(event, _COLLECTION_END):
                 depth -= 1
     except yaml.YAMLError as exc:
+        if "maximum nesting depth" in str(exc):  # PyYAML >= 6.0.4 stops deep documents itself (past ~1000 levels)
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else "?"
+            raise SwarmdesignError(
+                f"nesting deeper than {MAX_DEPTH} levels at line {line}; expected a plain document",
+                file=file,
+                field="(document)",
+            ) from None
         raise SwarmdesignError(_yaml_problem(exc), file=file, field="(syntax)") from None
     finally:
         loader.dispose()
