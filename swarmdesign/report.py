@@ -102,8 +102,13 @@ def build_report(run: str | Path | RunResults, *, interactive: bool = True, top:
     res = load_run(run)
     summary = res.summary()
     sections: list[tuple[str, str, str]] = [("summary", "Summary", _summary(res, summary))]
+    if res.recommendation is not None:
+        sections.append(("recommendation", "Recommendation", _recommendation(res)))
+        if res.recommendation.get("robustness"):
+            sections.append(("holds-up", "Holds up", _holds_up(res)))
     if res.best is not None:
         sections.append(("best", "Best design", _best_design(res)))
+        sections.append(("kinds", "Best of each kind", _kinds(res)))
         sections.append(("plots", "Plots", _static_plots(res)))
         sections.append(("top", f"Top {top} trials by {DEFAULT_MEASURE}", _table(_top_frame(res, top))))
         if len(res.objectives) > 1:
@@ -144,10 +149,13 @@ def _summary(res: RunResults, summary: dict[str, Any]) -> str:
         row = res.trials.loc[res.trials["trial"] == res.best_trial].iloc[0]
         for name in HEADLINE_METRICS:
             if name in row.index and pd.notna(row[name]):
-                cards += (
-                    f'<div class="card"><div class="k">{name}</div><div class="v">{_num(name, row[name])}</div></div>'
-                )
-        cards = f'<p>Best design: trial {res.best_trial}.</p><div class="cards">{cards}</div>'
+                value = _num(name, row[name])
+                if name == "score" and pd.notna(row.get("score_se")):
+                    value += f' <span class="note">± {row["score_se"]:.2g}</span>'
+                cards += f'<div class="card"><div class="k">{name}</div><div class="v">{value}</div></div>'
+
+        rule = html.escape(_best_rule(res))
+        cards = f'<p>Best design: trial {res.best_trial}. {rule}</p><div class="cards">{cards}</div>'
     optimizer = res.config.get("optimizer", {})
     params = ", ".join(f"{k}={v}" for k, v in (optimizer.get("params") or {}).items())
     rows = {
@@ -166,6 +174,90 @@ def _summary(res: RunResults, summary: dict[str, Any]) -> str:
     }
     kv = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows.items())
     return f'{cards}<table class="kv">{kv}</table>'
+
+
+def _best_rule(res: RunResults) -> str:
+    if res.recommendation is not None:
+        return (
+            "It is the recommendation below (re-scored on fresh seeds, trimmed, compared with the baselines). "
+            "The Pareto front, where listed, is a separate view: the best design is not picked from it."
+        )
+    return (
+        "Rule: the highest score among feasible search trials (all trials if none is feasible), ties to the earlier "
+        "trial. No recommendation stage has run, so the score is one evaluation on the run's seed. The Pareto front, "
+        "where listed, is a separate view."
+    )
+
+
+def _recommendation(res: RunResults) -> str:
+    from swarmdesign import plots
+
+    rec = res.recommendation or {}
+    verdict = html.escape(str(rec.get("verdict", "")))
+    tol = rec.get("trim_tolerance")
+    steps = ", ".join(rec.get("trim_steps") or []) or "none"
+    trim = (
+        f"Trimmed from {rec.get('agents_before', 0):,} to {rec.get('agents_after', 0):,} agents at Δ score "
+        f"{_signed(rec.get('trim_delta'))} (tolerance {_num('t', tol)}; steps: {steps})."
+    )
+    winner = (
+        f"The search's top score, {_num('score', rec.get('search_score'))} (trial {rec.get('search_trial')}, one "
+        f"evaluation, spread ± {_se(rec.get('search_score_sd'))}), re-scored on fresh seeds: "
+        f"{_num('score', rec.get('winner_score'))} ± {_se(rec.get('winner_score_se'))} (SE)."
+    )
+    base = pd.DataFrame(rec.get("baselines") or [])
+    if not base.empty:
+        base = base[[c for c in ("name", "trial", "score", "score_se", "advantage", "advantage_se", "beats",
+                                 "cost", "agents") if c in base.columns]]  # fmt: skip
+    cands = pd.DataFrame(rec.get("candidates") or [])
+    img = _img(plots.save_png(plots.advantage(res)), "recommendation against the baselines")
+    return (
+        f"<p><strong>{verdict}</strong></p><p>{html.escape(trim)}</p><p>{html.escape(winner)}</p>"
+        f"<figure>{img}<figcaption>Scores on the same scenario and seeds; whiskers are ±2 standard errors. "
+        "The advantages in the table use the per-seed differences (paired), so their SE is smaller than "
+        "either score's.</figcaption></figure>"
+        f"<h3>Against the baselines</h3>{_table(base)}"
+        f"<h3>Re-scored candidates</h3>{_table(cands)}"
+        f'<p class="note">How it was chosen: {html.escape(str(rec.get("rule", "")))}.</p>'
+    )
+
+
+def _holds_up(res: RunResults) -> str:
+    from swarmdesign import plots
+
+    rob = (res.recommendation or {}).get("robustness") or {}
+    ranges = ", ".join(f"{k} {v:g}" for k, v in (rob.get("ranges") or {}).items())
+    img = _img(plots.save_png(plots.robustness(res)), "robustness under perturbed scenarios")
+    return (
+        f"<p>Under {rob.get('scenarios')} perturbed scenarios ({html.escape(ranges)}: skill ± shift per model, "
+        "fault-rate and price factors, difficulty ± shift), the recommendation is the best of these designs in "
+        f"{_pct(rob.get('win_share'))} of them; its worst-case regret is {_num('r', rob.get('worst_regret'))}.</p>"
+        f"<figure>{img}</figure>{_table(res.robustness)}"
+    )
+
+
+def _kinds(res: RunResults) -> str:
+    parts = []
+    for by, title in (("topology", "Per topology kind"), ("size", "Per agent-count band")):
+        frame = res.archive(by)
+        parts.append(f"<h3>{title}</h3>{_table(frame)}")
+    note = (
+        '<p class="note">The best search trial in each bin, by the same rule as the best design. '
+        "Also: <code>swarmdesign show RUN --by topology|size</code>.</p>"
+    )
+    return "".join(parts) + note
+
+
+def _signed(value: Any) -> str:
+    return "" if value is None else f"{float(value):+.4f}"
+
+
+def _se(value: Any) -> str:
+    return "n/a" if value is None else f"{float(value):.2g}"
+
+
+def _pct(value: Any) -> str:
+    return "n/a" if value is None else f"{float(value):.0%}"
 
 
 def _best_design(res: RunResults) -> str:
@@ -280,7 +372,9 @@ def _num(name: str, value: Any) -> str:
         return ""
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         return html.escape(str(value))
-    if name in ("trial", "evaluation", "generation", "particle"):
+    if name.endswith("_se"):
+        return f"{value:.2g}"
+    if name in ("trial", "evaluation", "generation", "particle", "designs", "search_trial"):
         return str(int(value))
     if name == "cost":
         return f"${value:,.2f}"

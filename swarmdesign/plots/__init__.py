@@ -24,23 +24,27 @@ from __future__ import annotations
 from swarmdesign.plots import interactive
 from swarmdesign.plots._data import TOPOLOGY_COLOURS
 from swarmdesign.plots.static import (
+    advantage,
     convergence,
     every_plot,
     loss_breakdown,
     param_importances,
     pareto_front,
+    robustness,
     role_graph,
     save_png,
 )
 
 __all__ = [
     "TOPOLOGY_COLOURS",
+    "advantage",
     "convergence",
     "every_plot",
     "interactive",
     "loss_breakdown",
     "param_importances",
     "pareto_front",
+    "robustness",
     "role_graph",
     "save_png",
 ]

@@ -375,3 +375,58 @@ __all__ = [
     "role_graph",
     "save_png",
 ]
+
+
+# ------------------------------------------------------- recommendation
+def advantage(results: RunResults | str | Path) -> Figure:
+    """The recommendation's score against each baseline's, with ±2 standard errors (from the re-scores)."""
+    res = _data.load(results)
+    rec = res.recommendation or {}
+    rows = [(f"trimmed design (trial {rec.get('trimmed_trial')})", rec.get("trimmed_score"),
+             rec.get("trimmed_score_se"))]  # fmt: skip
+    rows += [(b["name"], b.get("score"), b.get("score_se")) for b in rec.get("baselines", [])]
+    rows = [(n, s, e or 0.0) for n, s, e in rows if s is not None]
+    fig, (ax,) = _figure(8.5, 0.9 + 0.4 * max(len(rows), 3))
+    if not rows:
+        _empty(ax, "no recommendation stage in this run")
+        return fig
+    names = [textwrap.shorten(n, 48) for n, _, _ in rows][::-1]
+    scores = np.array([s for _, s, _ in rows], dtype=float)[::-1]
+    errs = 2 * np.array([e for _, _, e in rows], dtype=float)[::-1]
+    colours = ["#4c72b0"] * (len(rows) - 1) + ["#dd8452"]
+    ax.barh(names, scores - scores.min() + 1e-9 if scores.min() < 0 else scores, color=colours, xerr=errs)
+    if scores.min() < 0:
+        ax.set_xlabel(f"score − {scores.min():.4g} (higher is better; bars ±2 SE)")
+    else:
+        ax.set_xlabel("score (higher is better; bars ±2 SE)")
+    for i, s in enumerate(scores):
+        ax.text(ax.get_xlim()[1], i, f" {s:.4f}", va="center", fontsize=8)
+    ax.set_title("Recommendation against the baselines, same scenario and seeds")
+    ax.tick_params(axis="y", labelsize=8)
+    ax.grid(alpha=0.3, axis="x")
+    return fig
+
+
+def robustness(results: RunResults | str | Path) -> Figure:
+    """Per contender under perturbed scenarios: share of scenarios where it is best, and its worst regret."""
+    res = _data.load(results)
+    table = res.robustness
+    fig, axes = _figure(9.5, 0.9 + 0.38 * max(len(table), 3), ncols=2)
+    if table.empty:
+        for ax in axes:
+            _empty(ax, "no robustness stage in this run (swarmdesign robustness RUN)")
+        return fig
+    names = [textwrap.shorten(str(n), 40) for n in table["design"]][::-1]
+    colours = ["#4c72b0"] * (len(table) - 1) + ["#dd8452"]
+    axes[0].barh(names, table["win_share"].to_numpy()[::-1], color=colours)
+    axes[0].set_xlim(0, 1)
+    axes[0].set_xlabel("share of perturbed scenarios where it is best")
+    axes[1].barh(names, table["worst_regret"].to_numpy()[::-1], color=colours)
+    axes[1].set_yticks([])
+    axes[1].set_xlabel("worst-case regret (lower is better)")
+    for ax in axes:
+        ax.tick_params(axis="y", labelsize=8)
+        ax.grid(alpha=0.3, axis="x")
+    n = ((res.recommendation or {}).get("robustness") or {}).get("scenarios")
+    fig.suptitle(f"Does it hold up? {n} perturbed scenarios (skill, fault rate, prices, difficulty)", fontsize=11)
+    return fig

@@ -1,0 +1,94 @@
+"""How long ``load_run``, ``show`` and ``report`` take, and how big the page is.
+
+Makes a run of ``--trials`` simulated trials (default 200, the size the speed
+target is set for) with the recommendation stages, then times, each in a
+fresh interpreter (imports included, as a user waits for them):
+``load_run``, ``swarmdesign show``, ``swarmdesign report`` (interactive and
+``--static``), and prints wall and CPU seconds and the page size. Wall time on
+a shared machine swings with its load; CPU seconds are the steadier figure.
+``--big N`` also times ``load_run`` and ``show`` of an N-trial study.
+
+Usage: ``python benchmarks/report_speed.py [--trials 200] [--big 100000] [--label after]``
+Writes ``benchmarks/results/report_speed.md`` (appends a section per label).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system of the child) of ``cmd``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr[-2000:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def make_run(out: Path, name: str, trials: int, recommend: bool) -> Path:
+    cmd = [sys.executable, "-m", "swarmdesign.cli", "run", "software_team", "-n", str(trials), "--out", str(out),
+           "--name", name, "-q", "--recommend" if recommend else "--no-recommend"]  # fmt: skip
+    wall, cpu = timed(cmd)
+    print(f"made {name}: {trials} trials in {wall:.1f} s ({cpu:.1f} s CPU)")
+    return out / name
+
+
+def measure(run_dir: Path) -> dict[str, tuple[float, float]]:
+    py = sys.executable
+    load = f"from swarmdesign.results import load_run; r = load_run({str(run_dir)!r}); r.best; r.trials.shape"
+    out: dict[str, tuple[float, float]] = {}
+    out["load_run"] = timed([py, "-c", load])
+    out["show"] = timed([py, "-m", "swarmdesign.cli", "show", str(run_dir)])
+    out["report"] = timed([py, "-m", "swarmdesign.cli", "report", str(run_dir), "-o", str(run_dir / "r.html")])
+    out["report --static"] = timed(
+        [py, "-m", "swarmdesign.cli", "report", str(run_dir), "--static", "-o", str(run_dir / "s.html")]
+    )
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trials", type=int, default=200)
+    ap.add_argument("--big", type=int, default=0)
+    ap.add_argument("--label", default="now")
+    args = ap.parse_args()
+    lines = [f"## {args.label}", "", f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", ""]
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = make_run(Path(tmp), "r", args.trials, recommend=True)
+        figures = measure(run_dir)
+        size = (run_dir / "r.html").stat().st_size / 1e6
+        ssize = (run_dir / "s.html").stat().st_size / 1e6
+        lines += [f"{args.trials}-trial run:", "", "| step | wall s | CPU s |", "|---|---|---|"]
+        lines += [f"| {k} | {w:.2f} | {c:.2f} |" for k, (w, c) in figures.items()]
+        lines += ["", f"page: {size:.2f} MB interactive, {ssize:.2f} MB static", ""]
+        if args.big:
+            big = make_run(Path(tmp), "big", args.big, recommend=False)
+            py = sys.executable
+            load = f"from swarmdesign.results import load_run; r = load_run({str(big)!r}); r.best; r.trials.shape"
+            for k, cmd in (("load_run", [py, "-c", load]), ("show", [py, "-m", "swarmdesign.cli", "show", str(big)])):
+                w, c = timed(cmd)
+                lines.append(f"{args.big}-trial study, {k}: {w:.2f} s wall, {c:.2f} s CPU")
+            lines.append("")
+    text = "\n".join(lines)
+    print(text)
+    results = HERE / "results" / "report_speed.md"
+    header = "# Report and load_run speed\n\nMade by `python benchmarks/report_speed.py`.\n\n"
+    old = results.read_text() if results.exists() else header
+    results.write_text(old + text + "\n")
+
+
+if __name__ == "__main__":
+    main()
