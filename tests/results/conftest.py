@@ -72,3 +72,16 @@ def run_copy(default_run: Path, tmp_path: Path) -> Path:
     target = tmp_path / default_run.name
     shutil.copytree(default_run, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def recommended_run(runs_root: Path) -> Path:
+    """A run that went through the recommendation stages, robustness included."""
+    from swarmdesign.recommend.pipeline import RecommendOptions, recommend
+    from swarmdesign.recommend.robustness import robustness_stage
+
+    path = make_run(runs_root, "recommended", space="qa_ensemble", fitness="math_qa", optimizer="random", budget=48)
+    run = Run.open(path)
+    recommend(run, RecommendOptions(top=3, seeds=4), log=lambda m: None)
+    robustness_stage(run, 4, log=lambda m: None)
+    return path

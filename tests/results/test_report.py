@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -92,3 +93,20 @@ def test_cli_user_errors_are_one_line_exit_2(cli, default_run: Path, tmp_path: P
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_report_shows_the_recommendation_baselines_trim_robustness_and_kinds(recommended_run: Path) -> None:
+    from swarmdesign.report import build_report
+    from swarmdesign.results import load_run
+
+    res = load_run(recommended_run)
+    rec = res.recommendation
+    page = build_report(res, interactive=False)
+    for section in ('id="recommendation"', 'id="holds-up"', 'id="kinds"', "Against the baselines"):
+        assert section in page
+    assert f"Trimmed from {rec['agents_before']:,} to {rec['agents_after']:,} agents" in page
+    assert f"Best design: trial {rec['trial']}." in page
+    for b in rec["baselines"]:
+        assert html.escape(b["name"]) in page
+    assert page.count("<img") >= 7  # the five plots + advantage + holds-up
+    assert "&amp;gt;" not in page  # escaped once, not twice

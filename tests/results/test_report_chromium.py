@@ -44,3 +44,21 @@ def test_chromium_renders_every_plot(default_run: Path, tmp_path: Path) -> None:
         band = image.crop((0, top, width, top + 1000))
         dark = sum(band.histogram()[:200])
         assert dark > 0.01 * width * 1000, f"band at {top}px is nearly blank"
+
+
+@pytest.mark.slow
+def test_chromium_renders_the_recommendation_and_holds_up_pictures(recommended_run: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "report.png"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), str(recommended_run), "--out", str(shot)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if proc.returncode == EXIT_NO_CHROMIUM:
+        pytest.skip("chromium is missing: apt-get update && apt-get install -y chromium")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    state = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert state["ok"] is True
+    assert state["images"] == "7/7" and state["plotly"] == "5/5"
