@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from swarmdesign.fitness import Scenario
-from swarmdesign.sim import faults, propagation, review, routing, skill, voting
+from swarmdesign.sim import faults, propagation, review, routing, skill, topology, voting
 from swarmdesign.sim.batch import AGG_INDEX, ARCH_INDEX
 from swarmdesign.sim.params import SimParams
 from swarmdesign.sim.views import RoleViews, _masked_max
@@ -319,7 +319,9 @@ def quality_chain(
     verify = hub_catch[:, None] * prod.hub_detection
     rework = rework + e_review * verify
     e_review = e_review * (1.0 - verify * p_step)
-    critics = np.where(views.single | b.is_kind("independent"), 0.0, views.heard)
+    # peers who read a piece critique it; where a coordinator sits in the middle it verifies instead (above)
+    readers = topology.readers_per_piece(b.kind, views.n_agents, params.communication.pubsub_subscribers)
+    critics = np.where(views.hub_kind | (pp.peer_refinement <= 0), 0.0, readers)
     refine = -np.expm1(critics * np.log1p(-min(pp.peer_refinement * prod.informed, 1 - 1e-12)))
     rework = rework + e_review * refine[:, None]
     e_review = e_review * (1.0 - refine[:, None] * p_step)

@@ -254,18 +254,20 @@ MACNET_SIZES = (1, 2, 4, 8, 16, 32, 64, 128)
 def macnet(simulator: dict[str, Any] | None = None) -> dict[str, Any]:
     """Quality against the number of collaborating agents on one artefact per topology (Qian et al. 2024).
 
-    Mesh (dense), star and chain teams of ``n`` agents work the same task;
+    Mesh (dense), star and chain teams of ``n`` agents refine one artefact (a
+    task that is not split: nothing to decompose, so the star's centre only
+    reads and checks);
     returns the quality curves and, for the mesh, the agent count at the
     steepest rise (the inflection, on a log2 axis).
     """
-    scn = scenario(skill=0.0, parallel_fraction=0.9, subtasks=1, depth=1, difficulty=0.5, simulator=simulator)
+    scn = scenario(skill=0.0, parallel_fraction=0.0, subtasks=1, depth=1, difficulty=0.5, simulator=simulator)
     curves: dict[str, list[float]] = {}
     for kind in ("mesh", "star", "chain"):
         designs = []
         for n in MACNET_SIZES:
             if n == 1:
                 designs.append(make_design([("worker", 1, "m")], "single"))
-            elif kind == "star":
+            elif kind == "star":  # the centre coordinates and reads every leaf
                 roles = [("orchestrator", 1, "m"), ("worker", n - 1, "m")]
                 designs.append(make_design(roles, "star", routing="routed"))
             else:

@@ -127,6 +127,28 @@ def neighbours_heard(kind: np.ndarray, n: np.ndarray, subscribers: int) -> np.nd
     )
 
 
+def readers_per_piece(kind: np.ndarray, n: np.ndarray, subscribers: int) -> np.ndarray:
+    """Agents that read one agent's output, averaged over the agents (mean out-degree), ``(D,)``.
+
+    A chain's last agent has no reader, ``(n - 1) / n``; a star or tree
+    centre is read by every leaf and reads each of them, ``2 (n - 1) / n``; a
+    mesh ``n - 1``; a ring 2; a bus the subscribers of a topic.
+    """
+    nn = np.maximum(n, 1.0)
+    return _by_kind(
+        kind,
+        {
+            "chain": (nn - 1.0) / nn,
+            "ring": np.minimum(n - 1, 2.0),
+            "star": 2.0 * (nn - 1.0) / nn,
+            "hierarchical": 2.0 * (nn - 1.0) / nn,
+            "mesh": n - 1,
+            "pubsub": np.minimum(n - 1, subscribers),
+            "federated": 2.0 * (nn - 1.0) / nn,
+        },
+    )
+
+
 def spread_rounds(
     kind: np.ndarray, n: np.ndarray, branching: np.ndarray, clusters: np.ndarray, fanout: int
 ) -> np.ndarray:

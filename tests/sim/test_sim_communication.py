@@ -39,7 +39,10 @@ def test_mesh_cost_grows_quadratically(metric: str) -> None:
 )
 def test_chain_star_tree_bus_cost_grows_linearly(kind: str, topo: dict) -> None:
     assert 0.8 < _growth_exponent(kind, "messages", **topo) < 1.25
-    assert 0.8 < _growth_exponent(kind, "tokens", **topo) < 1.25
+    # a single star hub re-reads the status of every worker it tracks on each message (as its service time
+    # does), so its tokens grow faster than its messages, though below a mesh's n^2
+    upper = 1.6 if kind == "star" else 1.25
+    assert 0.8 < _growth_exponent(kind, "tokens", **topo) < upper
 
 
 def test_channels_and_spread_in_closed_form_for_a_million_agents() -> None:

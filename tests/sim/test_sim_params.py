@@ -13,7 +13,8 @@ from swarmdesign.sim.params import SimParams, validate_simulator_section
 def test_empty_section_gives_literature_defaults() -> None:
     params = validate_simulator_section({})
     assert isinstance(params, SimParams)
-    assert params.voting.correlation_same_model == pytest.approx(0.6)
+    assert params.voting.correlation_same_model == pytest.approx(0.4)
+    assert params.deployment.hosting_usd_per_hour > 0 and params.review.repeat_detection < 1
     assert params.decomposition.contention > 0 and params.decomposition.coherency > 0
     assert validate_simulator_section(None) == params
 

@@ -1,0 +1,153 @@
+"""Outcome-level behaviour of the fast mode: what a design is charged for and where orchestration pays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sim_helpers import bundled, evaluate, make_scenario
+
+from swarmdesign.sim import topology
+from swarmdesign.sim.batch import KIND_INDEX
+from swarmdesign.sim.testing import make_design
+
+
+def test_idle_agents_cost_so_a_team_larger_than_its_work_scores_worse() -> None:
+    scenario = bundled("software_project")
+    lean = make_design([("coder", 40, "gpt-4o-mini"), ("reviewer", 10, "gpt-4o-mini")], "pubsub", routing="routed")
+    bloated = make_design([("coder", 40, "gpt-4o-mini"), ("reviewer", 1775, "gpt-4o-mini")], "pubsub", routing="routed")
+    df = scenario.finish_metrics(evaluate([lean, bloated], scenario))
+    assert df["loss_cost_deployment"][1] > 20 * df["loss_cost_deployment"][0] > 0
+    assert df["cost"][1] > df["cost"][0]
+    assert df["score"][1] < df["score"][0]
+    # the standing load is in the token count too
+    assert df["tokens"][1] > df["tokens"][0]
+
+
+def test_idle_replicas_of_a_worker_pool_cost_hosting() -> None:
+    scenario = make_scenario(workload={"tasks": 10})
+    few = make_design([("orchestrator", 1, "m0"), ("worker", 10, "m0")], "hierarchical", branching=8)
+    many = make_design([("orchestrator", 1, "m0"), ("worker", 10_000, "m0")], "hierarchical", branching=8)
+    df = evaluate([few, many], scenario)
+    assert df["cost"][1] > 5 * df["cost"][0]
+
+
+def test_orchestration_helps_hard_parallel_work_too() -> None:
+    """Plan soundness is judged on planning, not on solving the item, so hard items still gain."""
+    for mean in (0.3, 0.8):
+        scenario = make_scenario(
+            workload={"subtasks": 4, "dependency_depth": 2, "parallel_fraction": 0.95, "difficulty": {"mean": mean}},
+            simulator={"skill": {"task_mix": {"worker": 1.0}}},
+        )
+        single = make_design([("worker", 1, "m0")], "single")
+        star = make_design([("orchestrator", 1, "m0"), ("worker", 4, "m0")], "star", routing="routed")
+        q = evaluate([single, star], scenario)["quality"].to_numpy()
+        assert q[1] > q[0]
+
+
+def test_a_checked_chain_does_not_beat_one_agent_on_sequential_work() -> None:
+    """An outside checker of a sequential chain sees only the hand-off summary; uninformed flags break right work."""
+    scenario = bundled("sequential_chain")
+    single = make_design([("solver", 1, "gpt-4o")], "single")
+    checked = make_design([("solver", 1, "gpt-4o"), ("tester", 1, "gpt-4o")], "chain", review_rounds=1)
+    q = evaluate([single, checked], scenario)["quality"].to_numpy()
+    assert q[1] <= q[0] + 0.01
+    # with hand-offs that carry the whole context, the same checker helps
+    informed = bundled("sequential_chain").model_copy(deep=True)
+    informed.environment.message_tokens = informed.workload.input_tokens_per_step
+    q_inf = evaluate([single, checked], informed)["quality"].to_numpy()
+    assert q_inf[1] > q_inf[0] + 0.02
+
+
+def test_retired_fragmentation_knobs_are_ignored() -> None:
+    scenario = bundled("sequential_chain")
+    knobs = make_scenario(
+        workload=scenario.workload.model_dump(),
+        simulator={
+            **scenario.simulator,
+            "propagation": {"context_fragmentation": 3.0, "sequential_handoff_error": 0.5},
+        },
+    )
+    base = make_scenario(workload=scenario.workload.model_dump(), simulator=scenario.simulator)
+    d = [make_design([("solver", 4, "m0"), ("tester", 1, "m0")], "chain", review_rounds=1)]
+    assert evaluate(d, knobs)["quality"][0] == evaluate(d, base)["quality"][0]
+
+
+def test_more_review_rounds_stop_paying() -> None:
+    """Misses overlap (repeat_detection), false alarms do not: quality peaks within a few rounds."""
+    scenario = make_scenario(workload={"difficulty": {"mean": 0.4}}, simulator={"review": {"false_alarm": 0.1}})
+    designs = [
+        make_design([("coder", 4, "m0"), ("reviewer", 2, "m0")], "pubsub", routing="routed", review_rounds=r)
+        for r in range(1, 9)
+    ]
+    q = evaluate(designs, scenario)["quality"].to_numpy()
+    assert int(np.argmax(q)) < len(q) - 1
+    assert q[-1] < q.max() - 0.005
+
+
+def test_first_valid_exposes_the_hub_only_to_attempts_made() -> None:
+    scenario = make_scenario(workload={"subtasks": 4}, environment={"fault_rate": 0.2})
+    designs = [
+        make_design(
+            [("orchestrator", 1, "m0"), ("worker", 8, "m0"), ("tester", 2, "strong")],
+            "star",
+            routing="routed",
+            redundancy=k,
+            aggregation="first_valid",
+        )
+        for k in (4, 64)
+    ]
+    df = evaluate(designs, scenario)
+    # correlated attempts: hard items use more of a higher cap, but nowhere near 16x the attempts
+    assert df["llm_calls"][1] < 1.3 * df["llm_calls"][0]
+    assert df["loss_quality_faults"][1] < df["loss_quality_faults"][0] + 0.05
+
+
+def test_tree_depth_is_an_integer_count_of_levels() -> None:
+    assert topology.tree_depth(np.array([125.0, 126.0, 1e6, 1.0]), np.array([5.0, 5.0, 10.0, 4.0])).tolist() == [
+        3.0,
+        4.0,
+        6.0,
+        0.0,
+    ]
+    kinds = np.array([KIND_INDEX["hierarchical"]])
+    assert topology.spread_rounds(kinds, np.array([125.0]), np.array([5.0]), np.ones(1), 2)[0] == 6
+
+
+def test_gossip_rounds_include_the_push_tail() -> None:
+    # 10^3 nodes, fanout 2: ceil(log3(1000) + ln(1000) / 2) = ceil(6.29 + 3.45) = 10 rounds, plus the broker hop
+    kinds = np.array([KIND_INDEX["pubsub"]])
+    assert topology.spread_rounds(kinds, np.array([1000.0]), np.ones(1), np.ones(1), 2)[0] == 11
+
+
+def test_tokens_and_cost_count_the_same_calls() -> None:
+    """With one price per token for everything and no hosting, cost is tokens times that price."""
+    models = {"flat": {"skill": 0.0, "input_usd_per_mtok": 1.0, "output_usd_per_mtok": 1.0, "seconds_per_call": 4.0}}
+    scenario = make_scenario(
+        workload={"subtasks": 4, "dependency_depth": 2, "parallel_fraction": 0.9},
+        environment={"models": models, "fault_rate": 0.05},
+        simulator={"deployment": {"hosting_usd_per_hour": 0.0}},
+    )
+    designs = [
+        make_design(
+            [("orchestrator", 2, "flat"), ("worker", 12, "flat"), ("reviewer", 3, "flat")],
+            "star",
+            review_rounds=2,
+            redundancy=3,
+            aggregation="judge",
+            model="flat",
+        ),
+        make_design([("worker", 6, "flat"), ("tester", 2, "flat")], "mesh", redundancy=2, model="flat"),
+        make_design([("planner", 1, "flat"), ("worker", 30, "flat")], "hierarchical", branching=4, model="flat"),
+    ]
+    df = evaluate(designs, scenario)
+    assert np.allclose(df["cost"], df["tokens"] / 1e6, rtol=1e-9)
+
+
+def test_claim_collisions_waste_work_but_do_not_corrupt_answers() -> None:
+    scenario = make_scenario(workload={"tasks": 50, "subtasks": 4})
+    herd = make_design([("worker", 40, "m0")], "mesh", heterogeneity=0.0)
+    calm = make_scenario(workload={"tasks": 50, "subtasks": 4}, simulator={"stampede": {"herding": 0.0}})
+    a, b = evaluate([herd], scenario), evaluate([herd], calm)
+    assert a["collision_share"][0] > b["collision_share"][0]
+    assert a["quality"][0] == pytest.approx(b["quality"][0], abs=1e-12)
+    assert a["cost"][0] > b["cost"][0]
