@@ -21,14 +21,17 @@ losses telescope, so ``quality = 1 - sum(losses)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from swarmdesign.fitness import Scenario
 from swarmdesign.sim import faults, propagation, review, routing, skill, topology, voting
 from swarmdesign.sim.batch import AGG_INDEX, ARCH_INDEX
 from swarmdesign.sim.params import SimParams
 from swarmdesign.sim.views import RoleViews, _masked_max
+
+if TYPE_CHECKING:
+    from swarmdesign.fitness import Scenario
 
 
 @dataclass(frozen=True)
