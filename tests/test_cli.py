@@ -135,3 +135,45 @@ def test_seed_design_outside_the_space_is_refused(tmp_path: Path) -> None:
         "roles[0].name",
         "wizard",
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        ((), ("missing command", "run")),
+        (("run", "-n", "abc"), ("--budget", "integer")),
+        (("run", "--no-such-option"), ("No such option",)),
+        (("no-such-command",), ("No such command",)),
+        (("show",), ("Missing argument",)),
+        (("--no-such-option",), ("No such option",)),
+    ],
+)
+def test_usage_errors_are_one_line_with_exit_2(args: tuple[str, ...], needles: tuple[str, ...]) -> None:
+    _one_line_error(run_cli(*args), *needles)
+
+
+def test_version_prints_the_version() -> None:
+    from swarmdesign import __version__
+
+    res = run_cli("--version")
+    assert res.code == 0 and __version__ in res.stdout
+
+
+def test_usage_errors_without_click_installed(tmp_path: Path) -> None:
+    """A base install has no ``click`` (Typer vendors its own): the CLI must not need it, even for errors."""
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text(
+        "import sys\n"
+        "class _NoClick:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'click' or name.startswith('click.'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, _NoClick())\n"
+    )
+    env = {"PYTHONPATH": f"{tmp_path}:{REPO}"}
+    probe = run_cli("--version", env=env)
+    assert probe.code == 0, probe.stderr
+    _one_line_error(run_cli("run", "-n", "abc", env=env), "--budget")
+    _one_line_error(run_cli("run", "--bogus", env=env), "No such option")
+    _one_line_error(run_cli(env=env), "missing command")
