@@ -155,13 +155,22 @@ class Score(_Strict):
 
     weights: dict[str, Float] = Field(default_factory=lambda: {"quality": 1.0, "cost": -0.1, "latency": -0.1})
     reference: dict[str, Float] = Field(default_factory=dict, description="scale of each metric (default 1)")
-    penalty: Float = Field(default=1.0, ge=0.0, description="score lost per unit of relative constraint violation")
+    penalty: Float = Field(
+        default=1.0, ge=0.0, le=1e6, description="score lost per unit of relative constraint violation"
+    )
 
     @model_validator(mode="after")
     def _refs(self) -> Score:
+        # Bounded so that every evaluation's score stays finite: a reference of 1e-320 or a weight of 1e308
+        # validated and then failed every trial as a non-finite metric.
         for name, ref in self.reference.items():
             if ref <= 0:
                 raise ValueError(f"reference.{name}: expected a positive scale, got {ref}")
+            if not 1e-9 <= ref <= 1e12:
+                raise ValueError(f"reference.{name}: expected a scale between 1e-9 and 1e12, got {ref}")
+        for name, weight in self.weights.items():
+            if abs(weight) > 1e6:
+                raise ValueError(f"weights.{name}: expected a weight between -1e6 and 1e6, got {weight}")
         return self
 
 

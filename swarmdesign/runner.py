@@ -38,6 +38,7 @@ from swarmdesign.evaluators import Evaluator, make_evaluator
 from swarmdesign.fitness import Scenario
 from swarmdesign.optimizers import Optimizer, Outcome, Proposal, make_optimizer
 from swarmdesign.space import SearchSpace
+from swarmdesign.stopping import cleanup_shield
 from swarmdesign.storage import (
     BEST_NAME,
     CONFIG_NAME,
@@ -278,7 +279,8 @@ class Run:
                     try:
                         outcomes, failed = execute_batch(self, proposals, seed)
                     except BaseException:
-                        self._abandon(proposals)
+                        with cleanup_shield():
+                            self._abandon(proposals)
                         raise
                     self.optimizer.tell(self.study, proposals, outcomes)
                     finished += len(proposals)
@@ -301,8 +303,9 @@ class Run:
                             f"'swarmdesign resume {self.run_dir}'"
                         )
         except KeyboardInterrupt as exc:
-            self.store.flush()
-            self.write_outputs()
+            with cleanup_shield():  # a second Ctrl-C must not leave trials.csv behind the study
+                self.store.flush()
+                self.write_outputs()
             what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
             raise RunStopped(
                 f"{what} after {self.finished()} of {self.budget} trials; every finished trial is kept. "

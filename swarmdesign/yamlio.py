@@ -178,15 +178,8 @@ def loads(text: str, *, file: str = "<string>") -> Any:
 
 def load_file(path: str | Path) -> Any:
     """Read and safely parse a YAML file (UTF-8, size-capped)."""
-    p = Path(path)
     name = str(path)
-    if not p.exists():
-        raise SwarmdesignError("file not found", file=name)
-    if p.is_dir():
-        raise SwarmdesignError("is a directory; expected a YAML file", file=name)
-    raw = p.read_bytes()
-    if len(raw) > MAX_FILE_BYTES:
-        raise SwarmdesignError(f"file is larger than {MAX_FILE_BYTES} bytes", file=name, field="(document)")
+    raw = read_bytes_capped(path, MAX_FILE_BYTES)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -194,6 +187,51 @@ def load_file(path: str | Path) -> Any:
             f"not valid UTF-8 (byte {exc.start}); expected a UTF-8 text file", file=name, field="(document)"
         ) from None
     return loads(text, file=name)
+
+
+def read_bytes_capped(path: str | Path, limit: int, *, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, or one-line errors for everything else.
+
+    Refused before reading: what is not a regular file (a FIFO would block
+    forever, ``/dev/zero`` never ends), and a file whose size is over the
+    cap. The read itself is capped too (a file can grow meanwhile), and an
+    unreadable file or an I/O error names the file instead of a traceback.
+    """
+    import os
+    import stat
+
+    name = str(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise SwarmdesignError(f"{what} not found", file=name) from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise SwarmdesignError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", file=name) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise SwarmdesignError(f"is a directory; expected a {what}", file=name)
+    if not stat.S_ISREG(info.st_mode):
+        raise SwarmdesignError(f"is not a regular file (a pipe, socket or device); expected a {what}", file=name)
+    if info.st_size > limit:
+        raise SwarmdesignError(f"file is larger than {limit} bytes", file=name, field="(document)")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for something else since the stat
+                raise SwarmdesignError(f"is not a regular file; expected a {what}", file=name)
+            chunks, total = [], 0
+            while total <= limit:
+                chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise SwarmdesignError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    if total > limit:
+        raise SwarmdesignError(f"file is larger than {limit} bytes", file=name, field="(document)")
+    return b"".join(chunks)
 
 
 class _CanonicalDumper(_SafeDumperBase):  # type: ignore[misc,valid-type]

@@ -76,11 +76,11 @@ def load_tasks(path: str | Path) -> list[TaskItem]:
     """Read and validate a JSONL task file; errors name the file and line."""
     p = Path(path)
     name = str(path)
-    if not p.is_file():
+    if not p.exists():
         raise SwarmdesignError("task file not found", file=name, field="llm.tasks")
-    raw = p.read_bytes()
-    if len(raw) > MAX_TASK_FILE_BYTES:
-        raise SwarmdesignError(f"task file is larger than {MAX_TASK_FILE_BYTES} bytes", file=name, field="(document)")
+    from swarmdesign.yamlio import read_bytes_capped  # regular files only, size capped before reading
+
+    raw = read_bytes_capped(p, MAX_TASK_FILE_BYTES, what="task file")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
