@@ -40,7 +40,9 @@ class Wiring:
     handoff_hops: float  # mean links between the producers of two dependent steps
     hub_messages: np.ndarray  # (n,) hub messages each attempt of an agent sends (0 without a hub)
     hub_path: np.ndarray  # (n,) hub queues a report of an agent passes on its way to the top
+    readers: np.ndarray  # (n,) agents that read each agent's output directly (its out-degree)
     subscribers: int  # deliveries per publish (pub/sub)
+    cluster_of: np.ndarray  # (n,) federated cluster of each agent (0 elsewhere)
     peer_hubs: int  # other hubs a federated hub reports to
     cluster_size: float  # agents per federated cluster
     branching: int
@@ -114,6 +116,7 @@ def build_wiring(pop: Population, params: SimParams, rng: np.random.Generator) -
     peer_hubs, cluster_size = 0, float(n)
     branching = int(b.branching[0])
     leaf_queues = -1  # all queues unless a hierarchy says otherwise
+    cluster = np.zeros(n, dtype=np.int64)
     if kind == "chain":
         edges = np.stack([idx[:-1], idx[1:]], axis=1)
         heard[1:] = 1.0
@@ -211,6 +214,13 @@ def build_wiring(pop: Population, params: SimParams, rng: np.random.Generator) -
         hub_path[hub_of >= 0] = 1.0 + _tree_depths(parent)[hub_of[hub_of >= 0]]
     hub_kind = kind in ("star", "hierarchical", "federated") and pop.coordinators.size > 0
     per_attempt = 1.0 + subscribers if kind == "pubsub" else (qp.hub_messages_per_step if hub_kind else 0.0)
+    # who reads an agent's output: the next agent of a chain, both ring neighbours, every mesh peer, the
+    # subscribers of a topic; in hub topologies the hub (its verification is modelled on its own)
+    readers = np.zeros(n)
+    if kind == "chain":
+        readers[:-1] = 1.0
+    elif kind in ("ring", "mesh", "pubsub"):
+        readers[:] = heard
     if kind in ("chain", "ring", "mesh"):
         hops = 1.0 if n > 1 else 0.0  # dependent work passes to a neighbour
     elif kind in ("pubsub", "federated"):
@@ -231,7 +241,9 @@ def build_wiring(pop: Population, params: SimParams, rng: np.random.Generator) -
         handoff_hops=hops,
         hub_messages=np.where(hub_of >= 0, per_attempt, 0.0),
         hub_path=hub_path,
+        readers=readers,
         subscribers=max(subscribers, 0),
+        cluster_of=cluster,
         peer_hubs=peer_hubs,
         cluster_size=cluster_size,
         branching=branching,

@@ -30,7 +30,7 @@ from swarmdesign.sim.agent_votes import (
     propensity_ranks,
 )
 from swarmdesign.sim.batch import AGG_INDEX, ARCH_INDEX
-from swarmdesign.sim.params import SimParams
+from swarmdesign.sim.params import ReviewParams, SimParams
 
 if TYPE_CHECKING:
     from swarmdesign.fitness import Scenario
@@ -45,6 +45,7 @@ class StepRecords:
     attempts: np.ndarray  # attempts made (aggregation)
     rework: np.ndarray  # rework calls made by review
     fault_calls: np.ndarray  # extra calls caused by faults (retries)
+    critiques: np.ndarray  # peers who critiqued the step (one review-sized call each)
 
 
 @dataclass
@@ -72,6 +73,43 @@ def voter_rho(pop: Population, params: SimParams) -> tuple[float, float]:
     return vp.correlation_same_model * decor, share
 
 
+@dataclass(frozen=True)
+class Checking:
+    """Who checks the work and how well, for the sampled tasks; arrays are ``(T,)``."""
+
+    has_checker: bool
+    rounds: int
+    informed: float  # share of a dependent step's state an outside agent holds
+    detect: np.ndarray  # an informed verdict spots an error (all checker roles together)
+    false_alarm: float  # an informed verdict flags right work
+    detect_total: np.ndarray  # any verdict flags an error (informed or not)
+    false_alarm_total: float  # any verdict flags right work
+
+
+def _checking(pop: Population, scenario: Scenario, params: SimParams, d: np.ndarray) -> Checking:
+    """Checker strength per task: outside checkers of sequential work hold only the hand-off summary."""
+    rv, pp, sp = params.review, params.propagation, params.skill
+    wl, env = scenario.workload, scenario.environment
+    lost = pp.context_lost(wl.parallel_fraction, wl.dependency_depth, env.message_tokens, wl.input_tokens_per_step)
+    has_checker = len(pop.checker_roles) > 0
+    rounds = max(int(pop.batch.review_rounds[0]), 1) if has_checker else int(pop.batch.review_rounds[0])
+    if not has_checker:
+        det = np.full(d.shape, rv.self_review_detection)
+        return Checking(False, rounds, 1.0 - lost, det, rv.self_review_false_alarm, det, rv.self_review_false_alarm)
+    det_bonus = {ARCH_INDEX[a]: v for a, v in rv.detection_bonus.items()}
+    miss = np.ones(d.shape)
+    keep = 1.0
+    for r in pop.checker_roles:
+        arch = int(pop.arch[r[0]])
+        miss = miss * (1.0 - expit(pop.skill[r[0]] + det_bonus.get(arch, 0.0) - sp.slope * (d - sp.center)))
+        name = next((a for a, i in ARCH_INDEX.items() if i == arch), "")
+        keep *= 1.0 - rv.false_alarm_by_checker.get(name, rv.false_alarm)
+    informed = 1.0 - lost
+    detect, fa = 1.0 - miss, 1.0 - keep
+    flag = lost * rv.uninformed_flag_rate
+    return Checking(True, rounds, informed, detect, fa, informed * detect + flag, informed * fa + flag)
+
+
 def simulate_quality(
     pop: Population,
     dispatcher: Dispatcher,
@@ -88,6 +126,7 @@ def simulate_quality(
     b = pop.batch
     wl = scenario.workload
     sp, vp, rv, pp, fp = params.skill, params.voting, params.review, params.propagation, params.faults
+    dp = params.decomposition
     slope, center = sp.slope, sp.center
     # own streams: hub draws vary in size, probes must not shift the task draws
     hub_rng = np.random.default_rng(rng.integers(0, 2**63))
@@ -102,55 +141,36 @@ def simulate_quality(
     depth = wl.dependency_depth
     heard = wiring.heard
     hub_kind = kind in ("star", "hierarchical", "federated") and pop.coordinators.size > 0
+    every = np.arange(n_tasks)
 
     alpha, beta = wl.difficulty.beta_params()
-    d = rng.beta(alpha, beta, size=n_tasks)[:, None]
+    d = rng.beta(alpha, beta, size=n_tasks)
     type_slot = rng.choice(dispatcher.mix.size, size=n_tasks, p=dispatcher.mix)
+    chk = _checking(pop, scenario, params, d)
+    informed = chk.informed
 
     # a task's team: its pieces go to min(producers, subtasks) agents (or along the pipeline)
     team_size = min(n_prod, wl.subtasks) if split else 1
     team, right_team = dispatcher.land(rng, np.repeat(type_slot[:, None], max(team_size, 1), axis=1))
-    lead_coord = pop.planners[np.argmax(pop.skill[pop.planners])] if planned else -1
-    plan_theta = (
-        pop.skill[lead_coord]
-        + (params.decomposition.planner_bonus if pop.arch[lead_coord] == ARCH_INDEX["planner"] else 0.0)
-        if planned
-        else 0.0
-    )
-    p_plan = expit(plan_theta - slope * (d - center)) if planned else None
-
-    det_bonus = {ARCH_INDEX[a]: v for a, v in rv.detection_bonus.items()}
-    has_checker = len(pop.checker_roles) > 0
-    rounds = max(int(b.review_rounds[0]), 1) if has_checker else int(b.review_rounds[0])
-    fragment = pp.sequential_share(wl.parallel_fraction, depth)
-    outsider = pp.context_fragmentation * fragment
-    false_alarm = (
-        rv.false_alarm + (1 - rv.false_alarm) * pp.fragmentation_false_alarm * fragment
-        if has_checker
-        else rv.false_alarm
-    )
-    per_handoff = 1 - (1 - pp.handoff_error) * (1 - pp.sequential_handoff_error * fragment)
-    # each checker role looks at the work; an error slips through only if every role misses it
-    role_detect = [
-        expit(pop.skill[r[0]] + det_bonus.get(int(pop.arch[r[0]]), 0.0) - outsider - slope * (d - center))
-        for r in pop.checker_roles
-    ]
-    detect = (
-        1.0 - np.prod([1.0 - x for x in role_detect], axis=0)
-        if has_checker
-        else np.full_like(d, rv.self_review_detection)
-    )
+    if planned:
+        # the best coordinator plans; deciding how to split is an easier item than solving it
+        coord_theta = float(
+            np.max(pop.skill[pop.planners] + dp.planner_bonus * (pop.arch[pop.planners] == ARCH_INDEX["planner"]))
+        )
+        p_plan = expit(coord_theta - slope * (dp.plan_difficulty * d - center))
+        # a coordinator reading a piece's report spots a wrong one when it holds the state and could solve it
+        hub_spot = informed * expit(coord_theta - slope * (d - center))
+    else:
+        coord_theta, p_plan, hub_spot = 0.0, None, np.zeros(n_tasks)
 
     if pop.judges.size:
         theta_j = pop.skill[pop.judges].max() + vp.judge_bonus
-    elif has_checker or planned:
-        pool = np.concatenate([*pop.checker_roles, pop.coordinators])
-        theta_j = pop.skill[pool].max()
+    elif chk.has_checker or planned:
+        theta_j = pop.skill[np.concatenate([*pop.checker_roles, pop.coordinators])].max()
     else:
         theta_j = pop.skill[pop.producers].mean() - vp.self_judge_penalty
-    if pop.judges.size or has_checker or planned:
-        theta_j = theta_j - outsider
-    judge_acc = expit(theta_j - slope * (d - center))[:, 0]
+    outside_judge = bool(pop.judges.size or chk.has_checker or planned)
+    judge_acc = expit(theta_j - slope * (d - center)) * (informed if outside_judge else 1.0)
 
     rho, cross_share = voter_rho(pop, params)
     n_models = int(pop.model.max()) + 1
@@ -162,16 +182,19 @@ def simulate_quality(
         1.0,
     )
     arch_relief = 1.0 - pp.architect_relief * bool((pop.arch == ARCH_INDEX["architect"]).any())
-    hub_catch = pp.hub_catch if hub_kind else 0.0
     pieces = min(team_size, pp.max_merge_pieces) if split else 1
-    if not hub_kind:
-        hub_catch = pp.peer_catch * min(float(np.mean(heard[pop.producers])) / max(pieces - 1, 1), 1.0)
+    # peers who read a piece critique it; where a coordinator sits in the middle it verifies instead
+    no_critics = hub_kind or kind in ("single", "independent") or pp.peer_refinement <= 0
+    critics = np.zeros(pop.n, dtype=np.int64) if no_critics else np.round(wiring.readers).astype(np.int64)
+    cluster_of = wiring.cluster_of
+    home = cluster_of[team[:, 0]]
+    peer_share = pp.peer_catch * min(float(np.mean(heard[pop.producers])) / max(pieces - 1, 1), 1.0)
 
     ok_so_far = np.ones(n_tasks, dtype=bool)
     level_ok = np.zeros((n_tasks, depth))
     hub_msgs = np.zeros(n_tasks)
     prev_owner = None
-    owners, attempts_rec, rework_rec, faults_rec = [], [], [], []
+    owners, attempts_rec, rework_rec, faults_rec, critique_rec = [], [], [], [], []
     right_landed = []
     corr_num = corr_pairs = 0.0
     for j in range(depth):
@@ -183,20 +206,18 @@ def simulate_quality(
                 owner = np.where(same, pop.producers[(np.searchsorted(pop.producers, owner) + 1) % n_prod], owner)
         else:
             pick = rng.integers(0, team.shape[1], size=n_tasks)
-            owner = team[np.arange(n_tasks), pick]
-            is_right = right_team[np.arange(n_tasks), pick]
+            owner = team[every, pick]
+            is_right = right_team[every, pick]
         others, others_right = dispatcher.land(rng, np.repeat(type_slot[:, None], k - 1, axis=1))
         agents = np.concatenate([owner[:, None], others], axis=1)
         right_landed.append(np.concatenate([is_right[:, None], others_right], axis=1).mean(axis=1))
         ability = pop.skill[agents] + ability_bonus(pop, agents, dispatcher.types[type_slot][:, None], params)
         if planned:
-            sound = rng.random((n_tasks, 1)) < p_plan
-            piece_d = np.where(sound, d - params.decomposition.plan_relief * (1 - fragment), d)
-            p = expit(ability - slope * (piece_d - center)) * np.where(
-                sound, 1.0, 1.0 - params.decomposition.bad_plan_harm
-            )
+            sound = rng.random((n_tasks, 1)) < p_plan[:, None]
+            piece_d = np.where(sound, d[:, None] - dp.plan_relief * wl.parallel_fraction, d[:, None])
+            p = expit(ability - slope * (piece_d - center)) * np.where(sound, 1.0, 1.0 - dp.bad_plan_harm)
         else:
-            p = expit(ability - slope * (d - center))
+            p = expit(ability - slope * (d[:, None] - center))
         p = p * (1.0 - params.communication.overflow_harm * overflow[agents])
         calls = call_faults(rng, p.shape, faults.call, fp.max_retries, fp.silent_share)
         ranks = propensity_ranks(rng, n_tasks, n_models, cross_share)
@@ -206,7 +227,7 @@ def simulate_quality(
         p_probe = expit(
             pop.skill[probe]
             + ability_bonus(pop, probe, dispatcher.types[type_slot][:, None], params)
-            - slope * (d - center)
+            - slope * (d[:, None] - center)
         )
         c, n_pairs = outcome_correlation(draw_attempts(probe_rng, p_probe, pop.model[probe], ranks, rho), p_probe)
         corr_num += c * n_pairs
@@ -220,27 +241,48 @@ def simulate_quality(
         elif agg == AGG_INDEX["judge"]:
             item_right = judge_pick(rng, right, judge_acc)
         else:
-            item_right, n_attempts = first_valid_pick(rng, right, detect[:, 0], false_alarm)
-        # review rounds: caught errors and false alarms are reworked by the owner
-        rework = np.zeros(n_tasks)
+            item_right, n_attempts = first_valid_pick(rng, right, chk.detect_total, chk.false_alarm_total)
         p_owner = p[:, 0] * calls.survived[:, 0]
-        for _ in range(rounds):
-            flagged = np.where(item_right, rng.random(n_tasks) < false_alarm, rng.random(n_tasks) < detect[:, 0])
-            redo = rng.random(n_tasks) < p_owner
-            item_right = np.where(flagged, redo, item_right)
-            rework += flagged
-        # review at this level also exposes an error inherited from upstream and has it redone
-        for _ in range(rounds):
-            traced = rng.random(n_tasks) < (1.0 - fragment if has_checker else 1.0)
-            exposed = ~ok_so_far & (rng.random(n_tasks) < detect[:, 0]) & (rng.random(n_tasks) < p_owner) & traced
+        item_right, rework = _review_rounds(rng, item_right, p_owner, chk, rv)
+        # a central coordinator reads every piece's report and sends back the wrong ones it spots; a
+        # federation's hub checks pieces of its own cluster, other clusters' only as a peer
+        if hub_kind and planned:
+            crossing = cluster_of[owner] != home
+            catch = np.where(crossing, pp.peer_catch, pp.hub_catch)
+            sent_back = ~item_right & (rng.random(n_tasks) < catch) & (rng.random(n_tasks) < hub_spot)
+            item_right = np.where(sent_back, rng.random(n_tasks) < p_owner, item_right)
+            rework += sent_back
+        # peer critique: every peer who reads the piece may get an error in it fixed
+        n_critics = critics[owner]
+        width = int(n_critics.max(initial=0))
+        if width:
+            spots = rng.random((n_tasks, width)) < pp.peer_refinement * informed
+            spotted = (spots & (np.arange(width)[None, :] < n_critics[:, None])).any(axis=1) & ~item_right
+            item_right = np.where(spotted, rng.random(n_tasks) < p_owner, item_right)
+            rework += spotted
+        critique_rec.append(n_critics.astype(float))
+        # review at this level also exposes an error inherited from upstream and has it redone; an
+        # outside checker traces it back only for the state it was handed
+        traced = rng.random(n_tasks) < (informed if chk.has_checker else 1.0)
+        for i in range(chk.rounds):
+            has_state = rng.random(n_tasks) < (informed if chk.has_checker else 1.0)
+            spot = rng.random(n_tasks) < chk.detect * rv.repeat_detection**i
+            exposed = ~ok_so_far & traced & has_state & spot & (rng.random(n_tasks) < p_owner)
             ok_so_far |= exposed
             rework += exposed
-        # a dependent hand-off to another agent may lose context unless a hub or a reviewer catches it
         if prev_owner is not None:
             moved = owner != prev_owner
-            lost = moved & (rng.random(n_tasks) < per_handoff * arch_relief)
-            caught = (rng.random(n_tasks) < hub_catch) | ((rounds > 0) & (rng.random(n_tasks) < detect[:, 0]))
+            # misalignment in a dependent hand-off, unless a hub, peers or a reviewer catches it
+            if hub_kind:
+                central = np.where(cluster_of[owner] != cluster_of[prev_owner], pp.peer_catch, pp.hub_catch)
+            else:
+                central = np.full(n_tasks, peer_share)
+            lost = moved & (rng.random(n_tasks) < pp.handoff_error * arch_relief)
+            caught = (rng.random(n_tasks) < central) | ((chk.rounds > 0) & (rng.random(n_tasks) < chk.detect_total))
             item_right &= ~(lost & ~caught)
+            # the state the hand-off summary misses must be re-derived by the receiver, unchecked
+            missing = moved & (rng.random(n_tasks) >= informed)
+            item_right &= ~(missing & (rng.random(n_tasks) >= p_owner))
         prev_owner = owner
         ok_so_far &= item_right
         level_ok[:, j] = ok_so_far
@@ -253,10 +295,17 @@ def simulate_quality(
         faults_rec.append((calls.extra_calls * made).sum(axis=1))
     task_q = level_ok.mean(axis=1)
 
-    # merging the team's pieces; the hub may fail; picks may collide
-    merge_caught = 1.0 - (1.0 - hub_catch) * (1.0 - pp.integrator_catch * (pop.mergers.size > 0))
-    conflicts = rng.random((n_tasks, max(pieces - 1, 0))) < pp.merge_conflict * arch_relief
-    uncaught = conflicts & (rng.random((n_tasks, max(pieces - 1, 0))) >= merge_caught)
+    # merging the team's pieces: each extra piece may conflict with the first, unless the hub (a peer hub
+    # for a piece from another cluster), peers or an integrator catch it; the hub may fail; double-booked
+    # resources corrupt work
+    extra = team[:, 1:pieces]
+    if hub_kind:
+        central = np.where(cluster_of[extra] != home[:, None], pp.peer_catch, pp.hub_catch)
+    else:
+        central = np.full(extra.shape, peer_share)
+    merge_caught = 1.0 - (1.0 - central) * (1.0 - pp.integrator_catch * (pop.mergers.size > 0))
+    conflicts = rng.random(extra.shape) < pp.merge_conflict * arch_relief
+    uncaught = conflicts & (rng.random(extra.shape) >= merge_caught)
     task_q = np.where(uncaught.any(axis=1), 0.0, task_q)
     replicas = int(wiring.hub_servers[: wiring.leaf_queues].min()) if wiring.leaf_queues > 0 else 1
     hub_lost = hub_losses(hub_rng, np.round(hub_msgs).astype(np.int64), replicas, faults.hub)
@@ -271,7 +320,40 @@ def simulate_quality(
             attempts=np.concatenate(attempts_rec),
             rework=np.concatenate(rework_rec),
             fault_calls=np.concatenate(faults_rec),
+            critiques=np.concatenate(critique_rec),
         ),
         correlation=corr_num / corr_pairs if corr_pairs else 0.0,
         hub_lost_share=float(hub_lost.mean()),
     )
+
+
+def _review_rounds(
+    rng: np.random.Generator, right: np.ndarray, p_owner: np.ndarray, chk: Checking, rv: ReviewParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Review rounds on items ``(T,)``: each verdict is informed (holds the state) or not.
+
+    An informed verdict catches an error with ``detect`` (less each round:
+    the errors earlier rounds missed are the hard ones) and flags right work
+    with ``false_alarm``; a flag with a concrete complaint gets a fresh
+    attempt. An uninformed verdict flags right or wrong work alike, and a
+    producer told without reason that right work is wrong changes it with
+    ``uninformed_flip``. Returns the items after review and the rework calls.
+    """
+    n = right.size
+    rework = np.zeros(n)
+    flag_rate, flip, decay = rv.uninformed_flag_rate, rv.uninformed_flip, rv.repeat_detection
+    for i in range(chk.rounds):
+        has_state = rng.random(n) < (chk.informed if chk.has_checker else 1.0)
+        u = rng.random(n)
+        flagged = np.where(
+            has_state,
+            np.where(right, u < chk.false_alarm, u < chk.detect * decay**i),
+            u < (flag_rate * decay**i if chk.has_checker else 0.0),
+        )
+        if chk.has_checker:  # an uninformed verdict on right work: the same flag rate, no decay
+            flagged = np.where(~has_state & right, u < flag_rate, flagged)
+        redo = rng.random(n) < p_owner
+        uninformed_right = flagged & right & ~has_state
+        right = np.where(uninformed_right, rng.random(n) >= flip, np.where(flagged, redo, right))
+        rework += flagged
+    return right, rework

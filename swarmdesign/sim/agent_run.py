@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from swarmdesign.sim.agent import Dispatcher, Population
-from swarmdesign.sim.agent_events import coordination_delay
+from swarmdesign.sim.agent_events import call_faults, coordination_delay
 from swarmdesign.sim.agent_graph import Wiring, build_wiring
 from swarmdesign.sim.agent_quality import FaultSetting, QualitySample, simulate_quality
 from swarmdesign.sim.batch import AGG_INDEX
@@ -206,7 +206,7 @@ class _Run:
     ) -> None:
         b = pop.batch
         wl, env = scenario.workload, scenario.environment
-        self.pop, self.wiring, self.params = pop, wiring, params
+        self.pop, self.wiring, self.params, self.rng = pop, wiring, params, rng
         self.wl, self.env = wl, env
         dp, rv, vp, qp = params.decomposition, params.review, params.voting, params.queueing
         self.kind = wiring.kind
@@ -234,13 +234,15 @@ class _Run:
         # per-call prices of the agents that plan, report to, merge and judge
         coord_call = float(self.call[pop.coordinators].mean()) if pop.coordinators.size else 0.0
         self.hub_usd = qp.hub_token_share * coord_call
+        self.coord_in = float(pop.usd_in[pop.coordinators].mean()) if pop.coordinators.size else 0.0
+        self.crit_usd = rv.review_token_share * float(self.call.mean())
         self.plan_usd = dp.plan_token_share * (float(self.call[pop.planners].mean()) if pop.planners.size else 0.0)
         self.merge_usd = float(self.call[pop.mergers].mean()) if pop.mergers.size else 0.0
         judges = pop.judges if pop.judges.size else pop.coordinators if pop.coordinators.size else pop.producers
         self.judge_usd = vp.judge_token_share * self.k * float(self.call[judges].mean())
         self.workers = _Pool(groups)
         self.hubs = [_Pool(round(c)) for c in wiring.hub_servers]
-        self.hub_service = self._hub_service_times()
+        self.hub_service, self.hub_context = self._hub_service_times()
         self.counter = np.zeros(max(len(self.hubs), 1))
         self.checker_pool = _Pool(max(self.checkers.size, 1))
         self.coord_pool = _Pool(max(pop.planners.size, 1))
@@ -249,8 +251,9 @@ class _Run:
         items = wl.tasks * wl.subtasks
         self.serial = rng.random(items) >= wl.parallel_fraction
         self._draw_items(sample, rng, items, coll, float(groups_all), crash)
-        self.usd = {"prod": 0.0, "review": 0.0, "coord": 0.0, "routing": 0.0}
-        self.calls = self.tokens = self.messages = self.hub_busy = 0.0
+        # one ledger, component -> [tokens, USD], so tokens and cost count the same calls at the same sizes
+        self.ledger = {name: [0.0, 0.0] for name in _LEDGER}
+        self.calls = self.messages = self.hub_busy = 0.0
         self.hub_wait = self.hub_served = self.work_s = 0.0
 
     def _draw_items(
@@ -277,7 +280,18 @@ class _Run:
         self.msg_start = np.concatenate([[0], np.cumsum(n_msg)]).tolist()
         self.msg_service, self.msg_stall = service.tolist(), stalls.tolist()
         chk = self.checkers[rng.integers(0, self.checkers.size, size=items)] if self.checkers.size else owner
+        critiques = rec.critiques[pick]
+        # calls besides production (review rounds, critiques, hub reports, the judge) fail and are retried too
+        hub_calls = n_msg * self.hub_kind
+        other = (self.rounds + critiques + hub_calls + self.uses_judge).astype(np.int64)
+        fp = self.params.faults
+        extra = call_faults(rng, (int(other.sum()),), self.env.fault_rate, fp.max_retries, fp.silent_share).extra_calls
+        starts = np.concatenate([[0], np.cumsum(other)])
+        sums = np.concatenate([[0.0], np.cumsum(extra)])
         self.item = {
+            "critiques": critiques.tolist(),
+            "other_calls": other.tolist(),
+            "other_retries": (sums[starts[1:]] - sums[starts[:-1]]).tolist(),
             "owner": owner.tolist(),
             "t": pop.seconds[owner].tolist(),
             "attempts": attempts.tolist(),
@@ -292,33 +306,41 @@ class _Run:
             "ctx_usd": (self.ctx[owner] * pop.usd_in[owner]).tolist(),
         }
 
-    def _hub_service_times(self) -> np.ndarray:
-        """Mean hub seconds per message for each queue: grows with the workers each server tracks."""
+    def _hub_service_times(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean hub seconds per message and status tokens re-read per message, per queue.
+
+        A hub server re-reads the status of every worker it tracks, so both grow with its span.
+        """
         w, qp = self.wiring, self.params.queueing
+        size = max(w.hub_servers.size, 1)
         if not w.hub_servers.size or self.kind == "pubsub":
-            return np.full(max(w.hub_servers.size, 1), w.hub_service_s)
+            return np.full(size, w.hub_service_s), np.zeros(size)
         tracked = np.bincount(w.hub_of[w.hub_of >= 0], minlength=w.hub_servers.size) / w.hub_servers
         ctx = np.minimum(
             tracked * qp.hub_context_per_worker * self.env.message_tokens,
             self.params.communication.context_window_tokens,
         )
-        return w.hub_service_s * (1.0 + ctx / self.wl.input_tokens_per_step)
+        return w.hub_service_s * (1.0 + ctx / self.wl.input_tokens_per_step), ctx
 
     def execute(self) -> dict[str, float]:
         """Event loop: levels of tasks become ready, free workers take the earliest ready work."""
-        wl, pop = self.wl, self.pop
-        env = self.env
+        wl, pop, env, params = self.wl, self.pop, self.env, self.params
+        fp = params.faults
         levels = np.array_split(np.arange(wl.subtasks), min(wl.dependency_depth, wl.subtasks))
         ready_heap: list[tuple[float, int, int]] = []
         route_tok = self.route_msgs * env.message_tokens
+        # plans and merges are calls too: their failures are retried
+        per_task = int(pop.planners.size > 0) + int(pop.mergers.size > 0)
+        task_retries = call_faults(self.rng, (wl.tasks, max(per_task, 1)), env.fault_rate, fp.max_retries, 0.0)
         for task in range(wl.tasks):
             ready = self.coord_pool.serve(0.0, self.plan_s) if pop.planners.size else 0.0
             if pop.planners.size:
-                self._spend("coord", self.plan_usd, 1.0, self.params.decomposition.plan_token_share)
+                plan_share = params.decomposition.plan_token_share
+                self._charge("coordination", 1.0, plan_share * self.step_tok, self.plan_usd)
             ready += env.message_latency_s * (self.wiring.spread_rounds + self.route_hops)
             self.messages += self.route_msgs
-            self.usd["routing"] += route_tok * float(pop.usd_in.mean())
-            self.tokens += route_tok
+            self.ledger["routing"][0] += route_tok
+            self.ledger["routing"][1] += route_tok * float(pop.usd_in.mean())
             heapq.heappush(ready_heap, (ready, task, 0))
         latest = 0.0
         deferred: list[int] = []
@@ -336,10 +358,16 @@ class _Run:
                 continue
             if pop.mergers.size:
                 level_end = self.merge_pool.serve(level_end, self.merge_s)
-                self._spend("coord", self.merge_usd)
+                self._charge("coordination", 1.0, self.step_tok, self.merge_usd)
             latest = max(latest, level_end)
         for it in deferred:
             latest = self._item(it, latest, parallel=False)
+        if per_task:
+            retries = float(task_retries.extra_calls[:, :per_task].sum())
+            per_call = (self.plan_usd * (pop.planners.size > 0) + self.merge_usd * (pop.mergers.size > 0)) / per_task
+            size = (params.decomposition.plan_token_share * (pop.planners.size > 0) + (pop.mergers.size > 0)) / per_task
+            self._charge("faults", retries, size * self.step_tok, retries * per_call)
+        self._standing(latest)
         servers = float(self.wiring.hub_servers[: self.wiring.leaf_queues].sum())
         w = self.wiring
         if w.hub_servers.size:
@@ -348,13 +376,12 @@ class _Run:
             offered = float(np.max(tracked * self.hub_msgs * self.hub_service / (w.hub_servers * think)))
         else:
             offered = 0.0
-        producer_call = float(self.call[pop.producers].mean())
-        return {
+        out = {
             "hub_utilisation": offered,
-            "ideal_cost": wl.tasks * wl.subtasks * producer_call,
+            "ideal_cost": self.ledger["base"][1],
             "latency": latest,
-            "cost": sum(self.usd.values()),
-            "tokens": self.tokens,
+            "cost": sum(usd for _, usd in self.ledger.values()),
+            "tokens": sum(tok for tok, _ in self.ledger.values()),
             "llm_calls": self.calls,
             "messages": self.messages,
             "messages_per_task": self.messages / wl.tasks,
@@ -364,12 +391,24 @@ class _Run:
             # producer-seconds of model calls done per second of the run: throughput relative to one
             "speedup": self.work_s / max(latest, 1e-12),
         }
+        out.update({f"loss_cost_{name}": usd for name, (_, usd) in self.ledger.items() if name != "base"})
+        return out
 
-    def _spend(self, what: str, usd: float, calls: float = 1.0, size: float = 1.0) -> None:
-        """Charge ``calls`` model calls of ``size`` steps' tokens each, costing ``usd`` in all."""
-        self.usd[what] += usd
+    def _standing(self, latest: float) -> None:
+        """Every deployed agent loads its prompt once, answers heartbeats and is hosted for the whole run."""
+        dep = self.params.deployment
+        hours = latest / 3600.0
+        per_agent = dep.standing_tokens + dep.heartbeat_tokens_per_hour * hours
+        self.ledger["deployment"][0] += per_agent * self.n
+        self.ledger["deployment"][1] += (
+            per_agent * float(self.pop.usd_in.sum()) + self.n * dep.hosting_usd_per_hour * hours
+        )
+
+    def _charge(self, component: str, calls: float, tokens_per_call: float, usd: float) -> None:
+        """Book ``calls`` model calls of ``tokens_per_call`` tokens each, costing ``usd`` in all."""
+        self.ledger[component][0] += calls * tokens_per_call
+        self.ledger[component][1] += usd
         self.calls += calls
-        self.tokens += calls * size * self.step_tok
 
     def _item(self, item: int, ready: float, *, parallel: bool) -> float:
         """Run one work item from ``ready``; returns when it is done."""
@@ -378,6 +417,7 @@ class _Run:
         attempts = it["attempts"][item]
         lost = it["lost"][item]
         faults = it["faults"][item]
+        critiques = it["critiques"][item]
         calls_s = t * (attempts if self.first_valid else max(1.0, self.k / max(pop.producers.size, 1)))
         self.work_s += calls_s
         if parallel:  # the serial share runs alone, with nobody to coordinate with
@@ -389,6 +429,7 @@ class _Run:
         end = self.workers.serve(ready, work) if parallel else ready + work
         if pop.judges.size and self.judge_time > 0:
             end = self.judge_pool.serve(end, self.judge_time)
+        other_usd = other_tok = 0.0
         q = it["queue"][item]
         per_attempt = round(self.hub_msgs)
         if q >= 0 and per_attempt > 0:
@@ -410,29 +451,54 @@ class _Run:
             end = done
             self.messages += _forward(self.wiring, self.counter, q, per_attempt * round(attempts), attempts, self.kind)
             if self.hub_kind:
-                n_hub = per_attempt * attempts
-                self._spend("coord", n_hub * self.hub_usd, n_hub, params.queueing.hub_token_share)
+                # each report is a hub call of hub_token_share of a step, re-reading the status of its span
+                n_hub = per_attempt * round(attempts)
+                ctx = float(self.hub_context[q])
+                usd = n_hub * (self.hub_usd + ctx * self.coord_in)
+                tok = params.queueing.hub_token_share * self.step_tok + ctx
+                self._charge("coordination", n_hub, tok, usd)
+                other_usd, other_tok = other_usd + usd, other_tok + n_hub * tok
         elif self.kind not in ("star", "hierarchical", "federated"):
             self.messages += attempts * _peer_messages(self.kind, self.n)
         rework = it["rework"][item]
+        share = params.review.review_token_share
         if self.rounds > 0:
             end = (
                 self.checker_pool.serve(end, self.rounds * self.review_s)
                 if self.checkers.size
-                else (end + self.rounds * self.review_s)
+                else end + self.rounds * self.review_s
             )
-            end += rework * t
             self.messages += 2 * self.rounds
-            share = params.review.review_token_share
-            self._spend("review", self.rounds * share * it["checker_usd"][item], self.rounds, share)
+            usd = self.rounds * share * it["checker_usd"][item]
+            self._charge("review", self.rounds, share * self.step_tok, usd)
+            other_usd, other_tok = other_usd + usd, other_tok + self.rounds * share * self.step_tok
+        if critiques > 0:  # peers critique side by side: one review-sized wait
+            end += self.review_s
+            usd = critiques * self.crit_usd
+            self._charge("review", critiques, share * self.step_tok, usd)
+            other_usd, other_tok = other_usd + usd, other_tok + critiques * share * self.step_tok
+        end += rework * t
         if self.uses_judge:
-            self._spend("coord", self.judge_usd, 1.0, params.voting.judge_token_share * self.k)
-        # production calls (attempts, redone collided picks, rework) and the retries of failed calls
-        prod_calls = attempts * (1.0 + lost * params.stampede.collision_cost_share) + rework
-        self.usd["prod"] += prod_calls * (it["call"][item] + it["ctx_usd"][item]) + faults * it["call"][item]
-        self.calls += prod_calls + faults
-        self.tokens += prod_calls * (self.step_tok + it["ctx"][item]) + faults * self.step_tok
+            judge_share = params.voting.judge_token_share * self.k
+            self._charge("coordination", 1.0, judge_share * self.step_tok, self.judge_usd)
+            other_usd, other_tok = other_usd + self.judge_usd, other_tok + judge_share * self.step_tok
+        # production calls: one base attempt, the redundant ones, redone collided picks, rework, retries
+        call, ctx, ctx_usd = it["call"][item], it["ctx"][item], it["ctx_usd"][item]
+        redo = attempts * lost * params.stampede.collision_cost_share
+        self._charge("base", 1.0, self.step_tok, call)
+        self._charge("redundancy", attempts - 1.0, self.step_tok, (attempts - 1.0) * call)
+        self._charge("stampede", redo, self.step_tok, redo * call)
+        self._charge("review", rework, self.step_tok, rework * call)
+        self._charge("messages", 0.0, (attempts + redo + rework) * ctx, (attempts + redo + rework) * ctx_usd)
+        n_other = it["other_calls"][item]
+        retried = it["other_retries"][item]
+        self._charge("faults", faults, self.step_tok + ctx, faults * (call + ctx_usd))
+        if n_other:
+            self._charge("faults", retried, other_tok / n_other, retried * other_usd / n_other)
         return end
+
+
+_LEDGER = ("base", "redundancy", "review", "messages", "routing", "coordination", "stampede", "deployment", "faults")
 
 
 def _peer_messages(kind: str, n: int) -> float:

@@ -1,9 +1,13 @@
 """The agent-level mode checks the fast mode: the two agree within stated tolerances.
 
-Tolerances (fast vs agent, same seed): quality and robustness within 0.05
-absolute; cost and messages within 15 %; latency within 25 % (the fast mode
-replaces the event schedule by Amdahl x USL and a closed-loop Erlang C
-wait). Messages count exactly in both modes except for batching effects.
+The agent mode derives every quantity from events (drawn attempts and
+votes, call failures, hub messages, coordination rounds, an explicit
+wiring), never from the fast mode's formulas, so agreement here is a test
+of those formulas. Tolerances (fast vs agent, same seed): quality and
+robustness within 0.05 absolute (plurality votes within 0.03); cost and
+messages within 15 %; latency within 25 % (the fast mode replaces the event
+schedule by Amdahl x USL and a closed-loop Erlang C wait). Messages count
+exactly in both modes except for batching effects.
 """
 
 from __future__ import annotations
@@ -79,6 +83,28 @@ def test_modes_agree_on_the_stampede_and_routing() -> None:
     fast, agent = evaluate(mix, routing), evaluate(mix, routing, mode="agent")
     assert np.allclose(fast["routing_accuracy"], agent["routing_accuracy"], atol=0.05)
     assert np.allclose(fast["messages_per_task"], agent["messages_per_task"], rtol=0.01)
+
+
+VOTERS = (1, 2, 3, 5, 15, 40)
+
+
+@pytest.mark.parametrize("concentration", [1.0, 0.5])
+def test_modes_agree_on_plurality_votes_within_three_points(concentration: float) -> None:
+    """Same-model voters (up to 40), with and without prompt diversity, and two models voting together."""
+    scenario = make_scenario(simulator={"voting": {"wrong_answer_concentration": concentration}})
+    designs = [
+        make_design([("coder", 40, "m0")], "independent", redundancy=k, heterogeneity=h, name=f"k{k}-h{h}")
+        for k in VOTERS
+        for h in (0.0, 1.0)
+    ]
+    designs += [
+        make_design([("coder", 20, "m0"), ("solver", 20, "weak")], "independent", redundancy=k, name=f"mixed-k{k}")
+        for k in (3, 15)
+    ]
+    fast = evaluate(designs, scenario, replicas=512)
+    agent = evaluate(designs, scenario, replicas=512, mode="agent")
+    gaps = dict(zip([d.name for d in designs], (agent["quality"] - fast["quality"]).abs(), strict=True))
+    assert max(gaps.values()) <= 0.03, gaps
 
 
 def test_agent_mode_refuses_population_scale_designs() -> None:
