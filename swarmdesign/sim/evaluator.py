@@ -6,10 +6,10 @@ Two modes that must agree:
   Monte-Carlo replicas; its cost does not depend on agent counts.
 * ``agent``: simulates individual agents, picks and messages
   (:mod:`swarmdesign.sim.agent`, :mod:`swarmdesign.sim.agent_run`), for
-  designs up to about 10^4 agents; used to check the fast mode, not for
-  search. It reports the core metrics and the quality, message, routing,
-  collision and hub diagnostics; the loss breakdown and the fast-only
-  diagnostics (``ideal_latency``, ``speedup``, ...) are NaN.
+  designs up to about 10^4 agents; used to check the fast mode, and usable
+  as a slow evaluator in a run. Every metric is finite: diagnostics are
+  measured on its events, cost losses come from its call ledger, and the
+  quality and latency losses, which it does not attribute, are 0.
 
 Both are deterministic for a seed and draw every random number from
 ``numpy.random.default_rng(seed)``; all designs of a batch see the same
