@@ -1,43 +1,49 @@
-"""Fit the simulator's parameters to real traces, and measure how well it then predicts.
+"""Fit the simulator's parameters to real traces, so it predicts designs it never ran.
 
-From the ``task`` records of ``llm_traces.jsonl`` files (and the ``design``
-records that say which design produced them), on a *fit* share of the task
-ids:
+The targets come from :mod:`swarmdesign.llm.trace_stats`; every parameter is
+fitted *through the simulator's own curves* (bisection or a grid on the
+simulator's output, or on its skill-against-difficulty curve), so the fit
+holds whatever form the simulator gives a mechanism:
 
-* ``environment.models[m].skill`` - per design model, the logit skill at
-  which the simulator's single-agent quality equals the real single-attempt
-  accuracy of that model's producer steps (found by bisection through the
-  simulator itself, so it holds whatever the simulator's skill curve is);
-* ``environment.models[m].seconds_per_call`` - mean latency of real calls;
-* ``workload.input_tokens_per_step`` / ``output_tokens_per_step`` - mean
-  prompt / completion tokens of a producer call; the review, plan and judge
-  token shares - tokens of those calls relative to a producer call; and
-  ``environment.message_tokens`` - by a grid search on tokens per task;
-* ``simulator.review.detection_bonus[archetype]`` and ``false_alarm`` - how
-  often checkers sent back wrong / right answers;
-* ``simulator.voting.correlation_same_model`` - correlation of correctness
-  between attempts on the same task, and ``wrong_answer_concentration`` - how
-  often two wrong attempts agree.
+* ``environment.models[m].skill`` - the single agent's simulated quality
+  equals model ``m``'s real single-attempt accuracy; ``seconds_per_call``;
+* ``simulator.voting.wrong_answer_concentration`` - how often two wrong
+  answers agree; then ``correlation_same_model`` - the simulated quality of a
+  ``k``-vote of one model equals the real plurality accuracy over
+  ``k``-subsets of that model's attempts on each item. This is what carries
+  the per-item correctness distribution (Chen et al. 2024): items a model
+  usually gets wrong make votes worse, items it usually gets right better.
+  Without items of three or more attempts, the pairwise correlation is used;
+* ``simulator.review``: per checker archetype the ``detection_bonus`` at which
+  the simulator's catch rate equals the real one, and ``false_alarm_by_checker``;
+  a producer checking its own work (review rounds without a checker) sets
+  ``self_review_detection`` / ``self_review_false_alarm``;
+* ``simulator.voting.judge_bonus`` - a judge's real share of right picks;
+* token sizes per call kind and ``environment.message_tokens``.
 
-Per-(archetype, model) producer accuracy is reported too. Then every traced
-design is scored by the simulator under the base and the calibrated scenario
-and compared with its real accuracy on the *held-out* task ids.
+Models are the ones that really answered: the design's model names go
+through the scenario's ``llm.model_map`` (the mapping the ``llm`` evaluator
+uses) and what the traces recorded, and every mapped name gets the fitted
+model's figures, so the calibrated scenario predicts any design of the space
+for the model that would really run it.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from swarmdesign.errors import SwarmdesignError
-from swarmdesign.llm.tasks import vote_key
-from swarmdesign.llm.traces import read_traces
+from swarmdesign.llm.holdout import errors, mapped, predictions, spearman, token_targets
+from swarmdesign.llm.trace_stats import (
+    MIN_OBSERVATIONS,
+    Observations,
+    item_histogram,
+    load_observations,
+    split_tasks,
+    statistics,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,124 +51,48 @@ if TYPE_CHECKING:
     from swarmdesign.design import Design
     from swarmdesign.fitness import Scenario
 
-MIN_OBSERVATIONS = 5
+__all__ = [
+    "Observations",
+    "calibrate",
+    "errors",
+    "fit",
+    "fit_skill",
+    "item_histogram",
+    "leave_one_design_out",
+    "load_observations",
+    "model_aliases",
+    "predictions",
+    "spearman",
+    "split_tasks",
+    "statistics",
+    "token_targets",
+    "with_model",
+]
+
 SKILL_BOUNDS = (-8.0, 8.0)
+BONUS_BOUNDS = (-6.0, 6.0)
+RHO_GRID = tuple(round(x, 3) for x in np.linspace(0.0, 0.95, 39))
 
 
-@dataclass
-class Observations:
-    """What the traces say, restricted to one set of task ids."""
+def model_aliases(scenario: Scenario, obs: Observations | None = None) -> dict[str, str]:
+    """Design model name -> the model that really answers: ``llm.model_map``, overridden by what the traces recorded.
 
-    designs: dict[str, Design] = field(default_factory=dict)
-    tasks: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))  # design_id -> records
+    The traces win where both speak: they say which model produced the
+    figures being fitted.
+    """
+    out: dict[str, str] = {}
+    if scenario.llm is not None:
+        from swarmdesign.llm.settings import validate_llm_section
 
-
-def load_observations(paths: Iterable[str | Path]) -> Observations:
-    from swarmdesign.design import Design
-
-    obs = Observations()
-    for rec in read_traces(paths):
-        if rec.get("type") == "design":
-            obs.designs[rec["design_id"]] = Design.from_dict(rec["design_yaml"])
-        elif rec.get("type") == "task":
-            obs.tasks[rec["design_id"]].append(rec)
-    obs.tasks = {k: v for k, v in obs.tasks.items() if k in obs.designs}
-    if not obs.tasks:
-        raise SwarmdesignError("the traces hold no evaluated design (no 'design' and 'task' records)", field="TRACES")
-    return obs
-
-
-def split_tasks(obs: Observations, holdout: float, seed: int) -> tuple[set[str], set[str]]:
-    ids = sorted({r["task_id"] for recs in obs.tasks.values() for r in recs})
-    if holdout <= 0 or len(ids) < 2:
-        return set(ids), set()
-    order = np.random.default_rng(seed).permutation(len(ids))
-    n_hold = min(max(1, round(holdout * len(ids))), len(ids) - 1)
-    held = {ids[int(i)] for i in order[:n_hold]}
-    return set(ids) - held, held
-
-
-def _producer_steps(obs: Observations, keep: set[str]) -> Iterable[tuple[Design, dict[str, Any], dict[str, Any]]]:
-    for did, recs in obs.tasks.items():
-        design = obs.designs[did]
-        for r in recs:
-            if r["task_id"] not in keep:
-                continue
-            for s in r["steps"]:
-                if s.get("error"):
-                    continue
-                yield design, r, s
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-3), 1 - 1e-3)
-    return math.log(p / (1 - p))
-
-
-def statistics(obs: Observations, keep: set[str]) -> dict[str, Any]:
-    """Raw figures from the traces (the calibration targets)."""
-    acc: dict[str, list[bool]] = defaultdict(list)  # design model -> first-attempt correctness
-    arch_acc: dict[tuple[str, str], list[bool]] = defaultdict(list)
-    latency: dict[str, list[float]] = defaultdict(list)
-    tokens_in, tokens_out = [], []
-    kind_tokens: dict[str, list[float]] = defaultdict(list)  # produce / check / plan / judge -> tokens per call
-    detect: dict[str, list[bool]] = defaultdict(list)
-    false_alarm: list[bool] = []
-    pairs_same, pairs_wrong_agree = [], []
-    for design, rec, s in _producer_steps(obs, keep):
-        model = design.role(s["role"]).model
-        if not s.get("cached"):
-            latency[model].append(float(s["latency_s"]))
-        used = int(s["prompt_tokens"]) + int(s["completion_tokens"])
-        if s["kind"] == "judge":  # the simulator sizes a judge call per attempt it reads
-            used = used / max(s["messages"][-1]["content"].count("Candidate "), 1)
-        kind_tokens[s["kind"]].append(used)
-        if s["kind"] == "produce" and str(s.get("tag", "")).startswith("attempt") and "correct" in s:
-            acc[model].append(bool(s["correct"]))
-            arch_acc[(s["archetype"], model)].append(bool(s["correct"]))
-            tokens_in.append(s["prompt_tokens"])
-            tokens_out.append(s["completion_tokens"])
-        if s["kind"] == "check":
-            answer = s["messages"][-1]["content"].rsplit("Proposed answer:", 1)[-1].strip()
-            right = vote_key(f"ANSWER: {answer}", rec["check"]) == vote_key(f"ANSWER: {rec['expected']}", rec["check"])
-            sent_back = "revise" in s["response"].lower()
-            (false_alarm if right else detect[s["archetype"]]).append(sent_back)
-    for recs in obs.tasks.values():
-        for r in recs:
-            if r["task_id"] not in keep:
-                continue
-            attempts = [s for s in r["steps"] if str(s.get("tag", "")).startswith("attempt") and "correct" in s]
-            for i in range(len(attempts)):
-                for j in range(i + 1, len(attempts)):
-                    a, b = attempts[i], attempts[j]
-                    pairs_same.append((a["correct"], b["correct"]))
-                    if not a["correct"] and not b["correct"]:
-                        ka, kb = vote_key(a["response"], r["check"]), vote_key(b["response"], r["check"])
-                        pairs_wrong_agree.append(bool(ka) and ka == kb)
-    return {
-        "accuracy": {m: (float(np.mean(v)), len(v)) for m, v in acc.items()},
-        "accuracy_by_archetype": {f"{a}@{m}": (float(np.mean(v)), len(v)) for (a, m), v in arch_acc.items()},
-        "seconds_per_call": {m: float(np.mean(v)) for m, v in latency.items() if v},
-        "input_tokens_per_step": float(np.mean(tokens_in)) if tokens_in else None,
-        "output_tokens_per_step": float(np.mean(tokens_out)) if tokens_out else None,
-        "tokens_per_call": {k: float(np.mean(v)) for k, v in kind_tokens.items() if v},
-        "detection": {a: (float(np.mean(v)), len(v)) for a, v in detect.items()},
-        "false_alarm": (float(np.mean(false_alarm)), len(false_alarm)) if false_alarm else None,
-        "correlation": _pair_correlation(pairs_same),
-        "wrong_agree": (float(np.mean(pairs_wrong_agree)), len(pairs_wrong_agree)) if pairs_wrong_agree else None,
-    }
-
-
-def _pair_correlation(pairs: list[tuple[bool, bool]]) -> tuple[float, int] | None:
-    """Intra-class correlation of correctness between two attempts at one task."""
-    if len(pairs) < MIN_OBSERVATIONS:
-        return None
-    x = np.array(pairs, dtype=float)
-    p = x.mean()
-    if p <= 0 or p >= 1:
-        return None
-    rho = (float((x[:, 0] * x[:, 1]).mean()) - p * p) / (p * (1 - p))
-    return min(max(rho, 0.0), 1.0), len(pairs)
+        out.update(validate_llm_section(scenario.llm).model_map)
+    if obs is not None:
+        for did, recs in obs.tasks.items():
+            design = obs.designs[did]
+            for r in recs[:3]:
+                for s in r["steps"]:
+                    if s.get("model"):
+                        out[design.role(s["role"]).model] = str(s["model"])
+    return {k: v for k, v in out.items() if k != v}
 
 
 def single_agent(model: str) -> Design:
@@ -177,26 +107,41 @@ def single_agent(model: str) -> Design:
     )
 
 
-def fit_skill(scenario: Scenario, model: str, target: float, *, seed: int = 0) -> float:
-    """Skill of ``model`` at which the simulator's single-agent quality is ``target`` (bisection)."""
-    from swarmdesign.sim import SimulatedEvaluator
+def vote_probe(model: str, k: int) -> Design:
+    from swarmdesign.design import Design
 
-    sim = SimulatedEvaluator()
-    probe = single_agent(model)
-    lo, hi = SKILL_BOUNDS
+    return Design.model_validate(
+        {
+            "name": f"probe-vote{k}",
+            "roles": [{"name": "solver", "archetype": "solver", "count": k, "model": model}],
+            "topology": {"kind": "independent"},
+            "coordination": {"redundancy": k, "aggregation": "majority_vote"},
+        }
+    )
 
-    def quality(skill: float) -> float:
-        sc = with_model(scenario, model, skill=skill)
-        return float(sim.evaluate([probe], sc, seed=seed).iloc[0]["quality"])
 
-    if quality(lo) >= target:
+def _quality(scenario: Scenario, design: Design, seed: int) -> float:
+    from swarmdesign.sim.evaluator import SimulatedEvaluator
+
+    return float(SimulatedEvaluator().evaluate([design], scenario, seed=seed).iloc[0]["quality"])
+
+
+def _bisect(fn: Any, target: float, lo: float, hi: float, steps: int = 20) -> float:
+    """The x in [lo, hi] where the increasing ``fn`` reaches ``target`` (clamped to the bounds)."""
+    if fn(lo) >= target:
         return lo
-    if quality(hi) <= target:
+    if fn(hi) <= target:
         return hi
-    for _ in range(22):
+    for _ in range(steps):
         mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if quality(mid) < target else (lo, mid)
+        lo, hi = (mid, hi) if fn(mid) < target else (lo, mid)
     return round((lo + hi) / 2, 3)
+
+
+def fit_skill(scenario: Scenario, model: str, target: float, *, seed: int = 0) -> float:
+    """Skill of ``model`` at which the simulator's single-agent quality is ``target``."""
+    probe = single_agent(model)
+    return _bisect(lambda s: _quality(with_model(scenario, model, skill=s), probe, seed), target, *SKILL_BOUNDS)
 
 
 def with_model(scenario: Scenario, model: str, **fields: float) -> Scenario:
@@ -210,22 +155,111 @@ def with_model(scenario: Scenario, model: str, **fields: float) -> Scenario:
     return Scenario.from_dict(data)
 
 
+def _with_simulator(scenario: Scenario, section: str, **fields: Any) -> Scenario:
+    from swarmdesign.fitness import Scenario
+
+    data = scenario.to_dict()
+    data.setdefault("simulator", {}).setdefault(section, {}).update(fields)
+    return Scenario.from_dict(data)
+
+
+def _sim_params(scenario: Scenario) -> Any:
+    from swarmdesign.sim.params import validate_simulator_section
+
+    return validate_simulator_section(scenario.simulator)
+
+
+def _item_success(scenario: Scenario, ability: float, spread: float | None = None) -> np.ndarray:
+    """The simulator's success of an agent of ``ability`` (logits) on 256 items of the workload's difficulty."""
+    from swarmdesign.sim.skill import difficulty_draws, success_probability
+
+    sk = _sim_params(scenario).skill
+    difficulty = scenario.workload.difficulty
+    if spread is not None:
+        difficulty = difficulty.model_copy(update={"spread": spread})
+    alpha, beta = difficulty.beta_params()
+    d = difficulty_draws(np.random.default_rng(0), 256, alpha, beta)
+    return success_probability(np.array(ability), d, sk.slope, sk.center)
+
+
+def mean_success(scenario: Scenario, ability: float) -> float:
+    """The simulator's success of an agent of ``ability``, averaged over the workload's difficulty."""
+    return float(_item_success(scenario, ability).mean())
+
+
+def item_correlation(scenario: Scenario, accuracy: float, spread: float) -> float:
+    """Correlation of two attempts' correctness on one item that difficulty alone gives (no latent rho).
+
+    ``Var(p_d) / (p (1 - p))`` for the ability whose mean success is ``accuracy``:
+    how spread out per-item correctness is in the simulator at this spread.
+    """
+    ability = _bisect(lambda a: float(_item_success(scenario, a, spread).mean()), accuracy, *SKILL_BOUNDS)
+    p_items = _item_success(scenario, ability, spread)
+    p = float(p_items.mean())
+    return float(p_items.var()) / max(p * (1 - p), 1e-9)
+
+
+def fit_spread(scenario: Scenario, accuracy: float, target: float) -> float | None:
+    """``workload.difficulty.spread`` at which difficulty alone spreads per-item correctness as the traces do.
+
+    Only lowered: when the real items are *less* alike in difficulty than the
+    scenario says, no latent correlation (>= 0) can undo it, and votes would be
+    predicted too weak. None when the scenario's spread is not too large.
+    """
+    current = scenario.workload.difficulty.spread
+    if item_correlation(scenario, accuracy, current) <= target:
+        return None
+    mean = scenario.workload.difficulty.mean
+    top = min(current, math.sqrt(mean * (1 - mean)) * 0.99)
+    lo, hi = 0.005, top
+    for _ in range(16):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if item_correlation(scenario, accuracy, mid) < target else (lo, mid)
+    return round((lo + hi) / 2, 4)
+
+
+def fit_bonus(scenario: Scenario, skill: float, rate: float) -> float:
+    """Logit bonus on top of ``skill`` at which :func:`mean_success` equals ``rate``."""
+    return _bisect(lambda b: mean_success(scenario, skill + b), rate, *BONUS_BOUNDS)
+
+
+def fit_correlation(scenario: Scenario, model: str, k: int, target: float, *, seed: int = 0) -> float:
+    """``correlation_same_model`` at which a simulated ``k``-vote of ``model`` scores ``target`` (grid search).
+
+    A grid, not bisection: whether more correlation raises or lowers a vote
+    depends on whether the model is mostly right or mostly wrong.
+    """
+    probe = vote_probe(model, k)
+    cross = _sim_params(scenario).voting.correlation_cross_model
+
+    def miss(rho: float) -> float:
+        sc = _with_simulator(scenario, "voting", correlation_same_model=rho, correlation_cross_model=min(cross, rho))
+        return abs(_quality(sc, probe, seed) - target)
+
+    return min(RHO_GRID, key=miss)
+
+
+def _skill_of(scenario: Scenario, model: str) -> float:
+    return float(scenario.model(model).skill)
+
+
 def calibrate(
     scenario: Scenario,
     stats: dict[str, Any],
     *,
     seed: int = 0,
     targets: list[tuple[Design, float]] | None = None,
+    aliases: dict[str, str] | None = None,
 ) -> tuple[Scenario, list[str]]:
     """The calibrated scenario and one line per change made.
 
-    ``targets`` (design, real tokens per task) on the fit tasks also fits
-    ``environment.message_tokens`` (see :func:`token_targets`).
+    ``aliases`` (design model -> real model, :func:`model_aliases`) copies each
+    fitted model's figures to the names designs use for it; ``targets``
+    (design, real tokens per task) also fits ``environment.message_tokens``.
     """
-    from swarmdesign.fitness import Scenario
-
+    aliases = aliases or {}
     changes: list[str] = []
-    current = scenario
+    current = _fit_spread(_one_item_per_task(scenario, changes), stats, changes)
     for model, (p, n) in sorted(stats["accuracy"].items()):
         if n < MIN_OBSERVATIONS:
             changes.append(f"{model}: only {n} producer attempts, skill left as it was")
@@ -235,14 +269,74 @@ def calibrate(
         if model in stats["seconds_per_call"]:
             updates["seconds_per_call"] = round(max(stats["seconds_per_call"][model], 1e-3), 3)
         current = with_model(current, model, **updates)
-        changes.append(f"environment.models.{model}: skill {skill} (accuracy {p:.3f} over {n} attempts), {updates}")
+        changes.append(f"environment.models.{model}: skill {skill} (accuracy {p:.3f} over {n} attempts)")
+    current = _copy_aliases(current, stats, aliases, changes)
+    current = _fit_tokens(current, stats, changes)
+    current = _fit_review(current, stats, changes)
+    current = _fit_voting(current, stats, aliases, changes, seed)
+    if targets:
+        current, line = fit_message_tokens(current, [(mapped(d, aliases), t) for d, t in targets], seed=seed)
+        changes.append(line)
+    return current, changes
+
+
+def _one_item_per_task(scenario: Scenario, changes: list[str]) -> Scenario:
+    """The ``llm`` evaluator answers each task whole: one item, no dependent sub-steps to split or hand off."""
+    from swarmdesign.fitness import Scenario
+
+    data = scenario.to_dict()
+    wl = data["workload"]
+    if wl.get("subtasks", 1) == 1 and wl.get("dependency_depth", 1) == 1:
+        return scenario
+    wl["subtasks"], wl["dependency_depth"] = 1, 1
+    changes.append("workload.subtasks: 1, dependency_depth: 1 (a traced task is answered whole, as one item)")
+    return Scenario.from_dict(data)
+
+
+def _fit_spread(scenario: Scenario, stats: dict[str, Any], changes: list[str]) -> Scenario:
+    from swarmdesign.fitness import Scenario
+
+    corr = stats["correlation"]
+    acc = [v for v in stats["accuracy"].values() if v[1] >= MIN_OBSERVATIONS]
+    if not corr or not acc:
+        return scenario
+    p = max(acc, key=lambda v: v[1])[0]
+    if not 0.02 < p < 0.98:
+        return scenario
+    spread = fit_spread(scenario, p, corr[0])
+    if spread is None:
+        return scenario
+    data = scenario.to_dict()
+    data["workload"]["difficulty"]["spread"] = spread
+    changes.append(
+        f"workload.difficulty.spread: {spread} (per-item correctness as alike as the traces: attempt "
+        f"correlation {corr[0]:.3f} over {corr[1]} pairs)"
+    )
+    return Scenario.from_dict(data)
+
+
+def _copy_aliases(current: Scenario, stats: dict[str, Any], aliases: dict[str, str], changes: list[str]) -> Scenario:
+    fitted = {m for m, (_, n) in stats["accuracy"].items() if n >= MIN_OBSERVATIONS}
+    copied = []
+    for name, real in sorted(aliases.items()):
+        if real in fitted:
+            spec = current.model(real).model_dump()
+            current = with_model(current, name, **spec)
+            copied.append(f"{name}->{real}")
+    if copied:
+        changes.append(f"environment.models: design names given the model that really runs them: {', '.join(copied)}")
+    return current
+
+
+def _fit_tokens(current: Scenario, stats: dict[str, Any], changes: list[str]) -> Scenario:
+    from swarmdesign.fitness import Scenario
+
     data = current.to_dict()
     for key in ("input_tokens_per_step", "output_tokens_per_step"):
         if stats[key]:
             data["workload"][key] = max(1, round(stats[key]))
             changes.append(f"workload.{key}: {data['workload'][key]}")
     sim = data.setdefault("simulator", {})
-    review = sim.setdefault("review", {})
     per_call = stats["tokens_per_call"]
     if per_call.get("produce"):
         step = per_call["produce"]
@@ -253,28 +347,105 @@ def calibrate(
                 share = round(min(max(per_call[kind] / step, 0.0), 20.0), 3)
                 sim.setdefault(section, {})[key] = share
                 changes.append(f"simulator.{section}.{key}: {share} (tokens per {kind} call / per producer call)")
-    for arch, (rate, n) in stats["detection"].items():
-        if n >= MIN_OBSERVATIONS:
-            base_p = np.mean([p for p, _ in stats["accuracy"].values()]) if stats["accuracy"] else 0.5
-            bonus = round(min(max(_logit(rate) - _logit(float(base_p)), -5.0), 5.0), 3)
-            review.setdefault("detection_bonus", {})[arch] = bonus
-            changes.append(f"simulator.review.detection_bonus.{arch}: {bonus} (caught {rate:.2f} of {n} errors)")
-    if stats["false_alarm"] and stats["false_alarm"][1] >= MIN_OBSERVATIONS:
-        review["false_alarm"] = round(stats["false_alarm"][0], 3)
-        changes.append(f"simulator.review.false_alarm: {review['false_alarm']}")
-    voting = sim.setdefault("voting", {})
-    if stats["correlation"]:
-        cross = current_voting(current).correlation_cross_model
-        voting["correlation_same_model"] = round(max(stats["correlation"][0], cross), 3)
-        changes.append(f"simulator.voting.correlation_same_model: {voting['correlation_same_model']}")
+    return Scenario.from_dict(data)
+
+
+def _pooled(checkers: dict[str, Any], key: str, exclude: str) -> tuple[float, int] | None:
+    """One rate over every checker kind but ``exclude`` (a stand-in for a kind never traced)."""
+    hits = n = 0.0
+    for who, fig in checkers.items():
+        if who != exclude and fig[key]:
+            hits += fig[key][0] * fig[key][1]
+            n += fig[key][1]
+    return (hits / n, int(n)) if n else None
+
+
+def _with_stand_ins(checkers: dict[str, Any], changes: list[str]) -> dict[str, Any]:
+    """Fill a checker kind with no traces from the others: the same models judging the same answers.
+
+    A design with review rounds but no checker role lets its producer check
+    itself; one with a reviewer asks the same model under another prompt. With
+    traces of only one of the two, the other is predicted from it, not from
+    the defaults.
+    """
+    out = dict(checkers)
+    if not checkers:
+        return out
+    model = next(iter(checkers.values()))["model"]
+    for who in ("self", "reviewer"):
+        if who not in out or not (out[who]["caught"] and out[who]["false_reject"]):
+            caught, rejected = _pooled(checkers, "caught", who), _pooled(checkers, "false_reject", who)
+            if caught and rejected:
+                out[who] = {"caught": caught, "false_reject": rejected, "model": model, "stand_in": True}
+                changes.append(f"no traced '{who}' checks: fitted from the other checkers' {caught[1]} errors")
+    return out
+
+
+def _fit_review(current: Scenario, stats: dict[str, Any], changes: list[str]) -> Scenario:
+    review: dict[str, Any] = {}
+    bonus = dict(_sim_params(current).review.detection_bonus)
+    false_alarm = dict(_sim_params(current).review.false_alarm_by_checker)
+    for who, fig in sorted(_with_stand_ins(stats["checkers"], changes).items()):
+        caught, rejected = fig["caught"], fig["false_reject"]
+        if who == "self":
+            if caught and caught[1] >= MIN_OBSERVATIONS:
+                review["self_review_detection"] = round(caught[0], 3)
+                changes.append(f"simulator.review.self_review_detection: {caught[0]:.3f} ({caught[1]} own errors)")
+            if rejected and rejected[1] >= MIN_OBSERVATIONS:
+                review["self_review_false_alarm"] = round(rejected[0], 3)
+                changes.append(f"simulator.review.self_review_false_alarm: {rejected[0]:.3f} ({rejected[1]} right)")
+            continue
+        if caught and caught[1] >= MIN_OBSERVATIONS:
+            bonus[who] = fit_bonus(current, _skill_of(current, fig["model"]), caught[0])
+            changes.append(
+                f"simulator.review.detection_bonus.{who}: {bonus[who]} (caught {caught[0]:.2f} of {caught[1]} errors)"
+            )
+        if rejected and rejected[1] >= MIN_OBSERVATIONS:
+            false_alarm[who] = round(rejected[0], 3)
+            changes.append(
+                f"simulator.review.false_alarm_by_checker.{who}: {rejected[0]:.3f} (of {rejected[1]} right answers)"
+            )
+    review["detection_bonus"] = bonus
+    review["false_alarm_by_checker"] = false_alarm
+    current = _with_simulator(current, "review", **review)
+    judge = stats.get("judge")
+    if judge and judge["accuracy"][1] >= MIN_OBSERVATIONS and judge["model"]:
+        value = fit_bonus(current, _skill_of(current, judge["model"]), judge["accuracy"][0])
+        current = _with_simulator(current, "voting", judge_bonus=value)
+        a, n = judge["accuracy"]
+        changes.append(f"simulator.voting.judge_bonus: {value} (recognised a right candidate {a:.2f}, {n} picks)")
+    return current
+
+
+def _fit_voting(
+    current: Scenario, stats: dict[str, Any], aliases: dict[str, str], changes: list[str], seed: int
+) -> Scenario:
     if stats["wrong_agree"] and stats["wrong_agree"][1] >= MIN_OBSERVATIONS:
-        voting["wrong_answer_concentration"] = round(min(max(stats["wrong_agree"][0], 0.01), 1.0), 3)
-        changes.append(f"simulator.voting.wrong_answer_concentration: {voting['wrong_answer_concentration']}")
-    calibrated = Scenario.from_dict(data)
-    if targets:
-        calibrated, line = fit_message_tokens(calibrated, targets, seed=seed)
-        changes.append(line)
-    return calibrated, changes
+        value = round(min(max(stats["wrong_agree"][0], 0.01), 1.0), 3)
+        current = _with_simulator(current, "voting", wrong_answer_concentration=value)
+        changes.append(f"simulator.voting.wrong_answer_concentration: {value} (wrong pairs that agree)")
+    votes = {key: v for key, v in stats["votes"].items() if v[1] >= MIN_OBSERVATIONS}
+    rho: float | None = None
+    if votes:  # the vote over the most attempts per item, on the best-observed model
+        key = max(votes, key=lambda kk: (int(kk.rpartition("@")[2]), votes[kk][1]))
+        model, _, k = key.rpartition("@")
+        rho = fit_correlation(current, model, int(k), votes[key][0], seed=seed)
+        changes.append(
+            f"simulator.voting.correlation_same_model: {rho} (a simulated {k}-vote of {model} matches the real "
+            f"{k}-subset vote accuracy {votes[key][0]:.3f} over {votes[key][1]} items)"
+        )
+    elif stats["correlation"]:
+        rho = round(stats["correlation"][0], 3)
+        changes.append(f"simulator.voting.correlation_same_model: {rho} (pairwise, {stats['correlation'][1]} pairs)")
+    if rho is None:
+        return current
+    cross = _sim_params(current).voting.correlation_cross_model
+    if stats.get("correlation_cross"):
+        cross = stats["correlation_cross"][0]
+    if len(set(aliases.values())) == 1 and set(aliases.values()) <= set(stats["accuracy"]):
+        cross = rho  # every design model is one real model: "different" models are the same one
+        changes.append("simulator.voting.correlation_cross_model: as same-model (all design models map to one)")
+    return _with_simulator(current, "voting", correlation_same_model=rho, correlation_cross_model=min(cross, rho))
 
 
 def fit_message_tokens(
@@ -282,7 +453,7 @@ def fit_message_tokens(
 ) -> tuple[Scenario, str]:
     """``environment.message_tokens`` minimising the mean relative error of tokens per task."""
     from swarmdesign.fitness import Scenario
-    from swarmdesign.sim import SimulatedEvaluator
+    from swarmdesign.sim.evaluator import SimulatedEvaluator
 
     sim = SimulatedEvaluator(replicas=8)
     designs = [d for d, _ in targets]
@@ -302,54 +473,33 @@ def fit_message_tokens(
     return Scenario.from_dict(data), f"environment.message_tokens: {best} (tokens per task error {error(best):.1%})"
 
 
-def token_targets(obs: Observations, keep: set[str]) -> list[tuple[Design, float]]:
-    """(design, real tokens per task) over the tasks in ``keep``."""
-    out = []
-    for did, recs in obs.tasks.items():
-        chosen = [r["prompt_tokens"] + r["completion_tokens"] for r in recs if r["task_id"] in keep]
-        if chosen:
-            out.append((obs.designs[did], float(np.mean(chosen))))
-    return out
+def fit(base: Scenario, obs: Observations, keep: set[str], *, seed: int = 0) -> tuple[Scenario, list[str], dict]:
+    """Calibrate ``base`` on the task ids ``keep`` of every design in ``obs``: (scenario, changes, statistics)."""
+    stats = statistics(obs, keep)
+    aliases = model_aliases(base, obs)
+    new, changes = calibrate(base, stats, seed=seed, targets=token_targets(obs, keep), aliases=aliases)
+    return new, changes, stats
 
 
-def current_voting(scenario: Scenario) -> Any:
-    from swarmdesign.sim.params import validate_simulator_section
+def leave_one_design_out(base: Scenario, obs: Observations, *, seed: int = 0) -> pd.DataFrame:
+    """Per traced design: its real figures and the simulator's prediction, base and fitted on the *other* designs.
 
-    return validate_simulator_section(scenario.simulator).voting
-
-
-def predictions(obs: Observations, keep: set[str], scenarios: dict[str, Scenario], *, seed: int = 0) -> pd.DataFrame:
-    """Real accuracy and tokens per task on ``keep`` vs the simulator's, one row per design."""
+    The held-out design's traces take no part in its own fit: this is the
+    error to expect on designs that were never run. Designs are predicted for
+    the models that really ran them (:func:`model_aliases`).
+    """
     import pandas as pd
 
-    from swarmdesign.sim import SimulatedEvaluator
-
-    sim = SimulatedEvaluator()
+    aliases = model_aliases(base, obs)
     rows = []
-    for did, recs in sorted(obs.tasks.items(), key=lambda kv: obs.designs[kv[0]].name):
-        chosen = [r for r in recs if r["task_id"] in keep]
-        if not chosen:
+    for did in sorted(obs.tasks, key=lambda k: obs.designs[k].name):
+        others = obs.restricted(k for k in obs.tasks if k != did)
+        if not others.tasks:
             continue
-        design = obs.designs[did]
-        row: dict[str, Any] = {
-            "design": design.name,
-            "tasks": len(chosen),
-            "real_quality": float(np.mean([r["verdict"] for r in chosen])),
-            "real_tokens_per_task": float(np.mean([r["prompt_tokens"] + r["completion_tokens"] for r in chosen])),
-        }
-        for label, sc in scenarios.items():
-            m = sim.evaluate([design], sc, seed=seed).iloc[0]
-            row[f"{label}_quality"] = float(m["quality"])
-            row[f"{label}_tokens_per_task"] = float(m["tokens"]) / sc.workload.tasks
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def errors(table: pd.DataFrame, labels: Iterable[str]) -> dict[str, dict[str, float]]:
-    """Mean absolute error of quality (points) and tokens (relative) per scenario label."""
-    out = {}
-    for label in labels:
-        q = (table[f"{label}_quality"] - table["real_quality"]).abs()
-        t = (table[f"{label}_tokens_per_task"] - table["real_tokens_per_task"]).abs() / table["real_tokens_per_task"]
-        out[label] = {"quality_mae": float(q.mean()), "tokens_mape": float(t.mean())}
-    return out
+        keep = {r["task_id"] for recs in others.tasks.values() for r in recs}
+        fitted, _, _ = fit(base, others, keep, seed=seed)
+        single = obs.restricted([did])
+        ids = {r["task_id"] for r in single.tasks[did]}
+        table = predictions(single, ids, {"base": base, "calibrated": fitted}, seed=seed, aliases=aliases)
+        rows.append(table)
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()

@@ -45,7 +45,13 @@ if TYPE_CHECKING:
     from swarmdesign.llm.tasks import TaskItem
 
 _REVISE = re.compile(r"VERDICT\s*:\s*REVISE\W*(.*)", re.IGNORECASE | re.S)
-_CHOICE = re.compile(r"CHOICE\s*:\s*(\d+)", re.IGNORECASE)
+#: A judge's pick (``CHOICE: 2``); calibration reads traces with the same rule.
+CHOICE = re.compile(r"CHOICE\s*:\s*(\d+)", re.IGNORECASE)
+
+
+def is_revise(reply: str | None) -> bool:
+    """Whether a checker's reply sends the answer back (the rule the review loop applies)."""
+    return bool(reply) and _REVISE.search(reply) is not None
 
 
 def call_seed(*parts: object) -> int:
@@ -226,7 +232,7 @@ class TaskRun:
                 listing = "\n".join(f"Candidate {i + 1}: ANSWER: {c.final}" for i, c in enumerate(candidates))
                 user = templates.render("user_judge", task=self.item.input, candidates=listing)
                 reply = self._sequential("aggregate", role, 0, "judge", user, "judge")
-                m = _CHOICE.search(reply)
+                m = CHOICE.search(reply)
                 index = int(m.group(1)) - 1 if m else -1
                 if 0 <= index < len(candidates):
                     chosen = candidates[index]
