@@ -254,10 +254,9 @@ def simulate_quality(
             rework += sent_back
         # peer critique: every peer who reads the piece may get an error in it fixed
         n_critics = critics[owner]
-        width = int(n_critics.max(initial=0))
-        if width:
-            spots = rng.random((n_tasks, width)) < pp.peer_refinement * informed
-            spotted = (spots & (np.arange(width)[None, :] < n_critics[:, None])).any(axis=1) & ~item_right
+        if n_critics.any():
+            # each critic spots the error on its own; the count of critics who do is drawn in one go
+            spotted = (rng.binomial(n_critics, pp.peer_refinement * informed) > 0) & ~item_right
             item_right = np.where(spotted, rng.random(n_tasks) < p_owner, item_right)
             rework += spotted
         critique_rec.append(n_critics.astype(float))
