@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
-import yaml
 from llm_helpers import design, solo, voters
 
 from swarmdesign.fitness import Scenario
@@ -79,18 +75,3 @@ def test_calibration_fits_skill_and_predicts_held_out_runs_better(tmp_path, fake
     # the single agent's predicted quality tracks its real held-out accuracy
     solo_rows = table[table["design"].str.startswith("solo-")]
     assert (solo_rows["calibrated_quality"] - solo_rows["real_quality"]).abs().max() < 0.25
-
-
-def test_calibrate_command(tmp_path, fake):
-    traces = traced_runs(tmp_path, models=("fake/skill-0.5",))
-    base = tmp_path / "base.yaml"
-    base.write_text(yaml.safe_dump({"swarmdesign_scenario": 1, "name": "base"}))
-    out = tmp_path / "new.yaml"
-    cmd = [sys.executable, "-m", "swarmdesign.cli", "calibrate", str(traces), "--fitness", str(base), "--out", str(out)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert "held-out" in done.stdout and "quality MAE" in done.stdout
-    calibrated = Scenario.load(out)
-    assert calibrated.name == "base-calibrated" and "fake/skill-0.5" in calibrated.environment.models
-    bad = subprocess.run([*cmd[:4], str(tmp_path / "nope"), *cmd[5:]], capture_output=True, text=True, timeout=300)
-    assert bad.returncode == 2 and "no such trace file" in bad.stderr
