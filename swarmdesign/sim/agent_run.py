@@ -426,6 +426,8 @@ class _Run:
         work += self.env.message_latency_s * self.hops
         if not pop.judges.size:
             work += self.judge_time  # the producers judge their own attempts
+        if self.rounds > 0 and not self.checkers.size:
+            work += self.rounds * self.review_s  # self-review: the owner reviews its own work
         end = self.workers.serve(ready, work) if parallel else ready + work
         if pop.judges.size and self.judge_time > 0:
             end = self.judge_pool.serve(end, self.judge_time)
@@ -463,11 +465,8 @@ class _Run:
         rework = it["rework"][item]
         share = params.review.review_token_share
         if self.rounds > 0:
-            end = (
-                self.checker_pool.serve(end, self.rounds * self.review_s)
-                if self.checkers.size
-                else end + self.rounds * self.review_s
-            )
+            if self.checkers.size:
+                end = self.checker_pool.serve(end, self.rounds * self.review_s)
             self.messages += 2 * self.rounds
             usd = self.rounds * share * it["checker_usd"][item]
             self._charge("review", self.rounds, share * self.step_tok, usd)
@@ -477,7 +476,8 @@ class _Run:
             usd = critiques * self.crit_usd
             self._charge("review", critiques, share * self.step_tok, usd)
             other_usd, other_tok = other_usd + usd, other_tok + critiques * share * self.step_tok
-        end += rework * t
+        if rework > 0:  # the owner reworks what review sent back: it needs a worker slot again
+            end = self.workers.serve(end, rework * t) if parallel else end + rework * t
         if self.uses_judge:
             judge_share = params.voting.judge_token_share * self.k
             self._charge("coordination", 1.0, judge_share * self.step_tok, self.judge_usd)
