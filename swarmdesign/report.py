@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import functools
 import html
 import math
 import numbers
@@ -82,7 +83,7 @@ def write_report(
     Args:
         run: a run folder or a loaded run.
         out: the HTML file to write; its folder is created.
-        interactive: add the plotly section (plotly.js inline, ~4.8 MB); off gives a ~1 MB page.
+        interactive: add the plotly section (plotly.js inline, gzipped: ~2 MB); off gives a ~0.5 MB page.
         top: rows of the top-trials table.
     """
     res = load_run(run)
@@ -328,22 +329,72 @@ def _failures(res: RunResults) -> str:
 
 
 def _interactive(res: RunResults) -> tuple[str, str]:
-    """plotly.js once in <head>, then each figure as a div (Optuna's visualisations and ours)."""
-    import plotly.offline
+    """plotly.js once in <head>, compressed; each figure as a div and its JSON, drawn once plotly.js is ready.
+
+    plotly.js is 4.8 MB of minified text; gzip makes it 1.4 MB (1.9 MB in
+    base64), which the browser inflates with its own ``DecompressionStream``
+    (Chromium 80, Firefox 113, Safari 16.4). The page stays self-contained and
+    is a third of the size. Figures are plotted when plotly.js has loaded,
+    from JSON held in ``<script type="application/json">`` blocks.
+    """
+    import plotly.io
 
     from swarmdesign.plots import interactive
 
     figs = interactive.every_plot(res)
     divs = []
     for name, fig in figs.items():
-        div = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"plotly-{name}", default_width="100%")
-        divs.append(f'<div class="plotly-figure">{div}</div>')
-    head = f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>'
+        spec = plotly.io.to_json(fig, validate=False, pretty=False).replace("</", "<\\/")
+        divs.append(
+            f'<div class="plotly-figure"><div id="plotly-{name}" class="plotly-graph-div" '
+            f'style="width:100%;height:{int(fig.layout.height or 450)}px"></div>'
+            f'<script type="application/json" class="plotly-spec" data-div="plotly-{name}">{spec}</script></div>'
+        )
     note = (
         '<p class="note">Zoom, pan and hover for trial details. History, importances and parallel coordinates are '
-        "Optuna's own visualisations of the study; plotly.js is embedded, so this works offline.</p>"
+        "Optuna's own visualisations of the study; plotly.js is embedded (compressed), so this works offline.</p>"
     )
-    return head, note + "\n".join(divs)
+    return _plotly_head(), note + "\n".join(divs) + _PLOT_ALL
+
+
+def _plotly_head() -> str:
+    return f'<script type="application/octet-stream" id="plotlyjs-gz">{_plotlyjs_gzip_base64()}</script>{_LOAD_PLOTLY}'
+
+
+@functools.lru_cache(maxsize=1)
+def _plotlyjs_gzip_base64() -> str:
+    """plotly.js, gzipped and base64-encoded (computed once per process: ~0.2 s)."""
+    import gzip
+
+    import plotly.offline
+
+    raw = plotly.offline.get_plotlyjs().encode("utf-8")
+    return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
+
+
+_LOAD_PLOTLY = """<script>
+window.swarmdesignPlotly = (async function () {
+  var b64 = document.getElementById("plotlyjs-gz").textContent;
+  var bin = atob(b64), bytes = new Uint8Array(bin.length);
+  for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  var code = await new Response(stream).text();
+  var s = document.createElement("script");
+  s.text = code;
+  document.head.appendChild(s);
+  return window.Plotly;
+})();
+</script>"""
+
+_PLOT_ALL = """<script>
+window.swarmdesignPlotly.then(function (Plotly) {
+  var specs = Array.prototype.slice.call(document.querySelectorAll("script.plotly-spec"));
+  return Promise.all(specs.map(function (el) {
+    var fig = JSON.parse(el.textContent);
+    return Plotly.newPlot(el.getAttribute("data-div"), fig.data, fig.layout, {responsive: true});
+  }));
+}).then(function () { if (window.swarmdesignCountPlotly) window.swarmdesignCountPlotly(); });
+</script>"""
 
 
 # ------------------------------------------------------------- helpers

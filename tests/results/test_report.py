@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import html
 import re
 from pathlib import Path
@@ -41,7 +43,10 @@ def test_report_needs_no_network(report_html: str) -> None:
     assert not re.search(r"<link[^>]+href=", report_html)
     assert not re.search(r'<img[^>]+src="(?!data:)', report_html)
     assert "@import" not in report_html and "url(http" not in report_html
-    assert report_html.count("plotly.js v") >= 1  # plotly.js embedded once
+    # plotly.js embedded once, gzipped and base64-encoded, inflated by the browser
+    blobs = re.findall(r'<script type="application/octet-stream" id="plotlyjs-gz">([^<]+)</script>', report_html)
+    assert len(blobs) == 1
+    assert b"plotly.js v" in gzip.decompress(base64.b64decode(blobs[0]))[:2000]
     assert report_html.count('<script type="text/javascript">/**') <= 1
 
 
