@@ -128,16 +128,34 @@ def intact_end(fd: int, chunk: int = 1 << 16) -> int:
 
 @contextmanager
 def _signals_deferred() -> Iterator[None]:
-    stops = {signal.SIGINT, signal.SIGTERM}
+    """Hold SIGINT/SIGTERM back until the body is done, then deliver the first one to its usual handler.
+
+    Why Python-level handlers and not a signal mask: a mask only steers the
+    OS signal to another thread (a progress bar's refresh thread), and
+    Python still runs its handler in the main thread at the next bytecode,
+    inside the write. A stop between writing a batch and marking it written
+    wrote that batch twice on the clean-up's flush (duplicate trials on disk).
+    Python runs every signal handler in the main thread, so replacing them
+    there holds a stop off whichever thread the OS picked.
+    """
+    caught: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:  # noqa: ARG001
+        caught.append(signum)
+
+    stops = (signal.SIGINT, signal.SIGTERM)
     try:
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
-    except (AttributeError, ValueError, OSError):  # no POSIX signal masks here
+        previous = {sig: signal.signal(sig, hold) for sig in stops}
+    except ValueError:  # not the main thread: no Python handler runs here, nothing can interrupt the body
         yield
         return
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old if old is not None else signal.SIG_DFL)
+        if caught:
+            signal.raise_signal(caught[0])  # now, to the handler that was in place (KeyboardInterrupt, ...)
 
 
 def journal_problem(path: Path) -> str:

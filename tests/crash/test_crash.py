@@ -8,7 +8,9 @@ budget of finished trials, a study plain Optuna reads, nothing RUNNING, and
 
 from __future__ import annotations
 
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,7 @@ from tests.crash.harness import (
     assert_consistent,
     kill_9,
     random_threshold,
+    read_study,
     resume,
     start_cli,
     wait_for_bytes,
@@ -126,3 +129,23 @@ def test_a_torn_journal_tail_is_cut_off_before_the_next_append(tmp_path: Path) -
     assert not journal.read_bytes().endswith(b"\n")
     Run.open(tmp_path / "t").execute(budget=40)
     assert_consistent(tmp_path / "t", 40)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_second_stop_signal_during_clean_up_keeps_trials_csv_in_step(tmp_path: Path, sig: signal.Signals) -> None:
+    budget = 400
+    run_dir = tmp_path / "s"
+    proc = start_cli(*_run_args(tmp_path, "s", budget))
+    assert wait_for_bytes(run_dir / JOURNAL_NAME, proc, 40_000)
+    proc.send_signal(sig)
+    time.sleep(0.01)
+    proc.send_signal(sig)  # while the first stop is still writing
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == (130 if sig == signal.SIGINT else 143), err
+    assert "Traceback" not in err and "swarmdesign resume" in err
+    study = read_study(run_dir)
+    rows = (run_dir / "trials.csv").read_text().splitlines()[1:]
+    assert len(rows) == len(study.trials)
+    final = resume(run_dir)
+    assert final.returncode == 0, final.stderr
+    assert_consistent(run_dir, budget)
