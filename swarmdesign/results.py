@@ -344,9 +344,16 @@ def trials_table(study: optuna.Study, *, run: str | None = None, optimizer: str 
     trials = study.get_trials(deepcopy=False)
     kinds, agents = [], []
     for t in trials:
-        design = json.loads(t.user_attrs["design"]) if "design" in t.user_attrs else None
-        kinds.append(design["topology"]["kind"] if design else None)
-        agents.append(float(sum(r["count"] for r in design["roles"])) if design else math.nan)
+        # The design JSON is decoded only when the trial does not already say its kind and size: decoding
+        # every design was most of the time of loading a large study.
+        attrs = t.user_attrs
+        kind, n = t.params.get("topology.kind"), attrs.get("agents")
+        if (kind is None or n is None) and "design" in attrs:
+            design = json.loads(attrs["design"])
+            kind = design["topology"]["kind"]
+            n = sum(r["count"] for r in design["roles"])
+        kinds.append(kind)
+        agents.append(math.nan if n is None else float(n))
     frame.insert(1, "run", run)
     frame["optimizer"] = frame["optimizer"].where(frame["optimizer"].notna(), optimizer)
     frame["topology"] = kinds
