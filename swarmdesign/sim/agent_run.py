@@ -489,7 +489,9 @@ class _Run:
         self._charge("redundancy", attempts - 1.0, self.step_tok, (attempts - 1.0) * call)
         self._charge("stampede", redo, self.step_tok, redo * call)
         self._charge("review", rework, self.step_tok, rework * call)
-        self._charge("messages", 0.0, (attempts + redo + rework) * ctx, (attempts + redo + rework) * ctx_usd)
+        # every production call also reads the messages its owner heard (not a call of its own)
+        self.ledger["messages"][0] += (attempts + redo + rework) * ctx
+        self.ledger["messages"][1] += (attempts + redo + rework) * ctx_usd
         n_other = it["other_calls"][item]
         retried = it["other_retries"][item]
         self._charge("faults", faults, self.step_tok + ctx, faults * (call + ctx_usd))

@@ -4,8 +4,8 @@ The agent mode derives every quantity from events (drawn attempts and
 votes, call failures, hub messages, coordination rounds, an explicit
 wiring), never from the fast mode's formulas, so agreement here is a test
 of those formulas. Tolerances (fast vs agent, same seed): quality and
-robustness within 0.05 absolute (plurality votes within 0.03); cost and
-messages within 15 %; latency within 25 % (the fast mode replaces the event
+robustness within 0.05 absolute (plurality votes within 0.03); cost,
+tokens, model calls and messages within 15 %; latency within 25 % (the fast mode replaces the event
 schedule by Amdahl x USL and a closed-loop Erlang C wait). Messages count
 exactly in both modes except for batching effects.
 """
@@ -62,6 +62,8 @@ def test_fast_and_agent_modes_agree(both: tuple, index: int) -> None:
     assert abs(fast["quality"] - agent["quality"]) <= 0.05
     assert abs(fast["robustness"] - agent["robustness"]) <= 0.05
     assert fast["cost"] == pytest.approx(agent["cost"], rel=0.15)
+    assert fast["tokens"] == pytest.approx(agent["tokens"], rel=0.15)
+    assert fast["llm_calls"] == pytest.approx(agent["llm_calls"], rel=0.15)
     assert fast["messages"] == pytest.approx(agent["messages"], rel=0.15)
     assert fast["latency"] == pytest.approx(agent["latency"], rel=0.25)
     assert fast["channels"] == pytest.approx(agent["channels"])
