@@ -46,8 +46,8 @@ _REGISTRY: tuple[Target, ...] = (
     Target(
         "autogen",
         "swarmdesign.export.autogen",
-        ("team.json",),
-        "AutoGen AgentChat declarative team (Team.load_component)",
+        ("team.json", "models.json", "team.py"),
+        "AutoGen AgentChat declarative team (Team.load_component), its model map and loader",
     ),
     Target("langgraph", "swarmdesign.export.langgraph", ("graph.py",), "Python module building a LangGraph StateGraph"),
     Target(

@@ -28,6 +28,8 @@ are told how to aggregate them (``coordination.aggregation``).
 The JSON is written directly (AutoGen need not be installed to export); the
 export tests load it with the real ``Team.load_component``. No API key is ever
 written: model clients read their key from the environment at load time.
+Models are chosen in one place, ``models.json`` (see
+:mod:`swarmdesign.export.autogen_models`), which the generated ``team.py`` applies.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from swarmdesign.export import texts
+from swarmdesign.export.autogen_models import MODELS_FILE, SELECTOR, model_client, model_map, team_module
 from swarmdesign.export.plan import DEFAULT_MAX_AGENTS, ExportPlan, plan_export
 
 if TYPE_CHECKING:
@@ -44,44 +47,11 @@ if TYPE_CHECKING:
     from swarmdesign.design import Design
 
 FILE_NAME = "team.json"
+MODULE_FILE = "team.py"
 START_AGENT = "start"
 FINISH_AGENT = "finish"
 TERMINATE = "TERMINATE"
 LOOP_GROUP = "loop"
-
-# Conservative capabilities, so that clients accept model names they do not know.
-_MODEL_INFO = {
-    "vision": False,
-    "function_calling": True,
-    "json_output": True,
-    "family": "unknown",
-    "structured_output": True,
-}
-_CLIENTS = {
-    "anthropic": "autogen_ext.models.anthropic.AnthropicChatCompletionClient",
-    "ollama": "autogen_ext.models.ollama.OllamaChatCompletionClient",
-}
-_OPENAI_CLIENT = "autogen_ext.models.openai.OpenAIChatCompletionClient"
-
-
-def model_client(model: str) -> dict[str, Any]:
-    """A model-client component for a litellm-style model string (``provider/name``).
-
-    Anthropic and Ollama get their own clients; anything else goes to the
-    OpenAI client, which also serves OpenAI-compatible endpoints (set
-    ``base_url`` for those). Never carries an API key.
-    """
-    provider, sep, name = model.partition("/")
-    if not sep:
-        provider, name = "openai", model
-    return {
-        "provider": _CLIENTS.get(provider, _OPENAI_CLIENT),
-        "component_type": "model",
-        "version": 1,
-        "component_version": 1,
-        "config": {"model": name, "model_info": dict(_MODEL_INFO)},
-    }
-
 
 def _component(provider: str, component_type: str, config: dict[str, Any], version: int = 1) -> dict[str, Any]:
     return {
@@ -169,7 +139,8 @@ def _participants(plan: ExportPlan, team: str) -> list[dict[str, Any]]:
 
 
 def _helper_agent(name: str, model: str, system: str) -> dict[str, Any]:
-    return _agent(name, model, f"{name}: added so that AutoGen's GraphFlow has a {name}.", system, {}, [])
+    description = f"{name}: added so that AutoGen's GraphFlow has a {name}."
+    return _agent(name, model, description, system, {"model": model}, [])
 
 
 def _graph(plan: ExportPlan, participants: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
@@ -293,12 +264,25 @@ def build_team(plan: ExportPlan) -> dict[str, Any]:
     return _component(provider, "team", config)
 
 
+def model_assignments(team: dict[str, Any], plan: ExportPlan) -> dict[str, str]:
+    """Agent name (and the selector) -> the design model it runs on, read back from the built team."""
+    out = {p["config"]["name"]: p["config"]["metadata"]["model"] for p in team["config"]["participants"]}
+    if "model_client" in team["config"]:
+        hub = plan.coordinator() or plan.get(plan.topo_order()[0])
+        out[SELECTOR] = hub.role.model
+    return out
+
+
 def export(
     design: Design, out_dir: Path, *, max_agents: int = DEFAULT_MAX_AGENTS, role_level: bool = False
 ) -> list[Path]:
-    """Write ``team.json`` into ``out_dir``."""
+    """Write ``team.json``, its model map ``models.json`` and the loader ``team.py`` into ``out_dir``."""
     plan = plan_export(design, max_agents=max_agents, role_level=role_level)
+    team = build_team(plan)
+    models = model_map(model_assignments(team, plan))
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / FILE_NAME
-    path.write_text(json.dumps(build_team(plan), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return [path]
+    paths = [out_dir / FILE_NAME, out_dir / MODELS_FILE, out_dir / MODULE_FILE]
+    paths[0].write_text(json.dumps(team, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    paths[1].write_text(json.dumps(models, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    paths[2].write_text(team_module(), encoding="utf-8")
+    return paths

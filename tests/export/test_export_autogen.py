@@ -63,7 +63,7 @@ def _handoff(target: str) -> dict[str, Any]:
 
 
 def _export(design: Design, out: Path) -> dict[str, Any]:
-    [path] = export_design(design, "autogen", out, **export_options(design))
+    path = export_design(design, "autogen", out, **export_options(design))[0]  # team.json
     text = path.read_text(encoding="utf-8")
     assert "api_key" not in text
     return json.loads(text)

@@ -190,7 +190,7 @@ def _offline(node: Any) -> Any:
 def test_autogen_loads_the_team_of_any_design(design: Design) -> None:
     team_type = require("autogen_agentchat.base").Team
     with tempfile.TemporaryDirectory() as tmp:
-        [path] = export_design(design, "autogen", Path(tmp) / "out", role_level=True)
+        path = export_design(design, "autogen", Path(tmp) / "out", role_level=True)[0]  # team.json
         config = _offline(json.loads(path.read_text(encoding="utf-8")))
     team = team_type.load_component(config)
     dumped = json.dumps(team.dump_component().model_dump(mode="json"))
