@@ -22,13 +22,17 @@ def register(app: typer.Typer) -> None:
         import json
         import math
 
-        from swarmdesign.commands._common import load_scenario
+        from swarmdesign.commands._common import check_int_range, load_scenario
         from swarmdesign.design import Design
-        from swarmdesign.runner import evaluate_designs
+        from swarmdesign.evaluators import make_evaluator
 
+        check_int_range("--seed", seed, 0, 2**32 - 1)
         d = Design.load(design)
         scenario, _ = load_scenario(fitness)
-        row = evaluate_designs([d], scenario, evaluator=evaluator, seed=seed).iloc[0].to_dict()
+        # The evaluator directly, not through the runner: the runner imports optuna, which a single
+        # evaluation never needs (it is most of this command's start-up).
+        ev = make_evaluator(evaluator)
+        row = scenario.finish_metrics(ev.evaluate([d], scenario, seed=seed)).iloc[0].to_dict()
         clean = {
             k: (bool(v) if isinstance(v, bool) or type(v).__name__ == "bool_" else float(v)) for k, v in row.items()
         }

@@ -14,12 +14,13 @@ KINDS = {"swarmdesign": "design", "swarmdesign_space": "search space", "swarmdes
 
 
 def validate_file(path: Path) -> str:
-    """Validate one file of any kind; return its kind or raise SwarmdesignError."""
+    """Validate one file of any kind; return its kind or raise SwarmdesignError.
+
+    Only the loader of the kind found is imported: a design needs pydantic
+    alone, so ``validate design.yaml`` does not pay for optuna or pandas.
+    """
     from swarmdesign import yamlio
-    from swarmdesign.design import Design
     from swarmdesign.errors import SwarmdesignError
-    from swarmdesign.fitness import Scenario
-    from swarmdesign.space import SearchSpace
 
     data = yamlio.load_file(path)
     keys = [k for k in KINDS if isinstance(data, dict) and k in data]
@@ -31,14 +32,20 @@ def validate_file(path: Path) -> str:
             file=str(path),
             field="(document)",
         )
-    loader = {
-        "swarmdesign": Design.from_dict,
-        "swarmdesign_space": SearchSpace.from_dict,
-        "swarmdesign_scenario": Scenario.from_dict,
-    }[keys[0]]
-    loaded = loader(data, file=str(path))
-    if isinstance(loaded, Scenario) and loaded.llm is not None:
-        _check_task_set(loaded, str(path))
+    if keys[0] == "swarmdesign":
+        from swarmdesign.design import Design
+
+        Design.from_dict(data, file=str(path))
+    elif keys[0] == "swarmdesign_space":
+        from swarmdesign.space import SearchSpace
+
+        SearchSpace.from_dict(data, file=str(path))
+    else:
+        from swarmdesign.fitness import Scenario
+
+        scenario = Scenario.from_dict(data, file=str(path))
+        if scenario.llm is not None:
+            _check_task_set(scenario, str(path))
     return KINDS[keys[0]]
 
 
