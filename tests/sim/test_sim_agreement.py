@@ -17,7 +17,7 @@ import pytest
 from sim_helpers import bundled, evaluate, make_scenario
 
 from swarmdesign.errors import SwarmdesignError
-from swarmdesign.sim import SimulatedEvaluator
+from swarmdesign.sim import SimulatedEvaluator, fidelity
 from swarmdesign.sim.testing import make_design
 
 M = "gpt-4o-mini"
@@ -107,6 +107,48 @@ def test_modes_agree_on_plurality_votes_within_three_points(concentration: float
     agent = evaluate(designs, scenario, replicas=512, mode="agent")
     gaps = dict(zip([d.name for d in designs], (agent["quality"] - fast["quality"]).abs(), strict=True))
     assert max(gaps.values()) <= 0.03, gaps
+
+
+KIM_CASES = {
+    "parallel": {"skill": -0.55, "parallel_fraction": 0.95, "subtasks": 4, "depth": 2, "difficulty": 0.55},
+    "strong-model": {"skill": 2.5, "parallel_fraction": 0.95, "subtasks": 8, "depth": 3, "difficulty": 0.35},
+    "sequential": {
+        "skill": 0.5,
+        "parallel_fraction": 0.0,
+        "subtasks": 8,
+        "depth": 8,
+        "difficulty": 0.35,
+        "spread": 0.12,
+        "input_tokens": 4000,
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "parallel",
+        "strong-model",
+        pytest.param(
+            "sequential",
+            marks=pytest.mark.xfail(
+                reason="the fast mode applies the averaged hand-off loss at every dependency level, the first "
+                "included; events hand off only from the second level, 0.04-0.06 higher",
+                strict=False,
+            ),
+        ),
+    ],
+)
+def test_modes_agree_on_the_architectures_of_kim_et_al(case: str) -> None:
+    """The single / independent / centralized / decentralized / hybrid teams of the literature shapes."""
+    scenario = fidelity.scenario(**KIM_CASES[case])
+    names = ("single", *fidelity.KIM_MAS)
+    designs = [fidelity.kim_team(a, n=8 if case == "strong-model" else 4) for a in names]
+    fast = evaluate(designs, scenario, seed=11, replicas=128)
+    agent = evaluate(designs, scenario, seed=11, replicas=128, mode="agent")
+    gaps = dict(zip(names, (agent["quality"] - fast["quality"]).abs().round(3), strict=True))
+    assert max(gaps.values()) <= 0.05, gaps
+    assert np.allclose(agent["tokens"], fast["tokens"], rtol=0.15)
 
 
 def test_agent_mode_refuses_population_scale_designs() -> None:
