@@ -151,6 +151,23 @@ def test_modes_agree_on_the_architectures_of_kim_et_al(case: str) -> None:
     assert np.allclose(agent["tokens"], fast["tokens"], rtol=0.15)
 
 
+def test_modes_agree_on_macnet_collaboration_curves() -> None:
+    """Teams refining one artefact: peer critique on a mesh, a reading centre, a chain (Qian et al. 2024)."""
+    scenario = fidelity.scenario(skill=0.0, parallel_fraction=0.0, subtasks=1, depth=1, difficulty=0.5)
+    designs = [make_design([("worker", 1, "m")], "single")]
+    for n in (4, 16, 64):
+        designs.append(make_design([("worker", n, "m")], "mesh", routing="routed"))
+        designs.append(make_design([("orchestrator", 1, "m"), ("worker", n - 1, "m")], "star", routing="routed"))
+        designs.append(make_design([("worker", n, "m")], "chain", routing="routed"))
+    fast = evaluate(designs, scenario, seed=11, replicas=128)
+    agent = evaluate(designs, scenario, seed=11, replicas=128, mode="agent")
+    assert np.abs(agent["quality"] - fast["quality"]).max() <= 0.03
+    # the shape itself in the agent mode: the mesh gains with size, more than star and chain
+    mesh = agent["quality"].iloc[1::3].to_numpy()
+    assert mesh[-1] - agent["quality"].iloc[0] > 0.1 and np.all(np.diff(mesh) > 0)
+    assert mesh[-1] > agent["quality"].iloc[-2] > agent["quality"].iloc[-1] - 0.01
+
+
 def test_agent_mode_refuses_population_scale_designs() -> None:
     huge = make_design([("worker", 200_000, M)], "independent")
     with pytest.raises(SwarmdesignError, match="agent mode"):
