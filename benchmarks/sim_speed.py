@@ -3,6 +3,11 @@
 Prints, and writes to ``benchmarks/results/sim_speed.json``:
 
 * designs per second for one batch of 10,000 small designs (fast mode);
+* milliseconds per design in a batch of 20 (a swarm generation: the fixed
+  cost of one call matters there) and for one design alone;
+* one design with the BLAS thread pool at its default size against one
+  thread (set through ``OPENBLAS_NUM_THREADS`` in a child process, since the
+  pool is sized when numpy loads);
 * seconds to score one 10^6-agent design and one 10-agent design, and their
   ratio (the fast mode's cost must not depend on agent counts);
 * agent-steps per second of the agent-level mode (one agent-step = one
@@ -17,7 +22,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +39,7 @@ from swarmdesign.sim.testing import make_design, random_designs
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "fitness" / "software_project.yaml"
 RESULTS = ROOT / "benchmarks" / "results" / "sim_speed.json"
+RESULTS_MD = ROOT / "benchmarks" / "results" / "sim_speed.md"
 
 
 def best_of(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
@@ -62,6 +71,12 @@ def main() -> None:
         "per_s_wall": len(designs) / wall,
         "per_s_cpu": len(designs) / cpu,
     }
+
+    small_batches = {}
+    for n in (20, 1):
+        w, c = best_of(lambda n=n: fast.evaluate(designs[:n], scenario, seed=0), max(20, 5 * args.repeats))
+        small_batches[n] = {"wall_ms_per_design": 1e3 * w / n, "cpu_ms_per_design": 1e3 * c / n}
+    threads = one_design_threads()
 
     big = make_design([("orchestrator", 1000), ("worker", 998_000), ("reviewer", 1000)], "hierarchical", branching=16)
     small = make_design([("orchestrator", 1), ("worker", 8), ("reviewer", 1)], "hierarchical", branching=16)
@@ -104,6 +119,8 @@ def main() -> None:
         "python": platform.python_version(),
         "scenario": SCENARIO.name,
         "fast_batch": batch,
+        "fast_small_batches": {str(k): v for k, v in small_batches.items()},
+        "one_design_blas_threads": threads,
         "fast_scale": scale,
         "agent_mode": agent_mode,
     }
@@ -121,7 +138,65 @@ def main() -> None:
         f"agent mode, {team.total_agents} agents: {agent_mode['steps_per_s_wall']:,.0f} agent-steps/s wall "
         f"({agent_mode['steps_per_s_cpu']:,.0f}/s CPU)"
     )
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    b20, b1 = small_batches[20], small_batches[1]
+    print(
+        f"fast mode, batch of 20: {b20['cpu_ms_per_design']:.2f} ms/design CPU ({b20['wall_ms_per_design']:.2f} wall); "
+        f"one design alone: {b1['cpu_ms_per_design']:.2f} ms CPU ({b1['wall_ms_per_design']:.2f} wall)"
+    )
+    print(f"one design, BLAS threads default: {threads['default']:.2f} ms CPU; one thread: {threads['one']:.2f} ms CPU")
+    RESULTS_MD.write_text(
+        "\n".join(
+            [
+                "# Simulator speed",
+                "",
+                f"`python benchmarks/sim_speed.py` on {report['machine']}, Python {report['python']}, "
+                f"scenario `{SCENARIO.name}`; best of repeats, CPU seconds (steadier than wall on a shared machine).",
+                "",
+                "| figure | value |",
+                "|---|---|",
+                f"| batch of {batch['designs']:,} small designs | {batch['per_s_cpu']:,.0f} designs/s CPU "
+                f"({batch['per_s_wall']:,.0f}/s wall) |",
+                f"| batch of 20 designs | {b20['cpu_ms_per_design']:.2f} ms/design CPU |",
+                f"| one design alone | {b1['cpu_ms_per_design']:.2f} ms CPU |",
+                f"| one design, BLAS pool default / 1 thread | {threads['default']:.2f} / "
+                f"{threads['one']:.2f} ms CPU |",
+                f"| one design of {big.total_agents:,} agents / of {small.total_agents} | {big_c * 1e3:.2f} / "
+                f"{small_c * 1e3:.2f} ms CPU (ratio {scale['ratio_cpu']:.2f}) |",
+                f"| agent mode, {team.total_agents} agents | {agent_mode['steps_per_s_cpu']:,.0f} agent-steps/s CPU |",
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    print(f"written to {RESULTS.relative_to(ROOT)} and {RESULTS_MD.relative_to(ROOT)}")
+
+
+_ONE_DESIGN = """
+import time, numpy as np
+from swarmdesign.fitness import Scenario
+from swarmdesign.sim import SimulatedEvaluator
+from swarmdesign.sim.testing import random_designs
+sc = Scenario.load({path!r})
+ev = SimulatedEvaluator()
+d = random_designs(np.random.default_rng(0), 1, max_roles=3, max_count=20)
+ev.evaluate(d, sc, seed=0)
+best = min((lambda c0: (ev.evaluate(d, sc, seed=0), time.process_time() - c0)[1])(time.process_time())
+           for _ in range(30))
+print(best * 1e3)
+"""
+
+
+def one_design_threads() -> dict[str, float]:
+    """CPU ms to score one design with the BLAS pool at its default size and at one thread (child processes)."""
+    out = {}
+    code = _ONE_DESIGN.format(path=str(SCENARIO))
+    for label, env_threads in (("default", None), ("one", "1")):
+        env = dict(os.environ)
+        if env_threads is not None:
+            env.update(OPENBLAS_NUM_THREADS=env_threads, OMP_NUM_THREADS=env_threads, MKL_NUM_THREADS=env_threads)
+        res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        out[label] = float(res.stdout.strip().splitlines()[-1])
+    return out
 
 
 if __name__ == "__main__":

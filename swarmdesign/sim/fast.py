@@ -221,15 +221,19 @@ def expected_attempts(views: RoleViews, prod: Production, rho: np.ndarray, param
     """Attempts made per item before faults, ``(D,)``: ``redundancy``, or first-valid's expected count.
 
     The resource half needs it before the quality chain runs (a hub is exposed
-    to the attempts actually made, not to the most first-valid may make).
+    to the attempts actually made, not to the most first-valid may make). It
+    sizes the hub's exposure only, so it uses the attempt's mean rejection
+    ``r`` in ``(1 - r^k) / (1 - r)`` rather than the exact correlated count
+    the quality chain charges.
     """
     b = views.batch
     out = b.redundancy.astype(float)
     rows = np.flatnonzero((b.redundancy > 1) & (b.aggregation == AGG_INDEX["first_valid"]))
     if rows.size:
-        out[rows] = voting.first_valid_attempts(
-            prod.p_planned[rows], b.redundancy[rows], rho[rows], prod.detection[rows], prod.false_alarm[rows]
-        ).mean(axis=1)
+        p = prod.p_planned[rows]
+        r = np.clip(p * prod.false_alarm[rows] + (1.0 - p) * prod.detection[rows], 0.0, 1.0 - 1e-12)
+        k = b.redundancy[rows][:, None]
+        out[rows] = ((1.0 - r**k) / (1.0 - r)).mean(axis=1)
     return out
 
 
@@ -292,8 +296,8 @@ def quality_chain(
     p_item[rows] = voting.judge_select(p_step[rows], b.redundancy[rows], rho[rows], prod.judge_accuracy[rows])
     rows = np.flatnonzero(several & (agg == AGG_INDEX["first_valid"]))
     fv = (p_step[rows], b.redundancy[rows], rho[rows], prod.detection[rows], prod.false_alarm[rows])
-    p_item[rows] = voting.first_valid(*fv)
-    attempts[rows] = voting.first_valid_attempts(*fv).mean(axis=1)
+    p_item[rows], fv_attempts = voting.first_valid_with_attempts(*fv)
+    attempts[rows] = fv_attempts.mean(axis=1)
     losses["voting"] = step_loss(p_step, p_item)
 
     # review rounds, then peer refinement: every peer that reads a piece (MacNet's collaborating agents)

@@ -62,7 +62,9 @@ def weighted_success(
     n, u = ability.shape[0], uniq.size
     flat = (np.arange(n)[:, None] * u + inv.reshape(ability.shape)).ravel()
     w = np.bincount(flat, weights=np.asarray(weights, dtype=float).ravel(), minlength=n * u).reshape(n, u)
-    return w @ table
+    # einsum's own loop, not a BLAS call: the matrices are tiny (U distinct abilities), and a BLAS call would
+    # wake its thread pool for every design scored alone
+    return np.einsum("du,uq->dq", w, table)
 
 
 def row_success(ability: np.ndarray, difficulty: np.ndarray, slope: float, center: float) -> np.ndarray:

@@ -32,6 +32,12 @@ from scipy.special import comb
 MAX_RHO = 0.999
 
 
+@lru_cache(maxsize=128)
+def _comb_row(m: int) -> np.ndarray:
+    """Binomial coefficients ``C(m, 0..m)`` (cached: the same few counts recur in every batch)."""
+    return comb(m, np.arange(m + 1))
+
+
 def effective_voters(n: np.ndarray, rho: np.ndarray) -> np.ndarray:
     """Kish design effect ``N / (1 + (N - 1) rho)``: a diagnostic of how alike the voters are."""
     n = np.asarray(n, dtype=float)
@@ -80,8 +86,7 @@ class BetaMoments:
 
     def count_pmf(self, n: int) -> np.ndarray:
         """Probability that exactly ``j`` of ``n`` attempts are right, ``j = 0..n`` on the last axis."""
-        j = np.arange(n + 1)
-        return comb(n, j) * self.right[..., j] * self.wrong[..., n - j] / self.total[..., n : n + 1]
+        return _comb_row(n) * self.right[..., : n + 1] * self.wrong[..., n::-1] / self.total[..., n : n + 1]
 
 
 @lru_cache(maxsize=256)
@@ -129,7 +134,7 @@ def majority_vote(p: np.ndarray, k: np.ndarray, rho: np.ndarray, concentration: 
 
     def rule(rows: np.ndarray, n: int) -> np.ndarray:
         pmf = BetaMoments(p[rows], rho[rows][:, None], n).count_pmf(n)
-        return pmf @ plurality_win_table(n, float(concentration))
+        return np.einsum("dqj,j->dq", pmf, plurality_win_table(n, float(concentration)))
 
     return _by_count(k, p, rule)
 
@@ -155,25 +160,48 @@ def _first_valid_terms(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``sum_{m<n} E[p_i r^m]``, ``E[p_i r^(n-1)]`` and ``sum_{m<n} E[r^m]`` with ``r = fr p_i + det (1 - p_i)``.
 
-    ``r`` is the rejection probability of one attempt; its powers expand into
-    Beta moments, so the expectation over the latent ``p_i`` is exact.
+    ``r`` is the rejection probability of one attempt; ``r^m`` expands into
+    ``sum_l C(m, l) fr^l det^(m-l) p_i^l (1 - p_i)^(m-l)`` (all terms
+    positive, so no cancellation), whose expectations are Beta moments. The
+    sum over ``l`` is one vectorised product per ``m``.
     """
     mom = BetaMoments(p, rho, n)
-    det = np.broadcast_to(detection, p.shape)
-    fr = np.broadcast_to(false_reject, p.shape)
+    det = np.broadcast_to(detection, p.shape)[..., None]
+    fr = np.broadcast_to(false_reject, p.shape)[..., None]
+    powers = np.arange(n)
+    fr_pow = fr**powers  # (..., n)
+    det_pow = det**powers
     right_sum = np.zeros(p.shape)
     attempts = np.zeros(p.shape)
-    last = np.zeros(p.shape)
+    last = right_sum
     for m in range(n):
-        right_m = np.zeros(p.shape)
-        for lo in range(m + 1):
-            w = comb(m, lo) * fr**lo * det ** (m - lo)
-            right_m += w * mom(lo + 1, m - lo)
-            attempts += w * mom(lo, m - lo)
-        right_sum += right_m
-        if m == n - 1:
-            last = right_m
+        w = _comb_row(m) * fr_pow[..., : m + 1] * det_pow[..., m::-1]  # C(m, l) fr^l det^(m-l), l = 0..m
+        wrong = mom.wrong[..., m::-1]  # rising products of (1 - p) for m - l = m..0
+        right_m = (w * mom.right[..., 1 : m + 2] * wrong).sum(axis=-1) / mom.total[..., m + 1]
+        attempts += (w * mom.right[..., : m + 1] * wrong).sum(axis=-1) / mom.total[..., m]
+        right_sum = right_sum + right_m
+        last = right_m
     return right_sum, last, attempts
+
+
+def first_valid_with_attempts(
+    p: np.ndarray, k: np.ndarray, rho: np.ndarray, detection: np.ndarray, false_reject: np.ndarray | float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`first_valid` and :func:`first_valid_attempts` from one expansion, both ``(D, Q)``."""
+    rho = np.asarray(rho, dtype=float).reshape(-1)
+    det = np.broadcast_to(detection, p.shape)
+    fr = np.broadcast_to(np.asarray(false_reject, dtype=float), p.shape)
+    right = np.array(p, dtype=float, copy=True)
+    attempts = np.ones_like(right)
+    kk = np.asarray(k).reshape(-1).astype(np.int64)
+    for n in np.unique(kk):
+        if n <= 1:
+            continue
+        rows = np.flatnonzero(kk == n)
+        right_sum, last, tries = _first_valid_terms(p[rows], rho[rows][:, None], int(n), det[rows], fr[rows])
+        right[rows] = (1.0 - fr[rows]) * right_sum + fr[rows] * last
+        attempts[rows] = tries
+    return right, attempts
 
 
 def first_valid(
