@@ -25,13 +25,17 @@ from optuna.trial import FrozenTrial, TrialState
 from swarmdesign.design import Design, Provenance
 
 BOOKKEEPING = ("optimizer", "generation", "particle", "seed_design", "fail_reason", "design", "eval_seconds")
+_BOOKKEEPING_SET = frozenset(BOOKKEEPING)
 
 
 def metric_attrs(row: dict[str, Any]) -> dict[str, Any]:
     """Metrics as JSON-safe user attributes (numpy scalars to Python)."""
     out: dict[str, Any] = {}
     for key, value in row.items():
-        if isinstance(value, bool) or type(value).__name__ == "bool_":
+        kind = type(value)
+        if kind is float or kind is bool or kind is str:  # already plain (rows from evaluate_safely)
+            out[key] = value
+        elif isinstance(value, bool) or kind.__name__ == "bool_":
             out[key] = bool(value)
         elif isinstance(value, int | float) or hasattr(value, "item"):
             out[key] = float(value)
@@ -45,7 +49,13 @@ def design_json(design: Design) -> str:
 
 
 def is_finished(trial: FrozenTrial) -> bool:
-    """Counts toward the budget: complete, or failed by its own evaluation (not abandoned)."""
+    """Counts toward the budget: complete, or failed by its own evaluation (not abandoned).
+
+    Trials of the recommendation stages (re-scores, baselines, trims) are not
+    search proposals and never count toward the search budget.
+    """
+    if "stage" in trial.user_attrs:
+        return False
     if trial.state == TrialState.COMPLETE:
         return True
     return trial.state == TrialState.FAIL and trial.user_attrs.get("fail_reason", "abandoned") != "abandoned"
@@ -72,15 +82,10 @@ def design_of(trial: FrozenTrial, *, provenance: dict[str, Any] | None = None) -
 
 
 def best_trial(study: optuna.Study) -> FrozenTrial | None:
-    """One objective: the best value. Several: the Pareto-optimal trial with the highest score."""
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not complete:
-        return None
-    if len(study.directions) == 1:
-        sign = 1.0 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else -1.0
-        return max(complete, key=lambda t: (sign * float(t.values[0]), -t.number))
-    front = pareto_trials(study)
-    return max(front, key=lambda t: (float(t.user_attrs.get("score", -math.inf)), -t.number))
+    """The one definition of the best trial: :func:`swarmdesign.recommend.best.best_trial`."""
+    from swarmdesign.recommend.best import best_trial as _best
+
+    return _best(study)
 
 
 def pareto_trials(study: optuna.Study) -> list[FrozenTrial]:
@@ -90,13 +95,16 @@ def pareto_trials(study: optuna.Study) -> list[FrozenTrial]:
     every trial (seconds for a few thousand trials, and it runs every batch).
     """
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    complete = [t for t in complete if "stage" not in t.user_attrs]  # search trials only
     # Designs that break the scenario's constraints only count when nothing is feasible.
     complete = [t for t in complete if t.user_attrs.get("feasible", True)] or complete
     if not complete:
         return []
     signs = [-1.0 if d == optuna.study.StudyDirection.MAXIMIZE else 1.0 for d in study.directions]
     if len(signs) == 1:
-        best = best_trial(study)
+        from swarmdesign.recommend.best import best_search_trial
+
+        best = best_search_trial(complete)
         return [best] if best is not None else []
     losses = [tuple(s * float(v) for s, v in zip(signs, t.values, strict=True)) for t in complete]
     order = sorted(range(len(complete)), key=lambda i: losses[i])
@@ -112,32 +120,35 @@ def _dominates(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return all(x <= y for x, y in zip(a, b, strict=True)) and a != b
 
 
+def trial_row(t: FrozenTrial) -> dict[str, Any]:
+    """One trial as a ``trials.csv`` row: bookkeeping, every metric, every param (``param.<name>``)."""
+    attrs = t.user_attrs
+    row: dict[str, Any] = {
+        "trial": t.number,
+        "state": t.state.name,
+        "duration_s": (t.datetime_complete - t.datetime_start).total_seconds()
+        if t.datetime_complete and t.datetime_start
+        else math.nan,
+        "optimizer": attrs.get("optimizer"),
+        "generation": attrs.get("generation"),
+        "particle": attrs.get("particle"),
+        "fail_reason": attrs.get("fail_reason"),
+    }
+    for k, v in attrs.items():
+        if k not in _BOOKKEEPING_SET:
+            row[k] = v
+    for k, v in t.params.items():
+        row[f"param.{k}"] = v
+    return row
+
+
 def trials_frame(study: optuna.Study) -> pd.DataFrame:
-    """One row per trial: bookkeeping, every metric, every param (``param.<name>``).
+    """One row per trial (:func:`trial_row`).
 
     Objective values are the metrics of the same name; for a failed trial they
     are missing and ``fail_reason`` says why.
     """
-    rows = []
-    for t in study.get_trials(deepcopy=False):
-        row: dict[str, Any] = {
-            "trial": t.number,
-            "state": t.state.name,
-            "duration_s": (t.datetime_complete - t.datetime_start).total_seconds()
-            if t.datetime_complete and t.datetime_start
-            else math.nan,
-            "optimizer": t.user_attrs.get("optimizer"),
-            "generation": t.user_attrs.get("generation"),
-            "particle": t.user_attrs.get("particle"),
-            "fail_reason": t.user_attrs.get("fail_reason"),
-        }
-        for k, v in t.user_attrs.items():
-            if k not in BOOKKEEPING:
-                row[k] = v
-        for k, v in t.params.items():
-            row[f"param.{k}"] = v
-        rows.append(row)
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame([trial_row(t) for t in study.get_trials(deepcopy=False)])
     if frame.empty:
         return frame
     for col in ("generation", "particle"):

@@ -37,12 +37,12 @@ from swarmdesign.errors import RunStopped, SwarmdesignError
 from swarmdesign.evaluators import Evaluator, make_evaluator
 from swarmdesign.fitness import Scenario
 from swarmdesign.optimizers import Optimizer, Outcome, Proposal, make_optimizer
+from swarmdesign.outputs import RunOutputs
+from swarmdesign.recommend.best import RunningBest
 from swarmdesign.space import SearchSpace
 from swarmdesign.stopping import cleanup_shield
 from swarmdesign.storage import (
-    BEST_NAME,
     CONFIG_NAME,
-    PARETO_DIR,
     TRIALS_NAME,
     StudyStore,
     load_study,
@@ -115,6 +115,9 @@ class Run:
         self.scenario = scenario
         self.optimizer = optimizer
         self.evaluator = evaluator
+        self._outputs = RunOutputs(run_dir, self.provenance)
+        self._study_id: int | None = None
+        self._distributions = space.distributions()
 
     # ------------------------------------------------------------ creation
     @classmethod
@@ -267,7 +270,7 @@ class Run:
         seed = int(self.config["seed"])
         last_write = time.perf_counter()
         write_cost = 0.0
-        best_score = self._best_score()
+        running_best = self._running_best()
         try:
             with _terminate_as_interrupt():
                 while finished < self.budget:
@@ -287,12 +290,10 @@ class Run:
                     if time.perf_counter() - last_write > max(OUTPUT_EVERY_S, 10 * write_cost):
                         # Derived files, refreshed now and then (never more than ~10% of the time) and at the end.
                         t_write = time.perf_counter()
-                        self.write_outputs()
+                        self.write_outputs(final=False)
                         write_cost = time.perf_counter() - t_write
                         last_write = time.perf_counter()
-                    scores = [o.score for o in outcomes if o.score is not None]
-                    if scores:
-                        best_score = max(scores) if best_score is None else max(best_score, *scores)
+                    best_score = running_best.update(outcomes)  # same rule as best.yaml, O(batch)
                     if on_batch is not None:
                         on_batch(finished, self.budget, best_score)
                     share = float(self.config.get("max_fail_share", 0.5))
@@ -342,12 +343,17 @@ class Run:
         """Write evaluated proposals as trials: metrics rows, or failure reasons."""
         outcomes: list[Outcome] = []
         to_add: list[optuna.trial.FrozenTrial] = []
-        dists = self.space.distributions()
+        dists = self._distributions
+        now = _dt.datetime.now()
         objective_names = [o["name"] for o in self.config["objectives"]]
         failed = 0
         for proposal, design, row, reason in zip(proposals, designs, rows, reasons, strict=True):
             attrs = {k: v for k, v in proposal.attrs.items() if not k.startswith("_")}
-            attrs["design"] = records.design_json(design)
+            attrs["design"] = (
+                proposal.design_json
+                if proposal.design is design and proposal.design_json
+                else records.design_json(design)
+            )
             attrs["eval_seconds"] = per_design
             if reason is None:
                 assert row is not None
@@ -367,18 +373,30 @@ class Run:
                 else:
                     self.study.tell(proposal.trial, outcome.values)
             else:
+                # Built directly: ``create_trial`` + ``add_trials`` convert and validate every
+                # distribution of every trial again, the largest per-trial cost after the journal.
                 to_add.append(
-                    optuna.trial.create_trial(
+                    optuna.trial.FrozenTrial(
+                        number=-1,
                         state=TrialState.COMPLETE if outcome.values is not None else TrialState.FAIL,
+                        value=None,
+                        values=outcome.values,
+                        datetime_start=now,
+                        datetime_complete=now,
                         params=proposal.params,
                         distributions=dists,
-                        values=outcome.values,
                         user_attrs=attrs,
-                        system_attrs=proposal.system_attrs or None,
+                        system_attrs=dict(proposal.system_attrs),
+                        intermediate_values={},
+                        trial_id=-1,
                     )
                 )
         if to_add:
-            self.study.add_trials(to_add)
+            storage = self.store.storage
+            if self._study_id is None:
+                self._study_id = storage.get_study_id_from_name(self.study.study_name)
+            for frozen in to_add:
+                storage.create_new_trial(self._study_id, template_trial=frozen)
         self.store.flush()
         return outcomes, failed
 
@@ -403,38 +421,22 @@ class Run:
         self.store.flush()
 
     # ------------------------------------------------------------- outputs
-    def _best_score(self) -> float | None:
-        """Highest declared score among finished trials (the progress bar's best-so-far)."""
-        scores = [
-            float(t.user_attrs["score"])
-            for t in self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-            if "score" in t.user_attrs
-        ]
-        return max(scores) if scores else None
+    def _running_best(self) -> RunningBest:
+        """The progress bar's best-so-far, by the one rule of :mod:`swarmdesign.recommend.best`."""
+        return RunningBest(self.study)
 
     def best_design(self) -> Design | None:
         t = records.best_trial(self.study)
         return None if t is None else records.design_of(t, provenance=self.provenance())
 
-    def write_outputs(self) -> None:
-        """trials.csv, best.yaml and pareto/ from the study (atomic writes)."""
-        frame = records.trials_frame(self.study)
-        write_atomic(self.run_dir / TRIALS_NAME, frame.to_csv(index=False) if not frame.empty else "")
-        best = self.best_design()
-        if best is not None:
-            write_atomic(self.run_dir / BEST_NAME, best.to_yaml())
-        if len(self.study.directions) > 1:
-            folder = self.run_dir / PARETO_DIR
-            folder.mkdir(exist_ok=True)
-            keep = set()
-            for t in records.pareto_trials(self.study):
-                path = folder / f"trial-{t.number:06d}.yaml"
-                keep.add(path.name)
-                if not path.exists():
-                    write_atomic(path, records.design_of(t, provenance=self.provenance()).to_yaml())
-            for stale in folder.glob("trial-*.yaml"):
-                if stale.name not in keep:
-                    stale.unlink()
+    def write_outputs(self, *, final: bool = True) -> None:
+        """trials.csv, best.yaml and pareto/ from the study, folding in only trials not yet written.
+
+        ``final`` picks best.yaml by :func:`records.best_trial` over the whole
+        study (a stored recommendation wins); during a run the best is kept
+        up to date batch by batch (:class:`swarmdesign.outputs.RunOutputs`).
+        """
+        self._outputs.refresh(self.study, final=final)
 
 
 def evaluate_safely(
@@ -449,44 +451,88 @@ def evaluate_safely(
 
     Returns per design either a metrics row (with score) and ``None``, or
     ``None`` and a one-line reason. A batch that raises (or, with ``timeout``
-    seconds, hangs) is retried design by design; a metric that is not finite
-    fails that design. With a timeout the evaluation runs in a forked child
-    process that is killed when time is up: a thread could not be stopped.
+    seconds, hangs) is retried design by design. A design whose objectives,
+    score or constraint violation are not finite fails; any other metric
+    that is not finite (a diagnostic an evaluator mode does not compute, such
+    as the agent-level simulator's fast-only ones) is left out of its row.
+    With a timeout the evaluation runs in a forked child process that is
+    killed when time is up: a thread could not be stopped.
     """
+    required = {o.name for o in scenario.objectives} | {"score", "violation"}
 
-    def call(batch: Sequence[Design]) -> pd.DataFrame:
+    def call(batch: Sequence[Design]) -> list[dict[str, Any] | str]:
         if timeout is None:
-            return scenario.finish_metrics(evaluator.evaluate(batch, scenario, seed=seed))
-        return scenario.finish_metrics(_evaluate_in_child(evaluator, batch, scenario, seed, timeout))
+            frame = scenario.finish_metrics(evaluator.evaluate(batch, scenario, seed=seed))
+        else:
+            frame = scenario.finish_metrics(_evaluate_in_child(evaluator, batch, scenario, seed, timeout))
+        return frame_rows(frame, required)
 
     try:
-        rows_in: list[dict[str, Any] | None] = call(designs).to_dict("records")
-        errors: list[str | None] = [None] * len(designs)
+        out = call(designs)
     except (KeyboardInterrupt, RunStopped, SwarmdesignError):
         raise
     except Exception:  # noqa: BLE001 - isolate the failing designs below
-        rows_in, errors = [], []
+        out = []
         for d in designs:
             try:
-                rows_in.append(call([d]).to_dict("records")[0])
-                errors.append(None)
+                out.append(call([d])[0])
             except (KeyboardInterrupt, RunStopped, SwarmdesignError):
                 raise
             except Exception as exc:  # noqa: BLE001 - recorded as the trial's fail_reason
-                rows_in.append(None)
-                errors.append(f"{type(exc).__name__}: {exc}".splitlines()[0][:500])
-    rows: list[dict[str, Any] | None] = []
-    for row, err in zip(rows_in, errors, strict=True):
-        if err is not None or row is None:
-            rows.append(None)
-            continue
-        bad = [k for k, v in row.items() if isinstance(v, float) and not math.isfinite(v)]
-        if bad:
-            rows.append(None)
-            errors[len(rows) - 1] = f"non-finite metric(s): {', '.join(bad[:5])}"
-        else:
-            rows.append(row)
+                out.append(f"{type(exc).__name__}: {exc}".splitlines()[0][:500])
+    rows = [r if isinstance(r, dict) else None for r in out]
+    errors = [r if isinstance(r, str) else None for r in out]
     return rows, errors
+
+
+def frame_rows(frame: pd.DataFrame, required: set[str]) -> list[dict[str, Any] | str]:
+    """A metrics frame as plain-Python rows (numbers as float), or a reason for a design that must fail.
+
+    Column by column rather than ``DataFrame.to_dict("records")``, which
+    boxes every cell through pandas (it was the run's largest cost after the
+    simulator). Non-finite values in ``required`` columns fail the row; in
+    other columns they are dropped from it.
+    """
+    names = [str(c) for c in frame.columns]
+    kinds = [dt.kind for dt in frame.dtypes]
+    numeric = [i for i, k in enumerate(kinds) if k in "iuf"]
+    columns: list[list[Any]] = [[] for _ in names]
+    nonfinite: dict[str, np.ndarray] = {}
+    if numeric:  # one block conversion for every number column: per-column access costs more than the data
+        block = frame.iloc[:, numeric].to_numpy(dtype=float)
+        bad = ~np.isfinite(block)
+        for j, i in enumerate(numeric):
+            columns[i] = block[:, j].tolist()
+            if bad[:, j].any():
+                nonfinite[names[i]] = bad[:, j]
+    for i, k in enumerate(kinds):
+        if k == "b":
+            columns[i] = frame.iloc[:, i].tolist()
+        elif k not in "iuf":
+            columns[i] = [_plain(v) for v in frame.iloc[:, i].tolist()]
+    rows: list[dict[str, Any] | str] = [dict(zip(names, cells, strict=True)) for cells in zip(*columns, strict=True)]
+    for i in range(len(rows)) if nonfinite else ():
+        bad_names = [n for n, mask in nonfinite.items() if mask[i]]
+        if not bad_names:
+            continue
+        fatal = [n for n in bad_names if n in required]
+        if fatal:
+            rows[i] = f"non-finite metric(s): {', '.join(fatal[:5])}"
+        else:
+            row = rows[i]
+            assert isinstance(row, dict)
+            for n in bad_names:
+                del row[n]
+    return rows
+
+
+def _plain(value: Any) -> Any:
+    """A cell of an object column as a JSON-safe Python value."""
+    if hasattr(value, "item") and not isinstance(value, str):
+        return value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 class EvaluationTimeout(Exception):

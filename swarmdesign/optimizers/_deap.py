@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 from deap import base, tools
@@ -220,7 +221,7 @@ def mutate(layout: GeneLayout, x: np.ndarray, *, rate: float, eta: float, rng: n
 def fresh(
     candidate: np.ndarray,
     key: Callable[[np.ndarray], object],
-    seen: set[object],
+    seen: Any,
     *,
     layout: GeneLayout,
     rate: float,
@@ -235,7 +236,8 @@ def fresh(
     nothing. When the mutations keep hitting known designs (a small space
     nearly exhausted), a uniform random point is tried last; if that is known
     too the duplicate is accepted. The accepted point's key is added to
-    ``seen``.
+    ``seen`` (a set, or anything with ``in`` and ``add`` such as
+    :class:`~swarmdesign.optimizers._genes.TakenKeys`).
     """
     x = candidate
     for attempt in range(tries + 1):

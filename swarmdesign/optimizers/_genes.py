@@ -17,9 +17,11 @@ a population; ``tests/optimizers/test_genes.py`` checks them against the space.
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections import OrderedDict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
@@ -27,6 +29,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from swarmdesign import records
 
 if TYPE_CHECKING:
+    from swarmdesign.design import Design
     from swarmdesign.space import SearchSpace
 
 CATEGORICAL, INTEGER, FLOAT = 0, 1, 2
@@ -35,13 +38,15 @@ CATEGORICAL, INTEGER, FLOAT = 0, 1, 2
 class GeneLayout:
     """Per-dimension gene kinds and bin geometry of a space.
 
-    Array attributes have shape ``(d,)``. Population-wide operations
-    (:meth:`bins`, :meth:`snap`) are vectorised; the per-point ones used
-    inside variation loops (:meth:`point_bins`, :meth:`snap_point`,
-    :meth:`step`, :meth:`param_key`) work gene by gene in plain Python, which
-    for 10-30 genes is several times faster than numpy on tiny arrays, and
-    use the space's own formulas (``math.exp``) so they agree with
-    ``vector_to_params`` to the last bit.
+    Array attributes have shape ``(d,)``. :meth:`bins`, :meth:`snap` and
+    :meth:`snap_point` are numpy expressions over whole points (snapping runs
+    for every offspring and was the largest optimizer cost as a gene-by-gene
+    loop); the single-gene helpers used inside mutation (:meth:`bin_of`,
+    :meth:`centre_of`, :meth:`step`, :meth:`param_key`) work in plain Python
+    with the space's own formulas (``math.exp``). The two agree except
+    possibly on the exact edge between two bins, where ``np.exp`` and
+    ``math.exp`` may round differently; a snapped point sits at a bin centre,
+    far from any edge, so it decodes to the same params either way.
     """
 
     def __init__(
@@ -62,6 +67,10 @@ class GeneLayout:
         self.discrete = kind != FLOAT  # bool mask of genes with bins
         columns = (kind, n_values, low, edge_a, edge_b, log)
         self._genes = list(zip(*(c.tolist() for c in columns), strict=True))
+        self._cat = kind == CATEGORICAL
+        self._int = kind == INTEGER
+        self._n_safe = np.maximum(n_values, 1).astype(float)
+        self._span = edge_b - edge_a
 
     @classmethod
     def of(cls, space: SearchSpace) -> GeneLayout:
@@ -95,13 +104,23 @@ class GeneLayout:
 
         ``x`` has shape ``(n, d)`` (or ``(d,)``); the result is ``(n, d)`` int64.
         """
-        x = np.atleast_2d(np.asarray(x, dtype=float))
-        return np.array([self.point_bins(row) for row in x], dtype=np.int64).reshape(x.shape)
+        u = np.clip(np.atleast_2d(np.asarray(x, dtype=float)), 0.0, 1.0)
+        cat = np.minimum(np.floor(u * self._n_safe), self._n_safe - 1)
+        z = self.edge_a + u * self._span
+        with np.errstate(over="ignore"):
+            v = np.where(self.log, np.exp(z), z)
+        whole = np.clip(np.floor(v + 0.5), self.low, self.low + self.n_values - 1) - self.low
+        return np.where(self._cat, cat, np.where(self._int, whole, -1.0)).astype(np.int64)
 
     def snap(self, x: np.ndarray) -> np.ndarray:
         """``x`` (``(n, d)`` or ``(d,)``) as ``(n, d)`` with every discrete gene at its bin centre."""
-        x = np.atleast_2d(np.asarray(x, dtype=float))
-        return np.array([self.snap_point(row) for row in x]).reshape(x.shape)
+        u = np.clip(np.atleast_2d(np.asarray(x, dtype=float)), 0.0, 1.0)
+        bins = self.bins(u).astype(float)
+        cat = (bins + 0.5) / self._n_safe
+        value = bins + self.low
+        v = np.where(self.log, np.log(np.where(self.log, np.maximum(value, 1.0), 1.0)), value)
+        whole = (v - self.edge_a) / np.where(self._span > 0, self._span, 1.0)
+        return np.where(self._cat, cat, np.where(self._int, whole, u))
 
     # ------------------------------------------------------------ one point
     def bin_of(self, g: int, u: float) -> int:
@@ -130,11 +149,7 @@ class GeneLayout:
 
     def snap_point(self, x: np.ndarray) -> np.ndarray:
         """One point (``(d,)``) clipped to the box with its discrete genes at their bin centres."""
-        out = []
-        for g, u in enumerate(np.asarray(x, dtype=float).tolist()):
-            u = min(max(u, 0.0), 1.0)
-            out.append(u if self._genes[g][0] == FLOAT else self.centre_of(g, self.bin_of(g, u)))
-        return np.array(out)
+        return self.snap(x)[0]
 
     def step(self, x: np.ndarray, genes: Sequence[int], direction: Sequence[int]) -> np.ndarray:
         """Move discrete ``genes`` of one point ``x`` (``(d,)``) by one bin each.
@@ -164,29 +179,98 @@ class GeneLayout:
 
 
 class DesignKeys:
-    """Identity of the *design* a point decodes to, cached by its params.
+    """Identity of the *design* a point decodes to: a 16-byte digest of its compact JSON.
 
     Different params can decode to one design (``decode`` repairs: an absent
     role's count, a ``single`` topology's counts), so duplicates are
-    recognised on the decoded design. Decoding costs ~50 us; the cache keeps
-    the cost once per distinct params.
+    recognised on the decoded design. Decoding costs ~50-100 us, so each
+    distinct params is decoded once: ``params -> digest`` is remembered for
+    the whole run (a few dozen bytes per design, keyed by the params' hash),
+    while the decoded designs themselves are kept only for the most recent
+    :data:`RECENT` params, long enough for the runner to evaluate and record
+    a proposal without decoding it again (:meth:`decoded`). Digests instead
+    of the JSON keep the memory of a 10^5-trial run to a few megabytes.
     """
+
+    #: Decoded designs kept for reuse (a few generations' worth).
+    RECENT = 512
 
     def __init__(self, space: SearchSpace, layout: GeneLayout) -> None:
         self.space = space
         self.layout = layout
-        self._by_params: dict[tuple[float, ...], str] = {}
+        self._digest: dict[int, bytes] = {}
+        self._recent: OrderedDict[tuple[Any, ...], tuple[Design, str]] = OrderedDict()
+        self._params: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
 
-    def __call__(self, x: np.ndarray) -> str:
-        pk = self.layout.param_key(x)
-        key = self._by_params.get(pk)
+    def params_of(self, x: np.ndarray) -> dict[str, Any]:
+        """``space.vector_to_params(x)``, remembered for the most recent points (a copy)."""
+        raw = np.asarray(x, dtype=float).tobytes()
+        params = self._params.get(raw)
+        if params is None:
+            params = self.space.vector_to_params(x)
+            self._params[raw] = params
+            if len(self._params) > self.RECENT:
+                self._params.popitem(last=False)
+        return dict(params)
+
+    def __call__(self, x: np.ndarray) -> bytes:
+        params = self.params_of(x)
+        pk = tuple(params.values())
+        key = self._digest.get(hash(pk))
         if key is None:
-            key = records.design_json(self.space.decode_params(self.space.vector_to_params(x)))
-            self._by_params[pk] = key
+            key = self._decode(params, pk)[2]
         return key
+
+    def decoded(self, params: dict[str, Any]) -> tuple[Design, str]:
+        """The design ``params`` decode to and its compact JSON (from the recent cache when possible)."""
+        pk = tuple(params.values())
+        hit = self._recent.get(pk)
+        if hit is not None:
+            return hit
+        design, text, _ = self._decode(params, pk)
+        return design, text
+
+    def remember(self, params: dict[str, Any], design_json: str) -> bytes:
+        """Record a design already evaluated (read back from the study) without decoding it."""
+        key = digest(design_json)
+        self._digest[hash(tuple(params.values()))] = key
+        return key
+
+    def _decode(self, params: dict[str, Any], pk: tuple[Any, ...]) -> tuple[Design, str, bytes]:
+        design = self.space.decode_params(params)
+        text = records.design_json(design)
+        key = digest(text)
+        self._digest[hash(pk)] = key
+        self._recent[pk] = (design, text)
+        if len(self._recent) > self.RECENT:
+            self._recent.popitem(last=False)
+        return design, text, key
+
+
+def digest(design_json: str) -> bytes:
+    """16-byte identity of a design's compact JSON."""
+    return hashlib.blake2b(design_json.encode(), digest_size=16).digest()
 
 
 def latin_hypercube(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
     """``n`` points of ``[0,1]^d``, one per stratum in every dimension (better first-generation coverage)."""
     strata = np.argsort(rng.random((n, d)), axis=0)
     return (strata + rng.random((n, d))) / n
+
+
+class TakenKeys:
+    """Design keys already evaluated in the run plus those claimed by the generation being built.
+
+    A view, not a copy: copying the run's growing set of evaluated designs
+    every generation made each generation cost more than the last.
+    """
+
+    def __init__(self, seen: set[bytes]) -> None:
+        self.seen = seen
+        self.new: set[bytes] = set()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.new or key in self.seen
+
+    def add(self, key: bytes) -> None:
+        self.new.add(key)

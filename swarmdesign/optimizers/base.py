@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -48,12 +48,17 @@ class Proposal:
     trial (CMA-ES stores its state there). ``trial`` is an already opened trial
     of the run's study, for optimizers that open them themselves (none of the
     built-in ones do: the runner records every proposal as a new trial).
+    ``design`` and ``design_json`` are the decoded design and its compact JSON
+    when the optimizer already built them (to recognise duplicates), so the
+    runner does not decode the same params twice.
     """
 
     params: dict[str, Any]
     attrs: dict[str, Any] = field(default_factory=dict)
     trial: optuna.Trial | None = None
     system_attrs: dict[str, Any] = field(default_factory=dict)
+    design: Design | None = None
+    design_json: str | None = None
 
 
 @dataclass
@@ -119,6 +124,8 @@ class Optimizer(ABC):
     def decode(self, proposal: Proposal) -> Design:
         """The design a proposal stands for; optimizers with text state (swarmagentic) override it."""
         assert self.space is not None, "bind() first"
+        if proposal.design is not None:
+            return proposal.design
         return self.space.decode_params(proposal.params)
 
     @abstractmethod
@@ -261,6 +268,7 @@ class PopulationOptimizer(Optimizer):
         self.positions: np.ndarray | None = None
         self._synced = False
         self._index = _TrialIndex(self.name)
+        self._done: dict[int, dict[int, _Done]] = {}
 
     def bind(
         self,
@@ -273,6 +281,7 @@ class PopulationOptimizer(Optimizer):
         super().bind(space, directions, seed, initial=initial)
         self._synced = False
         self._index = _TrialIndex(self.name)
+        self._done = {}
 
     # ---- subclass hooks
     @abstractmethod
@@ -304,25 +313,40 @@ class PopulationOptimizer(Optimizer):
         return pos
 
     def _recorded(self, study: optuna.Study) -> dict[int, dict[int, optuna.trial.FrozenTrial]]:
-        """Finished trials of this optimizer by generation and particle (kept up to date incrementally)."""
+        """Finished trials of this optimizer by generation and particle, read from the study."""
         return self._index.update(study)
 
-    def _complete(self, trials: dict[int, optuna.trial.FrozenTrial]) -> bool:
+    def _complete(self, trials: dict[int, Any]) -> bool:
         return all(i in trials for i in range(self.population))
 
     def _sync(self, study: optuna.Study) -> None:
-        """Replay the complete generations recorded in the study."""
+        """Replay the complete generations recorded in the study (once, on the first ask or tell).
+
+        After this the optimizer learns each batch from :meth:`tell` alone:
+        rereading the study every batch would cost time proportional to the
+        trials already run. The study stays the truth: a new process (resume)
+        replays it again.
+        """
         recorded = self._recorded(study)
+        self._done = {
+            g: {i: _Done(t.params, _outcome_of(t), t.user_attrs.get("design")) for i, t in trials.items()}
+            for g, trials in recorded.items()
+        }
+        self._remember_designs(d for trials in self._done.values() for d in trials.values())
         self.generation = 0
         self.positions = self._initial_positions()
-        while self._complete(recorded.get(self.generation, {})):
-            self._advance_recorded(recorded[self.generation])
+        while self._complete(self._done.get(self.generation, {})):
+            self._advance_done(self._done.pop(self.generation))
+        self._index = _TrialIndex(self.name)  # not read again by this object: free what it holds
         self._synced = True
 
-    def _advance_recorded(self, trials: dict[int, optuna.trial.FrozenTrial], *, verify: bool = True) -> None:
-        """Advance past the current generation, whose trials are all in the study.
+    def _remember_designs(self, done: Iterable[_Done]) -> None:
+        """Hook: designs already evaluated (params and their design JSON), for duplicate detection."""
 
-        The study's params must be the ones this optimizer proposes; if they
+    def _advance_done(self, trials: dict[int, _Done], *, verify: bool = True) -> None:
+        """Advance past the current generation, every particle of which is finished.
+
+        The recorded params must be the ones this optimizer proposes; if they
         are not (the code or hyperparameters changed since the run started),
         the recorded designs win, with a warning, so a resume still continues
         from what was really evaluated. ``verify=False`` skips the check for a
@@ -339,7 +363,13 @@ class PopulationOptimizer(Optimizer):
                     stacklevel=3,
                 )
                 self.positions[i] = self.space.params_to_vector(recorded)
-        self._advance_with([_outcome_of(trials[i]) for i in range(self.population)])
+        self._advance_with([trials[i].outcome for i in range(self.population)])
+
+    def _advance_recorded(self, trials: dict[int, optuna.trial.FrozenTrial], *, verify: bool = True) -> None:
+        """:meth:`_advance_done` from the study's trials of the current generation."""
+        self._advance_done(
+            {i: _Done(t.params, _outcome_of(t), t.user_attrs.get("design")) for i, t in trials.items()}, verify=verify
+        )
 
     def _advance_with(self, outcomes: Sequence[Outcome]) -> None:
         assert self.positions is not None
@@ -347,35 +377,50 @@ class PopulationOptimizer(Optimizer):
         self.positions = np.clip(np.asarray(nxt, dtype=float), 0.0, 1.0)
         self.generation += 1
 
+    def _proposal(self, i: int) -> Proposal:
+        """Particle ``i`` of the current generation as a proposal."""
+        assert self.positions is not None and self.space is not None
+        return Proposal(
+            params=self.space.vector_to_params(self.positions[i]),
+            attrs={"generation": self.generation, "particle": i, "optimizer": self.name},
+        )
+
     def ask(self, study: optuna.Study, n: int) -> list[Proposal]:
-        """Up to ``n`` particles of the current generation that are not recorded yet."""
+        """Up to ``n`` particles of the current generation that are not finished yet."""
         assert self.space is not None, "bind() first"
         if not self._synced:
             self._sync(study)
         assert self.positions is not None
-        recorded = self._recorded(study)
-        while self._complete(recorded.get(self.generation, {})):  # finished elsewhere (another worker)
-            self._advance_recorded(recorded[self.generation])
-        done = recorded.get(self.generation, {})
+        done = self._finished_now(study)
         missing = [i for i in range(self.population) if i not in done][: max(int(n), 0)]
-        return [
-            Proposal(
-                params=self.space.vector_to_params(self.positions[i]),
-                attrs={"generation": self.generation, "particle": i, "optimizer": self.name},
-            )
-            for i in missing
-        ]
+        return [self._proposal(i) for i in missing]
+
+    def _finished_now(self, study: optuna.Study) -> dict[int, Any]:
+        """Particles of the current generation already finished (optimizers that read the study override it)."""
+        return self._done.get(self.generation, {})
 
     def tell(self, study: optuna.Study, proposals: Sequence[Proposal], outcomes: Sequence[Outcome]) -> None:
-        """Advance once every particle of the current generation is recorded (read back from the study)."""
+        """Remember the outcomes; advance once every particle of the current generation is finished."""
         if not self._synced:
             self._sync(study)
             return
-        recorded = self._recorded(study)
+        for p, o in zip(proposals, outcomes, strict=True):
+            g, i = p.attrs.get("generation"), p.attrs.get("particle")
+            if g is not None and i is not None:
+                self._done.setdefault(int(g), {}).setdefault(int(i), _Done(p.params, o, p.design_json))
         verify = False  # the current generation's params are this object's own proposals
-        while self._complete(recorded.get(self.generation, {})):
-            self._advance_recorded(recorded[self.generation], verify=verify)
+        while self._complete(self._done.get(self.generation, {})):
+            self._advance_done(self._done.pop(self.generation), verify=verify)
             verify = True
+
+
+@dataclass
+class _Done:
+    """A finished particle: its params, outcome and (when known) design JSON."""
+
+    params: dict[str, Any]
+    outcome: Outcome
+    design_json: str | None = None
 
 
 class _TrialIndex:

@@ -30,13 +30,13 @@ replaying the study, so a resumed run continues exactly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from swarmdesign.optimizers import _deap
-from swarmdesign.optimizers._genes import DesignKeys, GeneLayout, latin_hypercube
-from swarmdesign.optimizers.base import Outcome, PopulationOptimizer
+from swarmdesign.optimizers._genes import DesignKeys, GeneLayout, TakenKeys, digest, latin_hypercube
+from swarmdesign.optimizers.base import Outcome, PopulationOptimizer, Proposal, _Done
 
 #: Hyperparameters :func:`variation_settings` checks; optimizers pass them on from ``self.hyperparameters``.
 VARIATION_KEYS: tuple[str, ...] = ("crossover", "mutation", "eta_crossover", "eta_mutation", "tournament")
@@ -109,7 +109,8 @@ class GeneticOptimizer(PopulationOptimizer):
         self.dedupe = bool(dedupe)
         self._layout: GeneLayout | None = None
         self._keys: DesignKeys | None = None
-        self._seen: set[object] = set()
+        self._seen: set[bytes] = set()
+        self._keys_recorded = False  # this generation's keys came from the study
         self._pool: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     # ------------------------------------------------------------ helpers
@@ -122,7 +123,7 @@ class GeneticOptimizer(PopulationOptimizer):
         assert self._keys is not None
         return self._keys(x)
 
-    def _unique(self, x: np.ndarray, taken: set[object], rng: np.random.Generator) -> np.ndarray:
+    def _unique(self, x: np.ndarray, taken: TakenKeys | set[bytes], rng: np.random.Generator) -> np.ndarray:
         assert self._layout is not None
         if not self.dedupe:
             return x
@@ -133,7 +134,7 @@ class GeneticOptimizer(PopulationOptimizer):
         assert self._layout is not None
         lay = self._layout
         mates = _deap.mating_selection(fitness, k + (k % 2), tournament=self.tournament, rng=rng)
-        taken = set(self._seen)
+        taken = TakenKeys(self._seen)
         children: list[np.ndarray] = []
         for j in range(0, len(mates), 2):
             a, b = genes[mates[j]], genes[mates[j + 1]]
@@ -145,16 +146,48 @@ class GeneticOptimizer(PopulationOptimizer):
                     children.append(self._unique(mutant, taken, rng))
         return np.array(children)
 
-    # -------------------------------------------------------------- hooks
-    def _start(self, rng: np.random.Generator) -> np.ndarray:
+    def _ensure_keys(self) -> DesignKeys:
         assert self.space is not None
         if self._layout is None or self._keys is None or self._keys.space is not self.space:
             self._layout = GeneLayout.of(self.space)
             self._keys = DesignKeys(self.space, self._layout)
+        return self._keys
+
+    def _remember_designs(self, done: Iterable[_Done]) -> None:
+        """Designs read back from the study are known by their recorded JSON: no decoding on resume."""
+        if self.dedupe:
+            keys = self._ensure_keys()
+            for d in done:
+                if d.design_json:
+                    keys.remember(d.params, d.design_json)
+
+    def _advance_done(self, trials: dict[int, _Done], *, verify: bool = True) -> None:
+        """Mark the generation's designs as evaluated from their recorded JSON (no decoding), then advance."""
+        if self.dedupe:
+            known = [digest(d.design_json) for d in trials.values() if d.design_json]
+            self._seen.update(known)
+            self._keys_recorded = len(known) == len(trials)
+        super()._advance_done(trials, verify=verify)
+
+    def _proposal(self, i: int) -> Proposal:
+        """The particle's proposal with its design, decoded once for duplicate detection, attached."""
+        if not self.dedupe:
+            return super()._proposal(i)
+        assert self.positions is not None
+        keys = self._ensure_keys()
+        params = keys.params_of(self.positions[i])
+        design, text = keys.decoded(params)
+        attrs = {"generation": self.generation, "particle": i, "optimizer": self.name}
+        return Proposal(params=params, attrs=attrs, design=design, design_json=text)
+
+    # -------------------------------------------------------------- hooks
+    def _start(self, rng: np.random.Generator) -> np.ndarray:
+        assert self.space is not None
+        self._ensure_keys()
         self._seen = set()
         self._pool = None
         first = self._layout.snap(latin_hypercube(rng, self.population, self.space.dim))
-        taken: set[object] = set()
+        taken: TakenKeys | set[bytes] = set()
         with _deap.python_random_from(rng):
             return np.array([self._unique(x, taken, rng) for x in first])
 
@@ -176,8 +209,9 @@ class GeneticOptimizer(PopulationOptimizer):
 
         Runs inside :func:`_deap.python_random_from` (DEAP's operators).
         """
-        if self.dedupe:
+        if self.dedupe and not self._keys_recorded:
             self._seen.update(self._key(x) for x in positions)
+        self._keys_recorded = False
         loss = losses[:, None] if losses.ndim == 1 else losses
         if self._pool is None:
             genes, pool_loss, pool_viol = positions, loss, violations

@@ -65,14 +65,14 @@ replaying the study, so a resumed run continues exactly.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from swarmdesign.optimizers import _deap
-from swarmdesign.optimizers._genes import DesignKeys, GeneLayout, latin_hypercube
+from swarmdesign.optimizers._genes import DesignKeys, GeneLayout, TakenKeys, digest, latin_hypercube
 from swarmdesign.optimizers._pyswarms import ParticleSwarm
-from swarmdesign.optimizers.base import Outcome, PopulationOptimizer
+from swarmdesign.optimizers.base import Outcome, PopulationOptimizer, Proposal, _Done
 from swarmdesign.optimizers.ga import VARIATION_KEYS, variation_settings
 from swarmdesign.optimizers.pso import SWARM_KEYS, swarm_settings
 
@@ -151,7 +151,8 @@ class HybridSwarmOptimizer(PopulationOptimizer):
         self.swarm: ParticleSwarm | None = None
         self._layout: GeneLayout | None = None
         self._keys: DesignKeys | None = None
-        self._seen: set[object] = set()
+        self._seen: set[bytes] = set()
+        self._keys_recorded = False  # this generation's keys came from the study
         self._stagnation = np.zeros(0, dtype=int)
         self._pbest_loss: np.ndarray | None = None  # (n, m), several objectives only
         self._pbest_viol: np.ndarray | None = None
@@ -167,7 +168,7 @@ class HybridSwarmOptimizer(PopulationOptimizer):
         return self._keys(x)
 
     def _child(
-        self, rng: np.random.Generator, parents: np.ndarray, mates: tuple[int, int], taken: set[object]
+        self, rng: np.random.Generator, parents: np.ndarray, mates: tuple[int, int], taken: TakenKeys | set[bytes]
     ) -> np.ndarray:
         """A genetic offspring of two personal bests, new to ``taken`` when ``dedupe`` (rule step 4)."""
         assert self._layout is not None
@@ -180,16 +181,48 @@ class HybridSwarmOptimizer(PopulationOptimizer):
             return child
         return _deap.fresh(child, self._key, taken, layout=lay, rate=self._rate, eta=self.eta_mutation, rng=rng)
 
-    # -------------------------------------------------------------- hooks
-    def _start(self, rng: np.random.Generator) -> np.ndarray:
+    def _ensure_keys(self) -> DesignKeys:
         assert self.space is not None
         if self._layout is None or self._keys is None or self._keys.space is not self.space:
             self._layout = GeneLayout.of(self.space)
             self._keys = DesignKeys(self.space, self._layout)
+        return self._keys
+
+    def _remember_designs(self, done: Iterable[_Done]) -> None:
+        """Designs read back from the study are known by their recorded JSON: no decoding on resume."""
+        if self.dedupe:
+            keys = self._ensure_keys()
+            for d in done:
+                if d.design_json:
+                    keys.remember(d.params, d.design_json)
+
+    def _advance_done(self, trials: dict[int, _Done], *, verify: bool = True) -> None:
+        """Mark the generation's designs as evaluated from their recorded JSON (no decoding), then advance."""
+        if self.dedupe:
+            known = [digest(d.design_json) for d in trials.values() if d.design_json]
+            self._seen.update(known)
+            self._keys_recorded = len(known) == len(trials)
+        super()._advance_done(trials, verify=verify)
+
+    def _proposal(self, i: int) -> Proposal:
+        """The particle's proposal with its design, decoded once for duplicate detection, attached."""
+        if not self.dedupe:
+            return super()._proposal(i)
+        assert self.positions is not None
+        keys = self._ensure_keys()
+        params = keys.params_of(self.positions[i])
+        design, text = keys.decoded(params)
+        attrs = {"generation": self.generation, "particle": i, "optimizer": self.name}
+        return Proposal(params=params, attrs=attrs, design=design, design_json=text)
+
+    # -------------------------------------------------------------- hooks
+    def _start(self, rng: np.random.Generator) -> np.ndarray:
+        assert self.space is not None
+        self._ensure_keys()
         n, d = self.population, self.space.dim
         positions = latin_hypercube(rng, n, d)
         if self.dedupe:
-            taken: set[object] = set()
+            taken: TakenKeys | set[bytes] = set()
             lay, rate, eta = self._layout, self._rate, self.eta_mutation
             with _deap.python_random_from(rng):
                 positions = np.array(
@@ -219,8 +252,9 @@ class HybridSwarmOptimizer(PopulationOptimizer):
         """One application of the rule in the module docstring (inside :func:`_deap.python_random_from`)."""
         assert self.swarm is not None
         n = self.population
-        if self.dedupe:
+        if self.dedupe and not self._keys_recorded:
             self._seen.update(self._key(x) for x in positions)
+        self._keys_recorded = False
         # 1. swarm bookkeeping
         if losses.ndim == 1:
             improved = self.swarm.observe(positions, losses)
@@ -236,7 +270,7 @@ class HybridSwarmOptimizer(PopulationOptimizer):
         # 3. who is replaced
         replaced = self._stagnation >= self.patience
         replaced[worst_order[: math.ceil(self.replace * n)]] = True
-        taken = set(self._seen)
+        taken = TakenKeys(self._seen)
         if self.dedupe:
             for i in range(n):
                 if replaced[i]:

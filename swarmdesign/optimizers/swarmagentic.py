@@ -177,6 +177,10 @@ class SwarmAgenticOptimizer(PopulationOptimizer):
             self._step([trials[i] for i in range(self.population)], recorded.get(self.generation + 1, {}))
         self._synced = True
 
+    def _finished_now(self, study: optuna.Study) -> dict[int, Any]:
+        """Read from the study: this optimizer needs the trials' recorded failures and prompts."""
+        return self._recorded(study).get(self.generation, {})
+
     def tell(self, study: optuna.Study, proposals: Sequence[Proposal], outcomes: Sequence[Outcome]) -> None:
         current = self._recorded(study).get(self.generation, {})
         if len(current) >= self.population:

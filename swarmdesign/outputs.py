@@ -1,0 +1,198 @@
+"""The files a run derives from its study: ``trials.csv``, ``best.yaml``, ``pareto/``.
+
+They are refreshed during a run (every few seconds) and at its end. Rebuilding
+them from every trial each time made a refresh cost grow with the run: at
+10^5 trials a refresh took seconds, and a run slowed down as it went. This
+module keeps what it has already written and looks only at trials it has
+not seen:
+
+* ``trials.csv`` is appended to, one row per newly finished trial; the whole
+  file is rewritten (atomically) only when a trial brings a column the file
+  lacks, or when the file on disk is not the one this object wrote;
+* the best trial is folded in by the one rule of
+  :mod:`swarmdesign.recommend.best`; the final refresh asks that module
+  directly (a stored recommendation wins);
+* the Pareto front is merged with the new trials only (numpy), feasible
+  designs first as in :func:`swarmdesign.records.pareto_trials`; its
+  folder is rewritten at most every :data:`PARETO_EVERY_S` seconds and at
+  the end.
+
+Trials are taken in number order up to the first one still RUNNING or
+WAITING, so a row is written once its trial can no longer change. The
+study remains the source of truth: deleting the files and refreshing
+rebuilds them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from swarmdesign import records
+from swarmdesign.recommend.best import is_search, trial_key
+from swarmdesign.storage import BEST_NAME, PARETO_DIR, TRIALS_NAME, write_atomic
+
+_SETTLED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
+#: Seconds between rewrites of ``pareto/`` during a run: early on the front changes with
+#: nearly every batch and each member is a YAML file; the final refresh always writes it.
+PARETO_EVERY_S = 30.0
+
+
+class RunOutputs:
+    """Incremental writer of one run folder's derived files; see the module docstring."""
+
+    def __init__(self, run_dir: Path, provenance: Callable[[], dict[str, Any]]) -> None:
+        self.run_dir = run_dir
+        self.provenance = provenance
+        self._next = 0  # trials before this number are folded in
+        self._columns: list[str] | None = None
+        self._csv_size = -1  # bytes of trials.csv as this object left it
+        self._best: FrozenTrial | None = None
+        self._best_key: tuple[int, float, int] | None = None
+        self._best_written: int | None = None
+        self._fronts: dict[bool, _Front] = {}
+        self._pareto_at = -math.inf
+
+    def refresh(self, study: optuna.Study, *, final: bool = False) -> None:
+        """Fold in the trials finished since the last refresh and update the files."""
+        trials = study.get_trials(deepcopy=False)
+        new: list[FrozenTrial] = []
+        for t in trials[self._next :]:
+            if t.state not in _SETTLED:
+                break
+            new.append(t)
+        self._write_rows(trials, new)
+        self._next += len(new)
+        multi = len(study.directions) > 1
+        for t in new:
+            key = trial_key(t) if is_search(t) else None
+            if key is not None and (self._best_key is None or key > self._best_key):
+                self._best, self._best_key = t, key
+        if multi:
+            self._fold_front(study, new)
+        best = records.best_trial(study) if final else self._best
+        if best is not None and best.number != self._best_written:
+            write_atomic(self.run_dir / BEST_NAME, records.design_of(best, provenance=self.provenance()).to_yaml())
+            self._best_written = best.number
+        if multi and (final or (new and time.monotonic() - self._pareto_at > PARETO_EVERY_S)):
+            self._write_pareto()
+            self._pareto_at = time.monotonic()
+
+    # ------------------------------------------------------------ trials.csv
+    def _write_rows(self, trials: Sequence[FrozenTrial], new: list[FrozenTrial]) -> None:
+        path = self.run_dir / TRIALS_NAME
+        rows = [records.trial_row(t) for t in new]
+        size = path.stat().st_size if path.exists() else -1
+        if self._columns is not None and size == self._csv_size:
+            if not rows:
+                return
+            known = set(self._columns)
+            if all(k in known for row in rows for k in row):
+                text = _csv_text(self._columns, rows, header=False)
+                with path.open("a", encoding="utf-8", newline="") as fh:
+                    fh.write(text)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                self._csv_size = path.stat().st_size
+                return
+        # First write by this object, a new column, or a file changed by someone else: write it whole.
+        done = [records.trial_row(t) for t in trials[: self._next]] + rows
+        columns: dict[str, None] = {}
+        for row in done:
+            columns.update(dict.fromkeys(row))
+        self._columns = list(columns)
+        write_atomic(path, _csv_text(self._columns, done, header=True) if done else "")
+        self._csv_size = path.stat().st_size
+
+    # ---------------------------------------------------------------- pareto
+    def _fold_front(self, study: optuna.Study, new: list[FrozenTrial]) -> None:
+        signs = np.array([-1.0 if d == optuna.study.StudyDirection.MAXIMIZE else 1.0 for d in study.directions])
+        done = [t for t in new if t.state == TrialState.COMPLETE and is_search(t) and t.values is not None]
+        if not done:
+            return
+        losses = np.array([t.values for t in done], dtype=float) * signs
+        feasible = np.array([bool(t.user_attrs.get("feasible", True)) for t in done])
+        for only_feasible in (True, False):
+            pick = np.flatnonzero(feasible) if only_feasible else np.arange(len(done))
+            if pick.size:
+                front = self._fronts.setdefault(only_feasible, _Front(losses.shape[1]))
+                front.add(losses[pick], [done[i] for i in pick])
+
+    def _write_pareto(self) -> None:
+        front = self._fronts.get(True) or self._fronts.get(False)
+        members = front.trials() if front is not None else []
+        folder = self.run_dir / PARETO_DIR
+        folder.mkdir(exist_ok=True)
+        keep = set()
+        for t in members:
+            path = folder / f"trial-{t.number:06d}.yaml"
+            keep.add(path.name)
+            if not path.exists():
+                write_atomic(path, records.design_of(t, provenance=self.provenance()).to_yaml())
+        for stale in folder.glob("trial-*.yaml"):
+            if stale.name not in keep:
+                stale.unlink()
+
+
+class _Front:
+    """Non-dominated points (losses, minimised) with their trials, merged batch by batch.
+
+    Ties (equal losses) keep the earlier trial, as a full recomputation in
+    lexicographic order does.
+    """
+
+    def __init__(self, m: int) -> None:
+        self.losses = np.empty((0, m))
+        self.members: list[FrozenTrial] = []
+
+    def add(self, losses: np.ndarray, trials: list[FrozenTrial]) -> None:
+        # New points dominated by (or equal to) the current front never enter it.
+        if self.members:
+            le = (self.losses[None, :, :] <= losses[:, None, :]).all(axis=2)
+            out = le.any(axis=1)
+            losses, trials = losses[~out], [t for t, o in zip(trials, out, strict=True) if not o]
+        if not trials:
+            return
+        pool = np.vstack([self.losses, losses])
+        members = self.members + trials
+        order = np.lexsort(pool.T[::-1])  # lexicographic: no later point dominates an earlier one
+        kept: list[int] = []
+        for i in order.tolist():
+            if kept:
+                k = pool[kept]
+                if (k <= pool[i]).all(axis=1).any():
+                    continue
+            kept.append(i)
+        kept.sort(key=lambda i: members[i].number)
+        self.losses = pool[kept]
+        self.members = [members[i] for i in kept]
+
+    def trials(self) -> list[FrozenTrial]:
+        return list(self.members)
+
+
+def _csv_text(columns: list[str], rows: list[dict[str, Any]], *, header: bool) -> str:
+    """Rows as CSV in the layout ``pandas.DataFrame.to_csv(index=False)`` gives (missing = empty)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    if header:
+        writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in columns])
+    return buf.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return value
