@@ -49,6 +49,24 @@ def call_faults(
     return CallOutcome(survived=ok, extra_calls=last.astype(float))
 
 
+def retries(
+    rng: np.random.Generator, calls: np.ndarray, fault_rate: float, max_retries: int, silent_share: float
+) -> np.ndarray:
+    """Retries made for ``calls`` (integer array) calls each, grouped: the same events as :func:`call_faults`.
+
+    A call is retried when its try fails noticeably (probability ``(1 -
+    silent_share) fault_rate``); of the calls retried once, the same share
+    fails again, and so on up to ``max_retries``: nested binomial counts.
+    """
+    noticed = (1.0 - silent_share) * fault_rate
+    total = np.zeros(np.shape(calls))
+    failing = np.asarray(calls, dtype=np.int64)
+    for _ in range(max_retries):
+        failing = rng.binomial(failing, noticed)
+        total += failing
+    return total
+
+
 def hub_losses(
     rng: np.random.Generator, messages: np.ndarray, replicas: int, crash_rate: float, cap: int = 1024
 ) -> np.ndarray:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from swarmdesign.sim.agent import Dispatcher, Population
-from swarmdesign.sim.agent_events import call_faults, coordination_delay
+from swarmdesign.sim.agent_events import coordination_delay, retries
 from swarmdesign.sim.agent_graph import Wiring, build_wiring
 from swarmdesign.sim.agent_quality import FaultSetting, QualitySample, simulate_quality
 from swarmdesign.sim.batch import AGG_INDEX
@@ -285,13 +285,10 @@ class _Run:
         hub_calls = n_msg * self.hub_kind
         other = (self.rounds + critiques + hub_calls + self.uses_judge).astype(np.int64)
         fp = self.params.faults
-        extra = call_faults(rng, (int(other.sum()),), self.env.fault_rate, fp.max_retries, fp.silent_share).extra_calls
-        starts = np.concatenate([[0], np.cumsum(other)])
-        sums = np.concatenate([[0.0], np.cumsum(extra)])
         self.item = {
             "critiques": critiques.tolist(),
             "other_calls": other.tolist(),
-            "other_retries": (sums[starts[1:]] - sums[starts[:-1]]).tolist(),
+            "other_retries": retries(rng, other, self.env.fault_rate, fp.max_retries, fp.silent_share).tolist(),
             "owner": owner.tolist(),
             "t": pop.seconds[owner].tolist(),
             "attempts": attempts.tolist(),
@@ -331,7 +328,7 @@ class _Run:
         route_tok = self.route_msgs * env.message_tokens
         # plans and merges are calls too: their failures are retried
         per_task = int(pop.planners.size > 0) + int(pop.mergers.size > 0)
-        task_retries = call_faults(self.rng, (wl.tasks, max(per_task, 1)), env.fault_rate, fp.max_retries, 0.0)
+        task_retries = retries(self.rng, np.full(wl.tasks, per_task), env.fault_rate, fp.max_retries, fp.silent_share)
         for task in range(wl.tasks):
             ready = self.coord_pool.serve(0.0, self.plan_s) if pop.planners.size else 0.0
             if pop.planners.size:
@@ -363,10 +360,10 @@ class _Run:
         for it in deferred:
             latest = self._item(it, latest, parallel=False)
         if per_task:
-            retries = float(task_retries.extra_calls[:, :per_task].sum())
+            n_retries = float(task_retries.sum())
             per_call = (self.plan_usd * (pop.planners.size > 0) + self.merge_usd * (pop.mergers.size > 0)) / per_task
             size = (params.decomposition.plan_token_share * (pop.planners.size > 0) + (pop.mergers.size > 0)) / per_task
-            self._charge("faults", retries, size * self.step_tok, retries * per_call)
+            self._charge("faults", n_retries, size * self.step_tok, n_retries * per_call)
         self._standing(latest)
         servers = float(self.wiring.hub_servers[: self.wiring.leaf_queues].sum())
         w = self.wiring

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from agent_helpers import binomial_se
 
-from swarmdesign.sim.agent_events import call_faults, coordination_delay, hub_losses
+from swarmdesign.sim.agent_events import call_faults, coordination_delay, hub_losses, retries
 
 N = 200_000
 
@@ -57,3 +57,13 @@ def test_coordination_round_adds_turns_and_exchanges() -> None:
     expected = 0.01 * 49 + 0.001 * (heard + 1) * heard
     assert delay.mean(axis=0) == pytest.approx(expected, rel=0.02)
     assert (coordination_delay(np.random.default_rng(4), (10,), 1.0, np.zeros(10), 0.01, 0.001) == 0).all()
+
+
+def test_grouped_retries_count_the_same_events_as_calls_one_by_one() -> None:
+    """Nested binomial retry counts have the mean of per-call draws: sum_j ((1 - s) f)^j per call."""
+    f, silent, r = 0.2, 0.3, 2
+    one_by_one = call_faults(np.random.default_rng(5), (N,), f, r, silent).extra_calls.mean()
+    grouped = retries(np.random.default_rng(6), np.full(1000, N // 1000), f, r, silent).sum() / N
+    noticed = (1 - silent) * f
+    assert grouped == pytest.approx(noticed + noticed**2, abs=0.005)
+    assert grouped == pytest.approx(one_by_one, abs=0.005)
