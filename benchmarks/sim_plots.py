@@ -75,11 +75,12 @@ def draw_skill(ax: plt.Axes) -> dict[str, Any]:
 
 
 def draw_voting(ax: plt.Axes) -> dict[str, Any]:
-    k = np.arange(1, 65, dtype=float)
+    k = np.arange(1, 65)
     out = {}
     for p, style in ((0.8, "-"), (0.6, "-"), (0.4, "--"), (0.2, "--")):
-        for rho, color in ((0.6, "C0"), (0.24, "C1"), (0.0, "C2")):
-            q = voting.majority_vote(np.full_like(k, p), voting.effective_voters(k, rho))
+        for rho, color in ((0.4, "C0"), (0.16, "C1"), (0.0, "C2")):
+            # exact beta-binomial majority of k correlated voters (one row per voter count)
+            q = voting.majority_vote(np.full((k.size, 1), p), k, np.full(k.size, rho))[:, 0]
             label = f"rho={rho}" if p == 0.8 else None
             ax.plot(k, q, style, color=color, label=label)
             out[f"p{p}_rho{rho}_k64"] = float(q[-1])
