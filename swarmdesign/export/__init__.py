@@ -49,7 +49,12 @@ _REGISTRY: tuple[Target, ...] = (
         ("team.json", "models.json", "team.py"),
         "AutoGen AgentChat declarative team (Team.load_component), its model map and loader",
     ),
-    Target("langgraph", "swarmdesign.export.langgraph", ("graph.py",), "Python module building a LangGraph StateGraph"),
+    Target(
+        "langgraph",
+        "swarmdesign.export.langgraph",
+        ("graph.py", "langgraph.json"),
+        "Python module building a LangGraph StateGraph, and its langgraph.json",
+    ),
     Target(
         "mermaid", "swarmdesign.export.mermaid", ("design.mmd",), "Mermaid flowchart of roles, counts and hand-offs"
     ),

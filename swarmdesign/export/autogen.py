@@ -53,6 +53,7 @@ FINISH_AGENT = "finish"
 TERMINATE = "TERMINATE"
 LOOP_GROUP = "loop"
 
+
 def _component(provider: str, component_type: str, config: dict[str, Any], version: int = 1) -> dict[str, Any]:
     return {
         "provider": provider,

@@ -26,6 +26,7 @@ used as nodes are sanitised identifiers, so no design can inject code.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from swarmdesign.export import texts
@@ -37,6 +38,20 @@ if TYPE_CHECKING:
     from swarmdesign.design import Design
 
 FILE_NAME = "graph.py"
+CONFIG_FILE = "langgraph.json"
+#: ``langgraph dev`` / ``langgraph up`` read this: the graph factory, and the extra that installs what it imports.
+LANGGRAPH_CONFIG = {
+    # What graph.py imports: the same packages as the swarmdesign[langgraph] extra, not swarmdesign itself.
+    "dependencies": [
+        "langgraph>=1.2,<2",
+        "langchain>=1.0,<2",
+        "langchain-openai>=1.0,<2",
+        "langchain-anthropic>=1.0,<2",
+        "langchain-google-genai>=2,<5",
+    ],
+    "graphs": {"swarmdesign": "./graph.py:make_graph"},
+    "env": ".env",
+}
 JOIN_SUFFIX = "__join"
 FANOUT_SUFFIX = "__fanout"
 
@@ -101,10 +116,13 @@ build_graph(llm=None) returns the compiled graph; run it with
     build_graph(llm).invoke({"task": "..."}, {"recursion_limit": RECURSION_LIMIT})
 or call run("...", llm). `llm` is one LangChain chat model for every node, or a
 dict from node name to chat model; without it each role's own model is created
-with langchain's init_chat_model (needs the `langchain` package and the
-provider's package). The design is kept below as data; nothing here is built
-from text at run time. (No `from __future__ import annotations`: LangGraph reads
-State's annotations at run time, also when this file is loaded by path.)
+with langchain's init_chat_model (the `swarmdesign[langgraph]` extra installs
+langchain and the OpenAI, Anthropic and Google providers). To run on your own
+model: build_graph(ChatOpenAI(model=..., base_url="http://127.0.0.1:8080/v1")).
+Node names are identifiers; each node's metadata keeps the design's role name.
+The design is kept below as data; nothing here is built from text at run time.
+(No `from __future__ import annotations`: LangGraph reads State's annotations
+at run time, also when this file is loaded by path.)
 """
 
 import operator
@@ -218,6 +236,18 @@ def _router(node: str) -> Any:
     return route
 
 
+def _metadata(node: str) -> dict[str, Any]:
+    """What LangGraph keeps about a node besides its sanitised name: the design's own role name and shape."""
+    spec = ROLES[node]
+    return {"swarmdesign_role": spec["name"], "archetype": spec["archetype"], "replicas": spec["replicas"],
+            "model": spec["model"]}  # fmt: skip
+
+
+def make_graph() -> Any:
+    """The graph with each role's own model; what langgraph.json points the LangGraph server at."""
+    return build_graph()
+
+
 def run(task: str, llm: Any = None) -> dict[str, Any]:
     """Run the workflow on one work item and return the final state."""
     return build_graph(llm).invoke({"task": task, "outputs": []}, {"recursion_limit": RECURSION_LIMIT})
@@ -268,7 +298,8 @@ def build_module(plan: ExportPlan) -> str:
     ]
     body.append("    graph = StateGraph(State)")
     for node in roles:
-        body.append(f"    graph.add_node({node!r}, _agent({node!r}, _chat_model({node!r}, llm)))")
+        agent = f"_agent({node!r}, _chat_model({node!r}, llm))"
+        body.append(f"    graph.add_node({node!r}, {agent}, metadata=_metadata({node!r}))")
         if node in fanned:
             body.append(f"    graph.add_node({node + FANOUT_SUFFIX!r}, _join)")
             body.append(f"    graph.add_conditional_edges({node + FANOUT_SUFFIX!r}, _fan_out({node!r}), [{node!r}])")
@@ -296,9 +327,10 @@ def build_module(plan: ExportPlan) -> str:
 def export(
     design: Design, out_dir: Path, *, max_agents: int = DEFAULT_MAX_AGENTS, role_level: bool = False
 ) -> list[Path]:
-    """Write ``graph.py`` into ``out_dir``."""
+    """Write ``graph.py`` and the LangGraph CLI/server configuration ``langgraph.json`` into ``out_dir``."""
     plan = plan_export(design, max_agents=max_agents, role_level=role_level)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / FILE_NAME
-    path.write_text(build_module(plan), encoding="utf-8")
-    return [path]
+    paths = [out_dir / FILE_NAME, out_dir / CONFIG_FILE]
+    paths[0].write_text(build_module(plan), encoding="utf-8")
+    paths[1].write_text(json.dumps(LANGGRAPH_CONFIG, indent=2) + "\n", encoding="utf-8")
+    return paths

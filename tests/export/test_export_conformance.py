@@ -53,6 +53,8 @@ def test_hostile_names_export_to_well_formed_files(target: str, tmp_path: Path) 
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".yaml":
             assert isinstance(yaml.safe_load(text), dict)
+        elif path.name == "langgraph.json":
+            assert json.loads(text)["graphs"] == {"swarmdesign": "./graph.py:make_graph"}
         elif path.name == "models.json":
             assert all(c["component_type"] == "model" for c in json.loads(text)["clients"].values())
         elif path.suffix == ".json":

@@ -9,6 +9,7 @@ and edges against the design, then run it and check who ran, how often
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ def _role(node: str) -> str:
 
 
 def _module(design: Design, out: Path, name: str) -> Any:
-    [path] = export_design(design, "langgraph", out, **export_options(design))
+    path = export_design(design, "langgraph", out, **export_options(design))[0]  # graph.py
     return import_path(path, f"graph_{name}")
 
 
@@ -109,7 +110,7 @@ def test_langgraph_takes_a_shared_chat_model_and_stops_on_approval(tmp_path: Pat
 def test_generated_module_keeps_user_text_as_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The payload is in the module only inside string literals, and importing it runs nothing of it."""
     monkeypatch.chdir(tmp_path)
-    [path] = export_design(hostile_design(), "langgraph", tmp_path / "out")
+    path = export_design(hostile_design(), "langgraph", tmp_path / "out")[0]  # graph.py
     source = path.read_text(encoding="utf-8")
     compile(source, str(path), "exec")
     for line in source.splitlines():
@@ -120,3 +121,28 @@ def test_generated_module_keeps_user_text_as_data(tmp_path: Path, monkeypatch: p
     assert hostile_design().name == module.DESIGN_NAME
     assert {spec["name"] for spec in module.ROLES.values()} == {r.name for r in hostile_design().roles}
     assert not (tmp_path / "PWNED").exists()
+
+
+def test_node_metadata_keeps_non_ascii_role_names(tmp_path: Path) -> None:
+    """Node names are sanitised identifiers; the design's own role name survives in the node's metadata."""
+    require("langgraph")
+    fakes = require("langchain_core.language_models.fake_chat_models")
+    name = "naïve—角色 🚀 3"
+    design = Design.from_dict(
+        {
+            "swarmdesign": 1,
+            "name": "unicode",
+            "roles": [
+                {"name": name, "archetype": "planner", "count": 1, "model": "openai/gpt-4o-mini"},
+                {"name": "coder", "archetype": "coder", "count": 1, "model": "openai/gpt-4o-mini"},
+            ],
+            "topology": {"kind": "chain"},
+        }
+    )
+    module = _module(design, tmp_path / "out", "unicode")
+    app = module.build_graph(fakes.FakeListChatModel(responses=["ok"]))
+    metadata = {node: data.metadata for node, data in app.get_graph().nodes.items() if data.metadata}
+    assert metadata["naive_3"]["swarmdesign_role"] == name
+    assert {m["swarmdesign_role"] for m in metadata.values()} == {name, "coder"}
+    config = json.loads((tmp_path / "out" / "langgraph.json").read_text(encoding="utf-8"))
+    assert config["graphs"] == {"swarmdesign": "./graph.py:make_graph"}
