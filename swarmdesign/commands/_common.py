@@ -252,3 +252,39 @@ def quiet_optuna() -> None:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def check_output_target(path: Path, *, kind: str, option: str = "--out") -> None:
+    """Refuse an output path before anything is written: ``kind`` is ``"file"`` or ``"folder"``.
+
+    For export (a folder of files) and import (one design file): a folder
+    where a file is wanted or the reverse, a parent that is a file, a name
+    too long or not encodable — one line each, and nothing is created.
+    """
+    import os
+
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SwarmdesignError("not valid UTF-8 text; expected a path", file=text, field=option) from None
+    if len(os.fsencode(text)) > 4000 or any(len(os.fsencode(part)) > 255 for part in path.parts):
+        raise SwarmdesignError("path too long; expected a shorter path", file=text, field=option)
+    try:
+        if path.exists():
+            if kind == "file" and path.is_dir():
+                raise SwarmdesignError("is a directory; expected a file path to write", file=text, field=option)
+            if kind == "file" and not path.is_file():
+                raise SwarmdesignError("is not a regular file; expected a file path to write", file=text, field=option)
+            if kind == "folder" and not path.is_dir():
+                raise SwarmdesignError("is a file; expected a folder to write into", file=text, field=option)
+            return
+        ancestor = path.parent
+        while not ancestor.exists() and ancestor != ancestor.parent:
+            ancestor = ancestor.parent
+        if not ancestor.is_dir():
+            raise SwarmdesignError(f"'{ancestor}' is a file; expected a folder there", file=text, field=option)
+        if not os.access(ancestor, os.W_OK | os.X_OK):
+            raise SwarmdesignError(f"cannot write into '{ancestor}' (permission denied)", file=text, field=option)
+    except OSError as exc:
+        raise SwarmdesignError(f"cannot use this path: {exc.strerror or exc}", file=text, field=option) from None

@@ -230,3 +230,31 @@ def test_a_second_resume_waits_for_nothing_after_the_first_was_killed(tmp_path: 
     res = run_cli("resume", str(tmp_path / "r"), "--budget", "12", "--quiet")
     assert res.code == 0, res.stderr
     assert time.monotonic() - t0 < 600  # a bound on the test, not a performance assertion
+
+
+@pytest.mark.parametrize(
+    ("make", "kind", "needle"),
+    [
+        ("dir", "file", "is a directory"),
+        ("file", "folder", "is a file"),
+        ("file-parent", "folder", "is a file"),
+        ("file-parent", "file", "is a file"),
+        ("long", "folder", "too long"),
+    ],
+)
+def test_output_targets_are_checked_before_writing(tmp_path: Path, make: str, kind: str, needle: str) -> None:
+    from swarmdesign.commands._common import check_output_target
+
+    target = {
+        "dir": tmp_path,
+        "file": tmp_path / "f",
+        "file-parent": tmp_path / "f" / "out",
+        "long": tmp_path / ("x" * 300),
+    }[make]
+    (tmp_path / "f").write_text("keep")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(SwarmdesignError, match=needle):
+        check_output_target(target, kind=kind)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    check_output_target(tmp_path / "new" / "folder", kind=kind)  # a path that can be made is fine
+    assert not (tmp_path / "new").exists()
