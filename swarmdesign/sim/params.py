@@ -266,10 +266,6 @@ class PropagationParams(_Section):
         le=1.0,
         description="share of a piece's errors one peer who reads it gets fixed (MacNet: inflection at 2^3-2^5 agents)",
     )
-    # retired: kept at 0 so the agent mode and older scenario files keep loading; the fast mode ignores them
-    context_fragmentation: float = Field(default=0.0, ge=0.0, le=10.0, description="retired (ignored)")
-    fragmentation_false_alarm: float = Field(default=0.0, ge=0.0, le=1.0, description="retired (ignored)")
-    sequential_handoff_error: float = Field(default=0.0, ge=0.0, le=1.0, description="retired (ignored)")
 
     def sequential_share(self, parallel_fraction: float, depth: int) -> float:
         """How much of a step's context lives in earlier dependent steps: (1 - p) (D - 1) / D."""

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from sim_helpers import bundled, evaluate, make_scenario
 
+from swarmdesign.errors import SwarmdesignError
 from swarmdesign.sim import topology
 from swarmdesign.sim.batch import KIND_INDEX
+from swarmdesign.sim.params import validate_simulator_section
 from swarmdesign.sim.testing import make_design
 
 
@@ -58,18 +60,11 @@ def test_a_checked_chain_does_not_beat_one_agent_on_sequential_work() -> None:
     assert q_inf[1] > q_inf[0] + 0.02
 
 
-def test_retired_fragmentation_knobs_are_ignored() -> None:
-    scenario = bundled("sequential_chain")
-    knobs = make_scenario(
-        workload=scenario.workload.model_dump(),
-        simulator={
-            **scenario.simulator,
-            "propagation": {"context_fragmentation": 3.0, "sequential_handoff_error": 0.5},
-        },
-    )
-    base = make_scenario(workload=scenario.workload.model_dump(), simulator=scenario.simulator)
-    d = [make_design([("solver", 4, "m0"), ("tester", 1, "m0")], "chain", review_rounds=1)]
-    assert evaluate(d, knobs)["quality"][0] == evaluate(d, base)["quality"][0]
+def test_the_former_fragmentation_constants_are_refused() -> None:
+    for knob in ("context_fragmentation", "fragmentation_false_alarm", "sequential_handoff_error"):
+        with pytest.raises(SwarmdesignError) as info:
+            validate_simulator_section({"propagation": {knob: 0.1}})
+        assert info.value.field == f"simulator.propagation.{knob}"
 
 
 def test_more_review_rounds_stop_paying() -> None:
