@@ -232,7 +232,9 @@ def _holds_up(res: RunResults) -> str:
     return (
         f"<p>Under {rob.get('scenarios')} perturbed scenarios ({html.escape(ranges)}: skill ± shift per model, "
         "fault-rate and price factors, difficulty ± shift), the recommendation is the best of these designs in "
-        f"{_pct(rob.get('win_share'))} of them; its worst-case regret is {_num('r', rob.get('worst_regret'))}.</p>"
+        f"{_pct(rob.get('win_share'))} of them and within {_num('r', rob.get('near'))} (the trim tolerance) of the "
+        f"best in {_pct(rob.get('near_best_share'))}; its worst-case regret is {_num('r', rob.get('worst_regret'))}."
+        "</p>"
         f"<figure>{img}</figure>{_table(res.robustness)}"
     )
 

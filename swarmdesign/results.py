@@ -224,7 +224,7 @@ class RunResults:
     @property
     def robustness(self) -> pd.DataFrame:
         """Per contender under perturbed scenarios: mean score, share of wins, mean and worst regret."""
-        cols = ["design", "mean_score", "win_share", "mean_regret", "worst_regret"]
+        cols = ["design", "mean_score", "win_share", "near_best_share", "mean_regret", "worst_regret"]
         table = ((self.recommendation or {}).get("robustness") or {}).get("table") or []
         return pd.DataFrame(table, columns=cols)
 

@@ -48,10 +48,13 @@ def register(app: typer.Typer) -> None:
             recommend(run, log=log)
         rec = robustness_stage(run, scenarios, ranges=ranges, log=log)
         table = rec["robustness"]["table"]
-        typer.echo(f"{'design':<60} {'mean score':>10} {'wins':>6} {'mean regret':>11} {'worst regret':>12}")
+        typer.echo(
+            f"{'design':<60} {'mean score':>10} {'wins':>6} {'near':>6} {'mean regret':>11} {'worst regret':>12}"
+        )
         for row in table:
             typer.echo(
                 f"{row['design'][:60]:<60} {row['mean_score']:>10.4f} {row['win_share']:>6.0%} "
+                f"{row.get('near_best_share', float('nan')):>6.0%} "
                 f"{row['mean_regret']:>11.4f} {row['worst_regret']:>12.4f}"
             )
         log(recommendation_lines(rec)[-1])

@@ -11,7 +11,10 @@ under ``n`` perturbed copies of the scenario:
 * each model's prices multiplied by a log-uniform factor in ``[1/price, price]``;
 * the difficulty mean shifted by a uniform draw in ``±difficulty``.
 
-Per design: how often it is the best of the contenders (``win_share``) and
+Per design: how often it is the best of the contenders (``win_share``), how
+often it is within ``near`` of the best (``near_best_share``; ``near`` is the
+trim tolerance, the loss the user already accepted by trimming, so a trimmed
+design that is never strictly best can still always be good enough), and
 its regret, the score it leaves on the table against the best contender of
 that scenario (``worst_regret`` = the largest). All contenders of a scenario
 are scored in one batch on the same seeds, so the comparison is paired.
@@ -161,11 +164,14 @@ def robustness_stage(
             )  # fmt: skip
             stage.record("robustness", [(key, first)])
         rows.append(scores)
-    table = summarise(labels, np.array(rows, dtype=float))
+    near = float(rec.get("trim_tolerance") or 0.005)
+    table = summarise(labels, np.array(rows, dtype=float), near=near)
     summary = {
         "scenarios": n,
         "ranges": asdict(ranges),
         "win_share": float(table.iloc[0]["win_share"]),
+        "near": near,
+        "near_best_share": float(table.iloc[0]["near_best_share"]),
         "worst_regret": float(table.iloc[0]["worst_regret"]),
         "table": table.to_dict("records"),
     }
@@ -175,8 +181,9 @@ def robustness_stage(
     return rec
 
 
-def summarise(labels: list[str], scores: np.ndarray) -> pd.DataFrame:
-    """Per design: mean score, share of scenarios where it is best, mean and worst regret; ``scores`` (S, D)."""
+def summarise(labels: list[str], scores: np.ndarray, *, near: float = 0.005) -> pd.DataFrame:
+    """Per design: mean score, share of scenarios where it is best (or within ``near`` of it), mean and worst
+    regret; ``scores`` has shape ``(n_scenarios, n_designs)``."""
     import pandas as pd
 
     best = np.nanmax(scores, axis=1, keepdims=True)
@@ -188,6 +195,7 @@ def summarise(labels: list[str], scores: np.ndarray) -> pd.DataFrame:
             "design": labels,
             "mean_score": np.nanmean(scores, axis=0),
             "win_share": win,
+            "near_best_share": (regret <= near + 1e-12).mean(axis=0),
             "mean_regret": np.nanmean(regret, axis=0),
             "worst_regret": np.nanmax(regret, axis=0),
         }

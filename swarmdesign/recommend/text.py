@@ -41,7 +41,8 @@ def recommendation_lines(rec: dict[str, Any]) -> list[str]:
     if rob:
         lines.append(
             f"robustness over {rob.get('scenarios')} perturbed scenarios: the recommendation stays best in "
-            f"{_f(rob.get('win_share'), '.0%')}, worst-case regret {_f(rob.get('worst_regret'))}"
+            f"{_f(rob.get('win_share'), '.0%')} and within {_f(rob.get('near'), '.3g')} of the best in "
+            f"{_f(rob.get('near_best_share'), '.0%')}; worst-case regret {_f(rob.get('worst_regret'))}"
         )
     return lines
 
