@@ -27,6 +27,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -135,6 +136,9 @@ class LLMClient:
         self._slots = threading.BoundedSemaphore(settings.concurrency)
         self._litellm: ModuleType | None = None
         self._secrets = secret_values(settings.api_key_env)
+        #: Called with (model, dollars) as soon as a call has cost money, before its task ends: the
+        #: evaluator appends it to the run's traces so a ``kill -9`` mid-task loses no spending.
+        self.on_spend: Callable[[str, float], None] | None = None
 
     # --------------------------------------------------------------- helpers
     @property
@@ -324,6 +328,8 @@ class LLMClient:
                 return CallResult(text="", model=model, attempts=attempt, error=f"BadRequestError: {message[:300]}")
             finally:
                 self.budget.settle(worst, actual)
+                if actual > 0 and self.on_spend is not None:
+                    self.on_spend(model, actual)
             if attempt <= s.retries:
                 time.sleep(s.backoff_s * 2 ** (attempt - 1))
         return CallResult(text="", model=model, attempts=attempt, error=error)

@@ -160,12 +160,15 @@ class LLMEvaluator(Evaluator):
     def client(self, settings: LLMSettings) -> LLMClient:
         """One client per settings, kept for the evaluator's life so the cap covers the whole run."""
         from swarmdesign.llm.client import LLMClient
-        from swarmdesign.llm.traces import spent_in
+        from swarmdesign.llm.traces import TraceWriter, spent_in
 
         key = settings.model_dump_json()
         if key not in self._clients:
             spent = spent_in(self.trace_dir) if self.trace_dir else 0.0
-            self._clients[key] = LLMClient(settings, spent_usd=spent)
+            client = LLMClient(settings, spent_usd=spent)
+            if self.trace_dir:
+                client.on_spend = _spend_recorder(TraceWriter(Path(self.trace_dir), client.redact))
+            self._clients[key] = client
         return self._clients[key]
 
     @property
@@ -190,12 +193,18 @@ class LLMEvaluator(Evaluator):
 
         def run_one(i: int, j: int) -> tuple[int, int, dict[str, Any]]:
             record = TaskRun(designs[i], tasks[j], client, settings, seed).run()
-            record = {"type": "task", "design": designs[i].name, "design_id": digests[i], "seed": seed, **record}
+            record = {
+                "type": "task",
+                "design": designs[i].name,
+                "design_id": digests[i],
+                "seed": seed,
+                "spend_in_calls": writer is not None,  # its dollars are in the 'call' records already
+                **record,
+            }
             if writer is not None:
                 writer.write(record)
             return i, j, record
 
-        spent_before = client.budget.spent_usd
         units = [(i, j) for i in range(len(designs)) for j in range(len(tasks))]
         with ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="llm-eval") as pool:
             futures = [pool.submit(run_one, i, j) for i, j in units]
@@ -208,9 +217,7 @@ class LLMEvaluator(Evaluator):
                 if f.cancelled():
                     continue
                 exc = f.exception()
-                if exc is not None:
-                    if writer is not None:
-                        self._write_unaccounted_spend(writer, futures, client.budget.spent_usd - spent_before, seed)
+                if exc is not None:  # every paid call is in the traces already ('call' records)
                     raise exc  # RunStopped (cost cap) or a configuration error: the run stops here
                 i, j, record = f.result()
                 results[(i, j)] = record
@@ -230,17 +237,6 @@ class LLMEvaluator(Evaluator):
                     }
                 )
         return frame
-
-    @staticmethod
-    def _write_unaccounted_spend(writer: Any, futures: list[Any], spent: float, seed: int) -> None:
-        """Money spent by tasks that stopped mid-way, so a resumed run's cap still counts it."""
-        finished = sum(
-            f.result()[2]["spent_usd"] for f in futures if f.done() and not f.cancelled() and f.exception() is None
-        )
-        if spent - finished > 0:
-            writer.write(
-                {"type": "spend", "seed": seed, "spent_usd": spent - finished, "reason": "tasks stopped early"}
-            )
 
     @staticmethod
     def _metrics(
@@ -279,6 +275,15 @@ class LLMEvaluator(Evaluator):
                 }
             )
         return pd.DataFrame(rows)
+
+
+def _spend_recorder(writer: Any) -> Any:
+    """``on_spend`` for a client: one ``call`` record per paid call, appended as it returns."""
+
+    def record(model: str, spent_usd: float) -> None:
+        writer.write({"type": "call", "model": model, "spent_usd": spent_usd})
+
+    return record
 
 
 def _plain(value: Any) -> Any:

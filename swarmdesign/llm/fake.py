@@ -11,7 +11,9 @@ real models. A role policy that asks to work "step by step" adds
 ``policy_bonus`` to the skill, which gives prompt-editing optimizers a real
 signal offline.
 
-Model names: ``fake/<anything>`` has skill 0.6; ``fake/skill-0.85`` sets it.
+Model names: ``fake/<anything>`` has skill 0.6; ``fake/skill-0.85`` sets it;
+``delay-0.2`` in the name makes every answer take 0.2 s (a slow provider, for
+interruption tests run through the CLI).
 Usage counts are ~4 characters per token, priced like the model after the
 prefix when litellm knows it (``fake/gpt-4o-mini``), else by ``llm.prices``.
 """
@@ -86,11 +88,13 @@ def make_fake_provider(
                     if failure == "timeout":
                         raise litellm.Timeout(message="fake timeout", llm_provider="fake", model=model)
                     raise litellm.RateLimitError(message="fake 429", llm_provider="fake", model=model)
-            if delay_s:
-                if timeout is not None and float(timeout) < delay_s:
+            named = re.search(r"delay-([0-9.]+)", model)
+            wait_s = delay_s + (float(named.group(1).rstrip(".")) if named else 0.0)
+            if wait_s:
+                if timeout is not None and float(timeout) < wait_s:
                     time.sleep(float(timeout))
                     raise litellm.Timeout(message="fake timeout", llm_provider="fake", model=model)
-                time.sleep(delay_s)
+                time.sleep(wait_s)
             text = self.answer(model, messages, optional)
             prompt_chars = sum(len(str(m.get("content", ""))) for m in messages)
             max_tokens = int(optional.get("max_tokens") or 10_000)

@@ -1,8 +1,10 @@
 """Trace files: one JSON object per line, appended as evaluations finish.
 
-Two record types share a file (``type`` field): ``task`` (one design on one
-task: every step's messages, answer, tokens, cost, latency, verdict) and
-``design`` (the design itself and its metrics for the batch). Calibration and
+Record types share a file (``type`` field): ``task`` (one design on one
+task: every step's messages, answer, tokens, cost, latency, verdict),
+``design`` (the design itself and its metrics for the batch) and ``call``
+(the dollars of one paid call, written the moment it returns, for the cost
+cap of a resumed run). Calibration and
 confirmation read them back with :func:`read_traces`. Writers pass every text
 through the client's redaction, so no credential reaches the run folder.
 """
@@ -69,8 +71,19 @@ def read_traces(paths: Iterable[str | Path]) -> Iterator[dict[str, Any]]:
 
 
 def spent_in(directory: str | Path) -> float:
-    """Dollars already spent by the runs traced in ``directory`` (for the cap after a resume)."""
+    """Dollars already spent by the runs traced in ``directory`` (for the cap after a resume).
+
+    Every call that cost money has a ``call`` record, written as the call
+    returns (a task killed half-way still counts its finished calls); task
+    records that say ``spend_in_calls`` are already covered by them. Older
+    traces count their ``task`` and ``spend`` records.
+    """
     path = Path(directory) / TRACE_FILE
     if not path.is_file():
         return 0.0
-    return sum(float(r.get("spent_usd", 0.0)) for r in read_traces([path]) if r.get("type") in ("task", "spend"))
+    total = 0.0
+    for r in read_traces([path]):
+        kind = r.get("type")
+        if kind == "call" or kind == "spend" or (kind == "task" and not r.get("spend_in_calls")):
+            total += float(r.get("spent_usd", 0.0))
+    return total

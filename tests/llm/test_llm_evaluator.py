@@ -10,7 +10,7 @@ from llm_helpers import design, scenario, solo, voters
 from swarmdesign.errors import RunStopped
 from swarmdesign.evaluators import make_evaluator
 from swarmdesign.llm.evaluator import LLMEvaluator
-from swarmdesign.llm.traces import TRACE_FILE, read_traces
+from swarmdesign.llm.traces import TRACE_FILE, read_traces, spent_in
 
 
 def test_registered_and_costly():
@@ -71,10 +71,14 @@ def test_cost_cap_stops_cleanly_and_keeps_finished_traces(tmp_path, fake):
     with pytest.raises(RunStopped):
         ev.evaluate([voters(5, model="fake/gpt-4o")], scenario(n_tasks=40, concurrency=3), seed=0)
     assert 0 < ev.spent_usd <= 1e-2
-    traced = [r for r in read_traces([tmp_path]) if r["type"] in ("task", "spend")]
-    # every dollar spent is in the traces, finished tasks or not, and never more than the cap
-    assert sum(r["spent_usd"] for r in traced) == pytest.approx(ev.spent_usd)
-    assert sum(r["spent_usd"] for r in traced) <= 1e-2
+    traced = list(read_traces([tmp_path]))
+    calls = [r for r in traced if r["type"] == "call"]
+    # every dollar spent is in the traces, one record per paid call, finished tasks or not, never over the cap
+    assert sum(r["spent_usd"] for r in calls) == pytest.approx(ev.spent_usd) == pytest.approx(spent_in(tmp_path))
+    assert sum(r["spent_usd"] for r in calls) <= 1e-2
+    tasks = [r for r in traced if r["type"] == "task"]
+    assert all(r["spend_in_calls"] for r in tasks)
+    assert sum(r["spent_usd"] for r in tasks) <= sum(r["spent_usd"] for r in calls)
     # a new evaluator on the same folder (a resumed run) starts from what was already spent
     resumed = LLMEvaluator(trace_dir=str(tmp_path), max_cost_usd=1e-2)
     with pytest.raises(RunStopped):
@@ -96,4 +100,4 @@ def test_api_keys_never_reach_the_run_folder(tmp_path, fake, monkeypatch):
 def test_trace_file_is_jsonl(tmp_path, fake):
     LLMEvaluator(trace_dir=str(tmp_path)).evaluate([solo()], scenario(n_tasks=2), seed=0)
     lines = (tmp_path / TRACE_FILE).read_text().splitlines()
-    assert all(json.loads(line)["type"] in ("task", "design") for line in lines)
+    assert all(json.loads(line)["type"] in ("task", "design", "call") for line in lines)
