@@ -126,6 +126,7 @@ class EventRun:
         self.ledger = {name: [0.0, 0.0] for name in _LEDGER}
         self.calls = self.messages = self.hub_busy = 0.0
         self.hub_wait = self.hub_served = self.work_s = 0.0
+        self.items_done = 0
 
     def _draw_items(
         self, sample: QualitySample, rng: np.random.Generator, items: int, coll: float, members: float, crash: float
@@ -240,8 +241,11 @@ class EventRun:
         w = self.wiring
         if w.hub_servers.size:
             tracked = np.bincount(w.hub_of[w.hub_of >= 0], minlength=w.hub_servers.size)
-            think = float(pop.seconds[pop.producers].mean())
-            offered = float(np.max(tracked * self.hub_msgs * self.hub_service / (w.hub_servers * think)))
+            # a tracked worker reports each attempt it makes, one item after another (voters attempt side by
+            # side, one attempt each; first-valid attempts follow each other on one worker)
+            think = self.work_s / max(self.items_done, 1)
+            per_item = self.hub_msgs * (float(np.mean(self.item["attempts"])) if self.first_valid else 1.0)
+            offered = float(np.max(tracked * per_item * self.hub_service / (w.hub_servers * think)))
         else:
             offered = 0.0
         out = {
@@ -256,7 +260,7 @@ class EventRun:
             "hub_busy": self.hub_busy / max(latest * servers, 1e-12) if servers else 0.0,
             "hub_wait_s": self.hub_wait / self.hub_served if self.hub_served else 0.0,
             "stampede_collisions": float(self.lost_picks.sum()),
-            # producer-seconds of model calls done per second of the run: throughput relative to one
+            # the time one agent alone would need for every item, per second of the run
             "speedup": self.work_s / max(latest, 1e-12),
         }
         out.update({f"loss_cost_{name}": usd for name, (_, usd) in self.ledger.items() if name != "base"})
@@ -287,7 +291,6 @@ class EventRun:
         faults = it["faults"][item]
         critiques = it["critiques"][item]
         calls_s = t * (attempts if self.first_valid else max(1.0, self.k / max(pop.producers.size, 1)))
-        self.work_s += calls_s
         if parallel:  # the serial share runs alone, with nobody to coordinate with
             calls_s *= it["slowdown"][item]
         work = calls_s + t * faults + t * params.stampede.collision_cost_share * lost
@@ -297,8 +300,11 @@ class EventRun:
         if self.rounds > 0 and not self.checkers.size:
             work += self.rounds * self.review_s  # self-review: the owner reviews its own work
         end = self.workers.serve(ready, work) if parallel else ready + work
+        # the item's own duration, waits excluded: what one agent alone would spend on it
+        alone = work - (calls_s - calls_s / it["slowdown"][item] if parallel else 0.0)
         if pop.judges.size and self.judge_time > 0:
             end = self.judge_pool.serve(end, self.judge_time)
+            alone += self.judge_time
         other_usd = other_tok = 0.0
         q = it["queue"][item]
         per_attempt = round(self.hub_msgs)
@@ -315,6 +321,7 @@ class EventRun:
                     t_a = hub.serve(t_a, service)
                     self.hub_busy += service
                     self.hub_wait += t_a - service - arrival
+                    alone += service
                     m += 1
                 done = max(done, t_a)
             self.hub_served += per_attempt * round(attempts)
@@ -335,17 +342,22 @@ class EventRun:
         if self.rounds > 0:
             if self.checkers.size:
                 end = self.checker_pool.serve(end, self.rounds * self.review_s)
+                alone += self.rounds * self.review_s
             self.messages += 2 * self.rounds
             usd = self.rounds * share * it["checker_usd"][item]
             self._charge("review", self.rounds, share * self.step_tok, usd)
             other_usd, other_tok = other_usd + usd, other_tok + self.rounds * share * self.step_tok
         if critiques > 0:  # peers critique side by side: one review-sized wait
             end += self.review_s
+            alone += self.review_s
             usd = critiques * self.crit_usd
             self._charge("review", critiques, share * self.step_tok, usd)
             other_usd, other_tok = other_usd + usd, other_tok + critiques * share * self.step_tok
         if rework > 0:  # the owner reworks what review sent back: it needs a worker slot again
             end = self.workers.serve(end, rework * t) if parallel else end + rework * t
+            alone += rework * t
+        self.work_s += alone
+        self.items_done += 1
         if self.uses_judge:
             judge_share = params.voting.judge_token_share * self.k
             self._charge("coordination", 1.0, judge_share * self.step_tok, self.judge_usd)

@@ -67,6 +67,8 @@ def test_fast_and_agent_modes_agree(both: tuple, index: int) -> None:
     assert fast["messages"] == pytest.approx(agent["messages"], rel=0.15)
     assert fast["latency"] == pytest.approx(agent["latency"], rel=0.25)
     assert fast["channels"] == pytest.approx(agent["channels"])
+    # diagnostics: offered hub load per server, measured on the run against Erlang C's input
+    assert fast["hub_utilisation"] == pytest.approx(agent["hub_utilisation"], rel=0.15, abs=0.01)
 
 
 def test_modes_agree_on_the_stampede_and_routing() -> None:
