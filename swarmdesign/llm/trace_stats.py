@@ -116,11 +116,11 @@ def _records(obs: Observations, keep: set[str]) -> Iterator[tuple[Design, dict[s
                 yield obs.designs[did], r
 
 
-def _is_attempt(step: dict[str, Any]) -> bool:
+def is_attempt(step: dict[str, Any]) -> bool:
     return step["kind"] == "produce" and str(step.get("tag", "")).startswith("attempt") and "correct" in step
 
 
-def _is_plain(step: dict[str, Any]) -> bool:
+def is_plain(step: dict[str, Any]) -> bool:
     user = step["messages"][-1]["content"] if step.get("messages") else ""
     return not any(marker in user for marker in _CONTEXT_MARKERS)
 
@@ -176,13 +176,13 @@ def statistics(obs: Observations, keep: set[str]) -> dict[str, Any]:
             if s["kind"] == "judge":  # the simulator sizes a judge call per attempt it reads
                 used /= max(s["messages"][-1]["content"].count("Candidate "), 1)
             kind_tokens[s["kind"]].append(used)
-            if _is_attempt(s):
+            if is_attempt(s):
                 attempts.append((model, s))
                 anywhere[model].append(bool(s["correct"]))
                 by_arch[(s["archetype"], model)].append(bool(s["correct"]))
                 tokens_in.append(int(s["prompt_tokens"]))
                 tokens_out.append(int(s["completion_tokens"]))
-                if _is_plain(s):
+                if is_plain(s):
                     plain[model].append(bool(s["correct"]))
                     groups[(s["role"], model)].append(s)
             elif s["kind"] == "check":

@@ -1,0 +1,116 @@
+"""Seeded short tasks for small local models, with answers computed by code.
+
+Multi-agent effects (voting, review, planning) can only be measured where a
+model is neither always wrong nor always right: a 135M-parameter model sits
+at the floor on multi-step word problems (``tasks/arithmetic.jsonl``). These
+families are one short question each, with a single number as the answer (so
+wrong answers scatter and a plurality vote has something to work with):
+
+* ``add``      sum of two one-digit numbers;
+* ``sub``      difference of two numbers under 20 (never negative);
+* ``double``   twice a number up to 12;
+* ``after``    the number after a two-digit number;
+* ``next``     the next term of an arithmetic sequence (four terms shown);
+* ``larger``   the larger of two two-digit numbers.
+
+``meta.family`` names the family, so a scenario's ``task_filter`` can keep the
+families a model is in range on. ``tasks/small_mixed.jsonl`` is the output of
+``python -m swarmdesign.llm.taskgen_small`` with its defaults (same bytes for
+the same seed); ``benchmarks/real_model.py`` reports the single-attempt
+accuracy of SmolLM2-135M per family.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from swarmdesign.llm.taskgen import write_jsonl
+
+DEFAULT_SEED = 2026
+DEFAULT_SIZE = 60
+DEFAULT_FAMILIES = ("add", "sub", "double", "after", "next", "larger")
+
+
+def _add(rng: np.random.Generator) -> tuple[str, int]:
+    a, b = (int(x) for x in rng.integers(1, 10, size=2))
+    return f"What is {a} + {b}?", a + b
+
+
+def _sub(rng: np.random.Generator) -> tuple[str, int]:
+    a = int(rng.integers(5, 20))
+    b = int(rng.integers(1, a))
+    return f"What is {a} - {b}?", a - b
+
+
+def _double(rng: np.random.Generator) -> tuple[str, int]:
+    a = int(rng.integers(2, 13))
+    return f"What is double {a}?", 2 * a
+
+
+def _after(rng: np.random.Generator) -> tuple[str, int]:
+    a = int(rng.integers(10, 99))
+    return f"Which number comes right after {a}?", a + 1
+
+
+def _next(rng: np.random.Generator) -> tuple[str, int]:
+    start, step = int(rng.integers(1, 20)), int(rng.integers(1, 6))
+    terms = [start + step * i for i in range(4)]
+    return f"What number comes next: {', '.join(map(str, terms))}, ...?", start + step * 4
+
+
+def _larger(rng: np.random.Generator) -> tuple[str, int]:
+    a, b = (int(x) for x in rng.choice(np.arange(10, 100), size=2, replace=False))
+    return f"Which number is larger, {a} or {b}?", max(a, b)
+
+
+FAMILIES: dict[str, Callable[[np.random.Generator], tuple[str, int]]] = {
+    "add": _add,
+    "sub": _sub,
+    "double": _double,
+    "after": _after,
+    "next": _next,
+    "larger": _larger,
+}
+
+
+def generate(
+    n: int = DEFAULT_SIZE, seed: int = DEFAULT_SEED, families: tuple[str, ...] = DEFAULT_FAMILIES
+) -> list[dict[str, Any]]:
+    """``n`` task dicts cycling through ``families``, questions unique, the order shuffled, all from ``seed``."""
+    unknown = sorted(set(families) - set(FAMILIES))
+    if unknown:
+        raise ValueError(f"unknown task families {unknown}; expected some of {sorted(FAMILIES)}")
+    rng = np.random.default_rng(seed)
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    i = 0
+    while len(out) < n:
+        family = families[i % len(families)]
+        i += 1
+        text, answer = FAMILIES[family](rng)
+        if text in seen:
+            continue
+        seen.add(text)
+        out.append({"input": text, "answer": str(answer), "check": "numeric", "meta": {"family": family}})
+    order = rng.permutation(n)
+    return [{"id": f"small-{k:03d}", **out[int(j)]} for k, j in enumerate(order)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=DEFAULT_SIZE, help="number of tasks")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--families", default=",".join(DEFAULT_FAMILIES), help="comma-separated family names")
+    parser.add_argument("--out", default="tasks/small_mixed.jsonl")
+    args = parser.parse_args(argv)
+    families = tuple(f.strip() for f in args.families.split(",") if f.strip())
+    path = write_jsonl(generate(args.n, args.seed, families), args.out)
+    print(f"wrote {args.n} tasks to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""The small-model task set: reproducible, and every answer right by an independent reading of the question."""
+
+from __future__ import annotations
+
+import re
+
+from swarmdesign.llm.taskgen_small import FAMILIES, generate, write_jsonl
+from swarmdesign.llm.tasks import check_answer, load_tasks
+from swarmdesign.resources import resolve
+
+
+def _solve(question: str) -> int:
+    """Answer a question from its text alone (not from the generator's arithmetic)."""
+    numbers = [int(x) for x in re.findall(r"\d+", question)]
+    if "+" in question:
+        return numbers[0] + numbers[1]
+    if " - " in question:
+        return numbers[0] - numbers[1]
+    if "double" in question:
+        return 2 * numbers[0]
+    if "right after" in question:
+        return numbers[0] + 1
+    if "comes next" in question:
+        return numbers[-1] + (numbers[-1] - numbers[-2])
+    if "larger" in question:
+        return max(numbers)
+    raise AssertionError(f"unknown question {question!r}")
+
+
+def test_bundled_set_is_the_generator_output_and_correct(tmp_path):
+    bundled = resolve("small_mixed", "tasks", option="llm.tasks")
+    again = write_jsonl(generate(), tmp_path / "again.jsonl")
+    assert again.read_bytes() == bundled.read_bytes()
+    items = load_tasks(bundled)
+    assert len({it.input for it in items}) == len(items) == 60
+    assert {it.meta["family"] for it in items} == set(FAMILIES)
+    for it in items:
+        assert int(it.answer) == _solve(it.input)
+        assert check_answer(it, f"Let me see.\nANSWER: {it.answer}")
+        assert not check_answer(it, f"ANSWER: {int(it.answer) + 1}")
+
+
+def test_families_and_seeds():
+    adds = generate(12, seed=5, families=("add",))
+    assert all(t["meta"]["family"] == "add" for t in adds)
+    assert generate(12, seed=5, families=("add",)) == adds != generate(12, seed=6, families=("add",))
