@@ -167,7 +167,7 @@ def journal_problem(path: Path) -> str:
                     break  # a torn last line is skipped on reading and cut off before the next write
                 if not _is_journal_record(line):
                     return (
-                        f"line {number} is not a journal record (the file is damaged); expected one JSON object "
+                        f"line {number}: not a journal record (the file is damaged); expected one JSON object "
                         "with an 'op_code' per line"
                     )
     except OSError as exc:

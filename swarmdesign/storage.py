@@ -79,10 +79,32 @@ def check_storage_url(url: str) -> None:
     A URL is opened once (and its schema created on a fresh database, as any
     first use would); a journal path must be absent, empty or an Optuna journal.
     """
+    if url.startswith("sqlite:///"):
+        _check_sqlite_file(Path(url[len("sqlite:///") :].split("?", 1)[0]))
     if "://" in url:
         storage_from_url(url)
         return
     check_journal_path(Path(url))
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """An existing file behind ``sqlite:///`` must be a SQLite database: refuse anything else unopened."""
+    try:
+        if path.exists():
+            if not path.is_file():
+                raise SwarmdesignError(
+                    "is not a regular file; expected a SQLite database", file=str(path), field="--storage"
+                )
+            with open(path, "rb") as f:
+                head = f.read(16)
+            if head and head != b"SQLite format 3\x00":
+                raise SwarmdesignError(
+                    "is not a SQLite database; refusing to open it as one", file=str(path), field="--storage"
+                )
+    except OSError as exc:
+        raise SwarmdesignError(
+            f"cannot use this path: {exc.strerror or exc}", file=str(path), field="--storage"
+        ) from None
 
 
 def storage_from_url(url: str, *, heartbeat: int | None = None) -> BaseStorage:

@@ -55,12 +55,16 @@ def run_dir_arg(path: Path) -> Path:
             raise SwarmdesignError("is not a folder; expected a run folder", file=str(path))
         if not (path / CONFIG_NAME).exists() and (path / JOURNAL_NAME).exists():
             raise SwarmdesignError(
-                f"the run's creation was interrupted before {CONFIG_NAME} was written (nothing was evaluated); "
+                "missing: the run's creation was interrupted before it was written (nothing was evaluated); "
                 "start it again with the same 'swarmdesign run' command, which reuses this folder",
                 file=str(path),
+                field=CONFIG_NAME,
             )
+        has_config = (path / CONFIG_NAME).exists()
     except OSError as exc:
         raise SwarmdesignError(f"cannot read the run folder: {exc.strerror or exc}", file=str(path)) from None
+    if has_config:
+        check_run_config(path)  # every command reading a run names a damaged config instead of a traceback
     return path
 
 

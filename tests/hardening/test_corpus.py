@@ -11,6 +11,7 @@ nothing written into ``runs/``.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "scenario": ("validate", "run", "evaluate"),
     "tasks": ("validate", "evaluate-llm", "run-llm"),
     "crewai": ("import",),
+    "runfolder": ("resume", "show"),
+    "storage": ("run-journal", "run-sqlite"),
 }
 
 SEED_SPACE = REPO / "search_spaces" / "qa_ensemble.yaml"
@@ -121,6 +124,17 @@ def _args(case: Case, work: Path, inputs: Path) -> tuple[str, ...]:
             "evaluate-llm": ("evaluate", str(design), "--fitness", str(scenario), "--evaluator", "llm"),
             "run-llm": ("run", str(SEED_SPACE), "--fitness", str(scenario), "--evaluator", "llm", *quiet_run),
         }[case.command]
+    if case.kind == "runfolder":  # a copy: resume takes the folder's lock, and a damaged folder is never rewritten
+        run_dir = work / "run"
+        if not run_dir.exists():
+            shutil.copytree(path, run_dir)
+        return (case.command, str(run_dir), *(("--quiet",) if case.command == "resume" else ()))
+    if case.kind == "storage":  # a copy, compared with the original afterwards: refused means untouched
+        target = work / path.name
+        if not target.exists():
+            shutil.copyfile(path, target)
+        url = str(target) if case.command == "run-journal" else f"sqlite:///{target}"
+        return ("run", "--storage", url, *quiet_run)
     assert case.kind == "crewai"
     return ("import", "crewai", str(path / "agents.yaml"), str(path / "tasks.yaml"))
 
@@ -179,12 +193,22 @@ def check_refusal(case: Case, result: Result, work: Path) -> str:
     assert len(lines) == 1, result.stderr[-2000:]
     line = lines[0]
     assert line.startswith("error: "), line
-    named = (BAD / case.entry / str(spec["file"])) if case.kind == "crewai" else BAD / case.entry
+    if case.kind == "crewai":
+        named = BAD / case.entry / str(spec["file"])
+    elif case.kind == "runfolder":
+        named = Path(str(spec["file"]))
+    else:
+        named = BAD / case.entry
     assert named.name in line, f"the message does not name the file {named.name}: {line}"
     assert f": {spec['field']}: " in line, f"the message does not name the field {spec['field']!r}: {line}"
     assert str(spec["expect"]) in line, f"expected {spec['expect']!r} in: {line}"
     runs = work / "runs"
     assert not runs.exists() or not any(runs.iterdir()), f"something was written into runs/: {list(runs.iterdir())}"
+    if case.kind == "storage":
+        assert (work / named.name).read_bytes() == named.read_bytes(), "the refused storage file was changed"
+    if case.kind == "runfolder":
+        for original in (BAD / case.entry).iterdir():
+            assert (work / "run" / original.name).read_bytes() == original.read_bytes(), f"{original.name} changed"
     return line
 
 
@@ -201,7 +225,12 @@ def test_the_corpus_is_large_and_covers_every_kind() -> None:
     on_disk = {str(p.relative_to(BAD)) for p in BAD.rglob("*") if p.is_file() and p.name != "manifest.yaml"}
     listed = set()
     for entry in MANIFEST:
-        listed |= {f"{entry}/agents.yaml", f"{entry}/tasks.yaml"} if entry.startswith("crewai/") else {entry}
+        if entry.startswith("crewai/"):
+            listed |= {f"{entry}/agents.yaml", f"{entry}/tasks.yaml"}
+        elif entry.startswith("runfolder/"):
+            listed |= {str(p.relative_to(BAD)) for p in (BAD / entry).iterdir()}
+        else:
+            listed.add(entry)
     assert on_disk == listed, "every corpus file needs a manifest entry and every entry a file"
 
 
