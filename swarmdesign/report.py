@@ -25,6 +25,9 @@ import functools
 import html
 import math
 import numbers
+import os
+import sys
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -102,15 +105,23 @@ def build_report(run: str | Path | RunResults, *, interactive: bool = True, top:
 
     res = load_run(run)
     summary = res.summary()
+    keys: list[str] = []
+    if res.best is not None:
+        keys += [key for key, _, _ in _STATIC_PLOTS] + ["role_graph"]
+    if res.recommendation is not None:
+        keys += ["advantage"] + (["robustness"] if res.recommendation.get("robustness") else [])
+    want_interactive = interactive and res.best is not None
+    pngs, interactive_part = _render(res, keys, (lambda: _interactive(res)) if want_interactive else None)
+    plotlyjs = ""
     sections: list[tuple[str, str, str]] = [("summary", "Summary", _summary(res, summary))]
     if res.recommendation is not None:
-        sections.append(("recommendation", "Recommendation", _recommendation(res)))
+        sections.append(("recommendation", "Recommendation", _recommendation(res, pngs)))
         if res.recommendation.get("robustness"):
-            sections.append(("holds-up", "Holds up", _holds_up(res)))
+            sections.append(("holds-up", "Holds up", _holds_up(res, pngs)))
     if res.best is not None:
-        sections.append(("best", "Best design", _best_design(res)))
+        sections.append(("best", "Best design", _best_design(res, pngs)))
         sections.append(("kinds", "Best of each kind", _kinds(res)))
-        sections.append(("plots", "Plots", _static_plots(res)))
+        sections.append(("plots", "Plots", _static_plots(res, pngs)))
         sections.append(("top", f"Top {top} trials by {DEFAULT_MEASURE}", _table(_top_frame(res, top))))
         if len(res.objectives) > 1:
             sections.append(("pareto", f"Pareto-optimal designs ({len(res.pareto)})", _pareto_table(res)))
@@ -119,9 +130,8 @@ def build_report(run: str | Path | RunResults, *, interactive: bool = True, top:
     failures = _failures(res)
     if failures:
         sections.append(("failures", "Failed trials", failures))
-    plotlyjs = ""
-    if interactive and res.best is not None:
-        plotlyjs, body = _interactive(res)
+    if interactive_part is not None:
+        plotlyjs, body = interactive_part
         sections.append(("interactive", "Interactive plots", body))
     template = Template(resources.files("swarmdesign").joinpath(TEMPLATE).read_text(encoding="utf-8"))
     now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -190,8 +200,7 @@ def _best_rule(res: RunResults) -> str:
     )
 
 
-def _recommendation(res: RunResults) -> str:
-    from swarmdesign import plots
+def _recommendation(res: RunResults, pngs: dict[str, bytes]) -> str:
 
     rec = res.recommendation or {}
     verdict = html.escape(str(rec.get("verdict", "")))
@@ -211,7 +220,7 @@ def _recommendation(res: RunResults) -> str:
         base = base[[c for c in ("name", "trial", "score", "score_se", "advantage", "advantage_se", "beats",
                                  "cost", "agents") if c in base.columns]]  # fmt: skip
     cands = pd.DataFrame(rec.get("candidates") or [])
-    img = _img(plots.save_png(plots.advantage(res)), "recommendation against the baselines")
+    img = _img(pngs["advantage"], "recommendation against the baselines")
     return (
         f"<p><strong>{verdict}</strong></p><p>{html.escape(trim)}</p><p>{html.escape(winner)}</p>"
         f"<figure>{img}<figcaption>Scores on the same scenario and seeds; whiskers are ±2 standard errors. "
@@ -223,12 +232,11 @@ def _recommendation(res: RunResults) -> str:
     )
 
 
-def _holds_up(res: RunResults) -> str:
-    from swarmdesign import plots
+def _holds_up(res: RunResults, pngs: dict[str, bytes]) -> str:
 
     rob = (res.recommendation or {}).get("robustness") or {}
     ranges = ", ".join(f"{k} {v:g}" for k, v in (rob.get("ranges") or {}).items())
-    img = _img(plots.save_png(plots.robustness(res)), "robustness under perturbed scenarios")
+    img = _img(pngs["robustness"], "robustness under perturbed scenarios")
     return (
         f"<p>Under {rob.get('scenarios')} perturbed scenarios ({html.escape(ranges)}: skill ± shift per model, "
         "fault-rate and price factors, difficulty ± shift), the recommendation is the best of these designs in "
@@ -263,13 +271,12 @@ def _pct(value: Any) -> str:
     return "n/a" if value is None else f"{float(value):.0%}"
 
 
-def _best_design(res: RunResults) -> str:
-    from swarmdesign import plots
+def _best_design(res: RunResults, pngs: dict[str, bytes]) -> str:
     from swarmdesign.export.mermaid import to_mermaid
 
     design = res.best
     assert design is not None
-    graph = _img(plots.save_png(plots.role_graph(design)), f"role graph of {design.name}")
+    graph = _img(pngs["role_graph"], f"role graph of {design.name}")
     yaml_text = design.to_yaml()
     mermaid = to_mermaid(design)
     return (
@@ -287,12 +294,11 @@ def _best_design(res: RunResults) -> str:
     )
 
 
-def _static_plots(res: RunResults) -> str:
-    from swarmdesign import plots
+def _static_plots(res: RunResults, pngs: dict[str, bytes]) -> str:
 
     parts = []
     for key, title, caption in _STATIC_PLOTS:
-        img = _img(plots.save_png(getattr(plots, key)(res)), title)
+        img = _img(pngs[key], title)
         parts.append(
             f'<figure id="plot-{key}"><h3>{html.escape(title)}</h3>{img}<figcaption>{caption}</figcaption></figure>'
         )
@@ -397,6 +403,75 @@ window.swarmdesignPlotly.then(function (Plotly) {
   }));
 }).then(function () { if (window.swarmdesignCountPlotly) window.swarmdesignCountPlotly(); });
 </script>"""
+
+
+# ------------------------------------------------------------ rendering
+#: Plots drawn in a forked child while this process draws the rest and builds the interactive part.
+_CHILD_PLOTS = ("convergence", "pareto_front", "loss_breakdown", "robustness")
+
+
+def _render(
+    res: RunResults, keys: list[str], alongside: Callable[[], tuple[str, str]] | None
+) -> tuple[dict[str, bytes], tuple[str, str] | None]:
+    """PNG bytes of each plot in ``keys``, and the result of ``alongside()`` (the interactive part).
+
+    Drawing the PNGs is most of a report's time and uses one core. With two
+    or more cores (on Linux, where ``fork`` is safe and cheap) a forked child
+    draws about half of them while this process draws the rest and builds the
+    interactive part: the page takes roughly the time of the longer half. A
+    child that fails is simply redone here.
+    """
+    child_keys = [k for k in keys if k in _CHILD_PLOTS] if _cores() >= 2 and sys.platform == "linux" else []
+    receive, proc = None, None
+    if child_keys:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        receive, send = ctx.Pipe(duplex=False)
+
+        def child() -> None:
+            try:
+                send.send({k: _png(res, k) for k in child_keys})
+            except BaseException as exc:  # noqa: BLE001 - the parent redraws what the child could not
+                send.send(f"{type(exc).__name__}: {exc}")
+
+        proc = ctx.Process(target=child, daemon=True)
+        proc.start()
+        send.close()
+    pngs = {k: _png(res, k) for k in keys if k not in child_keys}
+    extra = alongside() if alongside is not None else None
+    if proc is not None and receive is not None:
+        try:
+            got = receive.recv() if receive.poll(300) else None
+        except EOFError:
+            got = None
+        finally:
+            if proc.is_alive():
+                proc.kill()
+            proc.join(5)
+            receive.close()
+        if isinstance(got, dict):
+            pngs.update(got)
+    for k in keys:  # whatever the child did not deliver
+        if k not in pngs:
+            pngs[k] = _png(res, k)
+    return pngs, extra
+
+
+def _png(res: RunResults, key: str) -> bytes:
+    from swarmdesign import plots
+
+    if key == "role_graph":
+        assert res.best is not None
+        return plots.save_png(plots.role_graph(res.best))
+    return plots.save_png(getattr(plots, key)(res))
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 # ------------------------------------------------------------- helpers
