@@ -143,7 +143,9 @@ def check_optimizer_ready(settings: Any) -> None:  # noqa: ANN401 - a runner.Run
     except (TypeError, ValueError) as exc:
         raise SwarmdesignError(f"bad optimizer parameters: {exc}", field="--optimizer-param") from None
     try:
-        make_evaluator(settings.evaluator, **settings.evaluator_params)
+        evaluator = make_evaluator(settings.evaluator, **settings.evaluator_params)
+        if type(evaluator).__module__.startswith("swarmdesign.llm."):
+            _check_litellm_installed()
     except SwarmdesignError as exc:
         if exc.field == "evaluator":
             exc.field = "--evaluator"
@@ -292,3 +294,18 @@ def check_output_target(path: Path, *, kind: str, option: str = "--out") -> None
             raise SwarmdesignError(f"cannot write into '{ancestor}' (permission denied)", file=text, field=option)
     except OSError as exc:
         raise SwarmdesignError(f"cannot use this path: {exc.strerror or exc}", file=text, field=option) from None
+
+
+def _check_litellm_installed() -> None:
+    """The LLM evaluator imports litellm only at its first call (a 3 s import): look for it now, without importing."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec("litellm") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise SwarmdesignError(
+            "the llm evaluator needs litellm, which is not installed; pip install 'swarmdesign[llm]'",
+            field="--evaluator",
+        )

@@ -258,3 +258,23 @@ def test_output_targets_are_checked_before_writing(tmp_path: Path, make: str, ki
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     check_output_target(tmp_path / "new" / "folder", kind=kind)  # a path that can be made is fine
     assert not (tmp_path / "new").exists()
+
+
+def test_the_llm_evaluator_without_litellm_is_refused_before_the_run_folder(tmp_path: Path) -> None:
+    from tests.conftest import REPO
+
+    blocker = tmp_path / "block" / "sitecustomize.py"
+    blocker.parent.mkdir()
+    blocker.write_text(
+        "import sys\n"
+        "class _NoLitellm:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'litellm' or name.startswith('litellm.'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, _NoLitellm())\n"
+    )
+    env = {"PYTHONPATH": f"{blocker.parent}:{REPO}"}
+    res = run_cli("run", "-e", "llm", "--budget", "4", "--out", str(tmp_path / "runs"), env=env)
+    _one_line(res, "--evaluator", "litellm")
+    assert not (tmp_path / "runs").exists()
