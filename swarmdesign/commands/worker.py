@@ -30,9 +30,16 @@ def register(app: typer.Typer) -> None:
         dies costs one re-evaluation: its trials are queued again when its
         heartbeat stops.
         """
+        from swarmdesign.commands._common import check_finite, check_int_range, stderr_console
+
+        check_int_range("--batch", batch, 1, 100_000)
+        check_finite({"--idle-timeout": idle_timeout})
+        if idle_timeout is not None and idle_timeout < 0:
+            from swarmdesign.errors import SwarmdesignError
+
+            raise SwarmdesignError(f"expected seconds >= 0, got {idle_timeout}", field="--idle-timeout")
         import optuna
 
-        from swarmdesign.commands._common import stderr_console
         from swarmdesign.distributed import Worker
         from swarmdesign.errors import SwarmdesignError
 
