@@ -21,7 +21,6 @@ from collections.abc import Callable
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import BaseStorage
-from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import FrozenTrial, TrialState
 
 CONFIG_ATTR = "swarmdesign_config"
@@ -58,8 +57,14 @@ def worker_id() -> str:
 
 
 def is_database(storage: BaseStorage) -> bool:
-    """An RDB storage (or Optuna's cache around one): it has Optuna's heartbeat and costly per-row writes."""
-    return isinstance(storage, BaseHeartbeat)
+    """An RDB storage (or Optuna's cache around one): it has Optuna's heartbeat and costly per-row writes.
+
+    Recognised by the heartbeat methods it offers: Optuna's ``BaseHeartbeat``
+    and its cache wrapper live in private modules, which this package does not import.
+    """
+    return callable(getattr(storage, "record_heartbeat", None)) and callable(
+        getattr(storage, "get_heartbeat_interval", None)
+    )
 
 
 # ---------------------------------------------------------------- liveness
