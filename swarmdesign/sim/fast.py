@@ -346,10 +346,12 @@ def quality_chain(
     peers = pp.peer_catch * np.clip(views.heard / np.maximum(pieces - 1.0, 1.0), 0.0, 1.0) * ~views.hub_kind
     central = 1.0 - (1.0 - hub_catch) * (1.0 - peers)
     caught = 1.0 - (1.0 - central[:, None]) * (1.0 - prod.detection * prod.has_review[:, None])
-    dependent_handoffs = (handoff_share * (depth - 1) / depth)[:, None]
-    h = pp.handoff_error * dependent_handoffs * architect[:, None] * (1.0 - caught)
-    state_loss = dependent_handoffs * (1.0 - prod.informed) * (1.0 - p_step)
-    e_step = 1.0 - (1.0 - e_review) * (1.0 - h) * (1.0 - state_loss)
+    # the first dependency level receives no hand-off; every later level does for handoff_share of its pieces
+    handed = handoff_share[:, None]
+    h = pp.handoff_error * handed * architect[:, None] * (1.0 - caught)
+    state_loss = handed * (1.0 - prod.informed) * (1.0 - p_step)
+    e_dep = 1.0 - (1.0 - e_review) * (1.0 - h) * (1.0 - state_loss)
+    e_step = (e_review + (depth - 1) * e_dep) / depth  # per-level mean, for the loss breakdown
     losses["handoff"] = step_loss(1.0 - e_review, 1.0 - e_step)
 
     # review at a later level also exposes an error inherited from upstream (its checks fail); an
@@ -358,7 +360,7 @@ def quality_chain(
         prod.informed_detection * p_step, prod.review_rounds, params.review.repeat_detection
     )
     inherited = inherited * np.where(views.n_checkers > 0, prod.informed, 1.0)[:, None]
-    q_task = propagation.dependent_quality(e_step, depth, inherited)
+    q_task = propagation.dependent_quality(e_dep, depth, inherited, first_error=e_review)
     losses["propagation"] = step_loss(1.0 - e_step, q_task)
 
     rework = rework + inherited * np.clip(1.0 - e_step - q_task, 0.0, 1.0)

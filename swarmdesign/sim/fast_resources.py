@@ -353,7 +353,7 @@ def latency_and_cost(
         "hub_wait_s": np.where(has_queue, wait, 0.0),
         "stampede_collisions": picks * retry_picks,
         "collision_share": coll,
-        "speedup": t_items / np.maximum(t_work, 1e-300),
+        "speedup": t_items / np.maximum(latency, 1e-300),  # the hub, checker or plan bound included
         "ideal_latency": ideal,
         "ideal_cost": base_cost,
         **{f"loss_latency_{k_}": v for k_, v in loss_latency.items()},

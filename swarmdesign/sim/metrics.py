@@ -62,7 +62,7 @@ METRICS: dict[str, str] = {
     "routing_accuracy": "share of tasks that land on an agent of the archetype they need, 0..1",
     "effective_voters": "independent-equivalent voters per item, N / (1 + (N - 1) rho)",
     "voter_correlation": "pairwise error correlation rho of two attempts, 0..1",
-    "speedup": "throughput of the producers relative to one (Amdahl x USL)",
+    "speedup": "time one agent alone would need for every item / latency (Amdahl x USL, bounds included)",
     "ideal_latency": "seconds with one attempt per item spread perfectly over every producer",
     "ideal_cost": "USD for one plain attempt per work item, no overheads (cost = ideal_cost + cost losses)",
     "agents": "agents in the design",

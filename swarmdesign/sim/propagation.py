@@ -28,19 +28,31 @@ from __future__ import annotations
 import numpy as np
 
 
-def dependent_quality(step_error: np.ndarray, depth: int, inherited_catch: np.ndarray | float = 0.0) -> np.ndarray:
-    """Expected share of right pieces over ``depth`` levels (``Q`` above); elementwise."""
+def dependent_quality(
+    step_error: np.ndarray,
+    depth: int,
+    inherited_catch: np.ndarray | float = 0.0,
+    first_error: np.ndarray | None = None,
+) -> np.ndarray:
+    """Expected share of right pieces over ``depth`` levels (``Q`` above); elementwise.
+
+    ``first_error`` is the error of the first level, which receives no
+    dependent hand-off (default ``step_error``). With ``r_1 = 1 - first_error``
+    the recurrence gives ``r_j = r* + (r_1 - r*) a^(j-1)`` and the mean over
+    levels ``r* + (r_1 - r*)(1 - a^D) / (D (1 - a))``.
+    """
     e = np.clip(step_error, 0.0, 1.0)
     c = np.clip(inherited_catch, 0.0, 1.0)
+    r1 = 1.0 - (e if first_error is None else np.clip(first_error, 0.0, 1.0))
     if depth <= 1:
-        return 1.0 - e
+        return r1
     a = (1.0 - e) * (1.0 - c)
     b = (1.0 - e) * c
     one_minus_a = np.maximum(1.0 - a, 1e-300)
     r_star = b / one_minus_a
-    tail = a * (1.0 - a**depth) / (depth * one_minus_a)
-    # a -> 1 (no error, no catch): every level is right
-    return np.where(1.0 - a < 1e-12, 1.0, r_star + (1.0 - r_star) * tail)
+    tail = (1.0 - a**depth) / (depth * one_minus_a)
+    # a -> 1 (no error, no catch): every level is as right as the first
+    return np.where(1.0 - a < 1e-12, r1, r_star + (r1 - r_star) * tail)
 
 
 def merge_error(pieces: np.ndarray, conflict: float, caught: np.ndarray) -> np.ndarray:
