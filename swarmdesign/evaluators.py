@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from swarmdesign.errors import SwarmdesignError
@@ -25,12 +26,43 @@ if TYPE_CHECKING:
     from swarmdesign.fitness import Scenario
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Where a batch stands inside one :meth:`Evaluator.evaluate` call.
+
+    For evaluators slow enough that a batch takes minutes (real model calls),
+    so a progress display moves between batches. Seconds and US dollars.
+    """
+
+    done: int  # work units (design x task) finished in this batch
+    total: int  # work units in this batch
+    calls: int = 0  # model calls made so far in this batch
+    spent_usd: float = 0.0  # USD the run has spent so far, as its cost cap counts it
+    elapsed_s: float = 0.0  # since the batch started
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
 class Evaluator(ABC):
     """Scores designs. Subclasses implement :meth:`evaluate`."""
 
     name: ClassVar[str] = ""
     #: True when evaluation spends money or calls the network (LLM evaluators).
     costly: ClassVar[bool] = False
+    _progress: ProgressCallback | None = None
+
+    def set_progress(self, callback: ProgressCallback | None) -> None:
+        """Receive :class:`Progress` during :meth:`evaluate` (evaluators that report it; others ignore it)."""
+        self._progress = callback
+
+    def report_progress(self, progress: Progress) -> None:
+        """Pass ``progress`` to the callback, if any; a display error must not stop an evaluation."""
+        if self._progress is not None:
+            try:
+                self._progress(progress)
+            except Exception:  # noqa: BLE001 - progress is cosmetic
+                self._progress = None
 
     @abstractmethod
     def evaluate(self, designs: Sequence[Design], scenario: Scenario, *, seed: int) -> pd.DataFrame:

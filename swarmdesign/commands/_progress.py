@@ -23,6 +23,7 @@ def execute_with_progress(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from swarmdesign.commands._common import quiet_optuna
+    from swarmdesign.commands._llm_progress import attach_task_progress
     from swarmdesign.errors import RunStopped
     from swarmdesign.parallel import batch_executor
 
@@ -42,6 +43,7 @@ def execute_with_progress(
     )
     with progress:
         task = progress.add_task("searching", total=target, completed=run.finished(), best="-")
+        attach_task_progress(run.evaluator, progress)  # real-model batches report tasks, calls, spending
 
         def on_batch(done: int, total: int, best: float | None) -> None:
             progress.update(task, completed=done, total=total, best=f"{best:.4f}" if best is not None else "-")

@@ -53,6 +53,9 @@ def register(app: typer.Typer) -> None:
             None, "--trim-tolerance", help="Score a trimmed design may lose (default: max(0.005, 1 SE))."
         ),
         robustness: int = typer.Option(0, "--robustness", help="Re-score the top designs under N perturbed scenarios."),
+        fill_archive: int = typer.Option(
+            0, "--fill-archive", help="After the search: N more evaluations for each topology kind (best of each kind)."
+        ),
     ) -> None:
         """Search SPACE for the best design under a scenario; results go to runs/<name>/."""
         from swarmdesign.commands._common import load_scenario, load_space, parse_key_values, quiet_optuna
@@ -112,7 +115,7 @@ def register(app: typer.Typer) -> None:
 
         rec_opts = recommend_cli.options(
             recommend=recommend, top=rescore_top, seeds=rescore_seeds, trim_tolerance=trim_tolerance,
-            robustness=robustness,
+            robustness=robustness, fill_archive=fill_archive,
         )  # fmt: skip
         quiet_optuna()
         from swarmdesign.commands._common import check_optimizer_ready
@@ -135,10 +138,10 @@ def register(app: typer.Typer) -> None:
         execute_with_progress(run_obj, quiet=quiet, workers=workers, driver=driver, heartbeat=heartbeat)
         recommend_cli.after_search(run_obj, quiet=quiet)
         if confirm_scenario is not None:
-            from swarmdesign.llm.confirm import confirm_run
+            from swarmdesign.commands._llm_progress import confirm_with_progress
 
-            table = confirm_run(run_obj.run_dir, confirm_top, confirm_scenario, max_cost_usd=max_cost)
-            typer.echo(table.to_string(index=False))
+            folder = run_obj.run_dir
+            typer.echo(confirm_with_progress(folder, confirm_top, confirm_scenario, max_cost_usd=max_cost, quiet=quiet))
 
 
 def _seed_design(path: Path, space):  # noqa: ANN001, ANN202

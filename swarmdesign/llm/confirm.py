@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from swarmdesign.design import Design
+    from swarmdesign.evaluators import ProgressCallback
     from swarmdesign.fitness import Scenario
 
 COMPARED = ("quality", "cost", "latency", "score")
@@ -36,6 +37,7 @@ def confirm_designs(
     trace_dir: str | Path | None = None,
     max_cost_usd: float | None = None,
     labels: Sequence[Any] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> pd.DataFrame:
     """Score ``designs`` with the ``llm`` evaluator; one row per design, best real score first.
 
@@ -50,6 +52,7 @@ def confirm_designs(
     if not designs:
         raise SwarmdesignError("no designs to confirm", field="--confirm-top")
     evaluator = LLMEvaluator(trace_dir=str(trace_dir) if trace_dir else None, max_cost_usd=max_cost_usd)
+    evaluator.set_progress(progress)
     real = scenario.finish_metrics(evaluator.evaluate(list(designs), scenario, seed=seed))
     rows = []
     for i, design in enumerate(designs):
@@ -77,6 +80,7 @@ def confirm_run(
     seed: int | None = None,
     max_cost_usd: float | None = None,
     write: bool = True,
+    progress: ProgressCallback | None = None,
 ) -> pd.DataFrame:
     """Confirm the ``k`` best trials of the run in ``run_dir`` on real models (see the module docstring)."""
     from swarmdesign.results import load_run
@@ -102,7 +106,31 @@ def confirm_run(
         trace_dir=Path(run_dir) / CONFIRM_DIR,
         max_cost_usd=max_cost_usd,
         labels=numbers,
+        progress=progress,
     )
     if write:
         table.to_csv(Path(run_dir) / CONFIRM_TABLE, index=False)
     return table
+
+
+def rank_agreement(table: pd.DataFrame) -> dict[str, float]:
+    """Spearman rank correlation of simulated and real figures over the confirmed designs (NaN below 3)."""
+    from swarmdesign.llm.holdout import spearman
+
+    return {m: spearman(table[f"sim_{m}"], table[f"llm_{m}"]) for m in ("score", "quality")}
+
+
+def describe(table: pd.DataFrame) -> str:
+    """Simulated against real, one line per confirmed design, then their rank agreement."""
+    lines = [f"{'trial':>6} {'design':24s} {'sim quality':>11} {'real quality':>12} {'sim rank':>8} {'real rank':>9}"]
+    for _, r in table.iterrows():
+        lines.append(
+            f"{r['trial']!s:>6} {str(r['design'])[:24]:24s} {r['sim_quality']:>11.3f} {r['llm_quality']:>12.3f} "
+            f"{r['sim_rank']!s:>8} {r['llm_rank']!s:>9}"
+        )
+    agree = rank_agreement(table)
+    lines.append(
+        f"rank agreement of simulated and real (Spearman): score {agree['score']:.2f}, quality {agree['quality']:.2f}"
+        + ("  (needs 3+ designs with distinct figures)" if len(table) < 3 else "")
+    )
+    return "\n".join(lines)

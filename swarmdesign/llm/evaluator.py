@@ -191,8 +191,12 @@ class LLMEvaluator(Evaluator):
         digests = [design_digest(d) for d in designs]
         results: dict[tuple[int, int], dict[str, Any]] = {}
 
+        units = [(i, j) for i in range(len(designs)) for j in range(len(tasks))]
+        tally = _Tally(self, client, len(units))
+
         def run_one(i: int, j: int) -> tuple[int, int, dict[str, Any]]:
             record = TaskRun(designs[i], tasks[j], client, settings, seed).run()
+            tally.finished(record["calls"])
             record = {
                 "type": "task",
                 "design": designs[i].name,
@@ -205,7 +209,6 @@ class LLMEvaluator(Evaluator):
                 writer.write(record)
             return i, j, record
 
-        units = [(i, j) for i in range(len(designs)) for j in range(len(tasks))]
         with ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="llm-eval") as pool:
             futures = [pool.submit(run_one, i, j) for i, j in units]
             _done, pending = wait(futures, return_when=FIRST_EXCEPTION)
@@ -275,6 +278,34 @@ class LLMEvaluator(Evaluator):
                 }
             )
         return pd.DataFrame(rows)
+
+
+class _Tally:
+    """Counts finished tasks and calls of one batch and reports them (thread-safe)."""
+
+    def __init__(self, evaluator: Evaluator, client: LLMClient, total: int) -> None:
+        import threading
+        import time
+
+        self._evaluator, self._client, self._total = evaluator, client, total
+        self._lock = threading.Lock()
+        self._clock = time.perf_counter
+        self._start = self._clock()
+        self._done = self._calls = 0
+        self._report()
+
+    def finished(self, calls: int) -> None:
+        with self._lock:
+            self._done += 1
+            self._calls += calls
+            self._report()
+
+    def _report(self) -> None:
+        from swarmdesign.evaluators import Progress
+
+        self._evaluator.report_progress(
+            Progress(self._done, self._total, self._calls, self._client.budget.spent_usd, self._clock() - self._start)
+        )
 
 
 def _spend_recorder(writer: Any) -> Any:
