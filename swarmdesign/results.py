@@ -197,7 +197,9 @@ class RunResults:
         direction = metric_direction(by, self.objectives)
         done = self.trials[self.trials["state"] == "COMPLETE"]
         if "stage" in done.columns:
-            done = done[done["stage"].isna()]
+            from swarmdesign.recommend.best import SEARCH_STAGES
+
+            done = done[done["stage"].isna() | done["stage"].isin(SEARCH_STAGES)]
         if by not in done.columns:
             raise SwarmdesignError(f"no metric '{by}' in this run; expected one of {self.metrics}", field="by")
         if by == DEFAULT_MEASURE and "feasible" in done.columns:

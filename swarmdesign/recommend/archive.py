@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from swarmdesign.errors import SwarmdesignError
+from swarmdesign.recommend.best import SEARCH_STAGES
 
 #: Upper edges of the agent-count bands (powers of 4, so each band is a step a user would notice).
 SIZE_EDGES = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576)
@@ -41,8 +42,8 @@ def elites(trials: pd.DataFrame, by: str = "topology") -> pd.DataFrame:
     if by not in KINDS:
         raise SwarmdesignError(f"expected one of {list(KINDS)}, got '{by}'", field="--by")
     done = trials[trials["state"] == "COMPLETE"] if "state" in trials.columns else trials
-    if "stage" in done.columns:
-        done = done[done["stage"].isna()]
+    if "stage" in done.columns:  # search trials, and the archive filling's (see recommend.fill)
+        done = done[done["stage"].isna() | done["stage"].isin(SEARCH_STAGES)]
     if done.empty or "score" not in done.columns:
         return pd.DataFrame(columns=["bin", "designs", *ARCHIVE_COLUMNS])
     done = done.copy()

@@ -29,16 +29,21 @@ from optuna.trial import FrozenTrial, TrialState
 #: User attribute naming the stage of a trial that is not a search proposal.
 STAGE_ATTR = "stage"
 #: Stages written by the recommendation pipeline, in the order they run.
-STAGES = ("rescore", "baseline", "trim", "robustness")
+STAGES = ("archive", "rescore", "baseline", "trim", "robustness")
 #: Study user attribute holding the recommendation (a JSON-safe dict).
 RECOMMENDATION_ATTR = "recommendation"
 
 RankKey = tuple[int, float, int]
 
 
+#: Stages whose trials are search proposals too (archive filling explores the space like the optimizer).
+SEARCH_STAGES = frozenset({"archive"})
+
+
 def is_search(trial: FrozenTrial) -> bool:
-    """True for a trial the optimizer proposed (not a re-score, baseline, trim or robustness check)."""
-    return STAGE_ATTR not in trial.user_attrs
+    """True for a trial that explored the space (not a re-score, baseline, trim or robustness check)."""
+    stage = trial.user_attrs.get(STAGE_ATTR)
+    return stage is None or stage in SEARCH_STAGES
 
 
 def rank_key(score: float | None, feasible: bool, number: int) -> RankKey | None:

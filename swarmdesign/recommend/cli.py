@@ -21,6 +21,7 @@ def options(
     seeds: int,
     trim_tolerance: float | None,
     robustness: int,
+    fill_archive: int = 0,
 ) -> RecommendOptions:
     """Checked options, before a run folder exists; ``recommend=None`` = on unless the evaluator spends money."""
     return RecommendOptions(
@@ -29,6 +30,7 @@ def options(
         seeds=seeds,
         trim_tolerance=trim_tolerance,
         robustness=robustness,
+        fill_archive=fill_archive,
     ).check()
 
 
@@ -54,6 +56,10 @@ def after_search(run: Run, *, quiet: bool = False) -> None:
         return  # the search stopped early; resume finishes it, then recommends
     console = stderr_console()
     log = (lambda m: None) if quiet else (lambda m: console.print(m, markup=False))
+    if opts.fill_archive:
+        from swarmdesign.recommend.fill import fill_archive
+
+        fill_archive(run, opts.fill_archive, log=log)
     rec = recommend(run, opts, log=log)
     if opts.robustness:
         from swarmdesign.recommend.robustness import robustness_stage

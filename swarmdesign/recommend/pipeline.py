@@ -60,6 +60,7 @@ class RecommendOptions:
     replicas_factor: int = 4
     trim_tolerance: float | None = None
     robustness: int = 0
+    fill_archive: int = 0
 
     def check(self) -> RecommendOptions:
         """Refuse bad values with the option that holds them (before a run folder exists)."""
@@ -73,6 +74,9 @@ class RecommendOptions:
             )
         if not 0 <= self.robustness <= 10_000:
             raise SwarmdesignError(f"expected 0..10000 scenarios, got {self.robustness}", field="--robustness")
+        if not 0 <= self.fill_archive <= 100_000:
+            raise SwarmdesignError(f"expected 0..100000 evaluations per kind, got {self.fill_archive}",
+                                   field="--fill-archive")  # fmt: skip
         if self.replicas_factor < 1:
             raise SwarmdesignError(f"expected >= 1, got {self.replicas_factor}", field="recommend.replicas_factor")
         return self

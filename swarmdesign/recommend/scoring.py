@@ -177,11 +177,12 @@ class StageTrials:
                     STAGE_ATTR: stage,
                     KEY_ATTR: key,
                     "design": records.design_json(s.design),
-                    SE_ATTR: s.se,
                     SEEDS_ATTR: [None if not math.isfinite(x) else float(x) for x in s.scores],
                     **s.attrs,
                 }
             )
+            if np.isfinite(s.scores).sum() >= 2:  # one seed has no spread: its SE is the search's (results API)
+                attrs[SE_ATTR] = s.se
             values = [float(metrics.get(n, math.nan)) for n in objective_names]
             ok = s.ok and all(math.isfinite(v) for v in values)
             new.append(

@@ -122,3 +122,16 @@ def test_kill_9_during_robustness_then_resume_redoes_nothing(tmp_path: Path) -> 
     rob = load_run(tmp_path / "rb").robustness
     assert len(rob) >= 2 and rob["win_share"].between(0, 1).all()
     assert json.loads(json.dumps(rob.to_dict("records")))  # JSON-safe, as the study stores it
+
+
+def test_fill_archive_gives_every_topology_kind_its_own_evaluations(tmp_path: Path) -> None:
+    r = run_cli("run", "qa_ensemble", "-f", "math_qa", "-n", "32", "--fill-archive", "8", "--rescore-top", "2",
+                "--rescore-seeds", "2", "--out", str(tmp_path), "--name", "fa", "-q")  # fmt: skip
+    assert r.code == 0, r.stderr
+    res = load_run(tmp_path / "fa")
+    filled = res.trials[res.trials["stage"] == "archive"]
+    kinds = res.space.spec.topology.kinds
+    assert filled["topology"].value_counts().reindex(kinds).tolist() == [8] * len(kinds)
+    assert set(res.archive("topology")["bin"]) == set(kinds)
+    assert res.summary()["finished"] == 32  # archive trials do not count toward the search budget
+    assert res.trials.loc[res.trials["state"] == "COMPLETE", "score_se"].gt(0).all()
