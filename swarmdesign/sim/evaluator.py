@@ -108,7 +108,8 @@ def simulate_fast(
         views, prod, scenario, params, fault_rate=0.0, hub_failure=np.zeros(batch.n_designs), **shared
     )
     robustness = np.where(calm.quality > 1e-12, np.clip(qual.quality / np.maximum(calm.quality, 1e-12), 0.0, 1.0), 1.0)
-    res = fast_resources.latency_and_cost(views, prod, load, qual, scenario, params)
+    tail = fast.first_valid_tail(views, prod, load.items)
+    res = fast_resources.latency_and_cost(views, prod, load, qual, scenario, params, tail)
     out: dict[str, np.ndarray] = {
         "quality": qual.quality,
         "cost": res["cost"],

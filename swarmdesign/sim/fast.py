@@ -237,6 +237,35 @@ def expected_attempts(views: RoleViews, prod: Production, rho: np.ndarray, param
     return out
 
 
+def first_valid_tail(views: RoleViews, prod: Production, items: float) -> np.ndarray:
+    """Expected most attempts any one of ``items`` first-valid items makes, ``(D,)`` (1 elsewhere).
+
+    The workload waits for its slowest item (stragglers; Dean and Barroso
+    2013, "The Tail at Scale"): with ``q_m = P(an item needs at least m
+    attempts) = E[r^(m-1)]`` the expected maximum over ``N`` items is
+    ``sum_{m=1..k} 1 - (1 - q_m)^N``. With thousands of items some item
+    nearly always exhausts the cap, so a higher cap lengthens the run even
+    when the mean number of attempts hardly moves.
+    """
+    b = views.batch
+    out = np.ones(b.n_designs)
+    rows = np.flatnonzero((b.redundancy > 1) & (b.aggregation == AGG_INDEX["first_valid"]))
+    if rows.size == 0:
+        return out
+    p = prod.p_planned[rows]
+    r = np.clip(p * prod.false_alarm[rows] + (1.0 - p) * prod.detection[rows], 0.0, 1.0)
+    k = b.redundancy[rows]
+    tail = np.ones(rows.size)
+    power = np.ones_like(r)
+    for m in range(2, int(k.max()) + 1):
+        power = power * r
+        q_m = power.mean(axis=1)
+        reached = -np.expm1(items * np.log1p(-np.minimum(q_m, 1.0 - 1e-15)))
+        tail += np.where(k >= m, reached, 0.0)
+    out[rows] = tail
+    return out
+
+
 @dataclass(frozen=True)
 class QualityOutcome:
     """Per-design quality figures; ``losses`` maps mechanism -> ``(D,)`` quality lost."""

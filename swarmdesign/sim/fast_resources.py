@@ -151,8 +151,15 @@ def latency_and_cost(
     qual: QualityOutcome,
     scenario: Scenario,
     params: SimParams,
+    tail_attempts: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Latency (s), cost (USD), tokens, messages and their loss breakdowns, each ``(D,)``."""
+    """Latency (s), cost (USD), tokens, messages and their loss breakdowns, each ``(D,)``.
+
+    ``tail_attempts`` ``(D,)``: the most attempts any first-valid item makes
+    (:func:`~swarmdesign.sim.fast.first_valid_tail`); the run waits for it.
+    """
+    if tail_attempts is None:
+        tail_attempts = qual.attempts
     b = views.batch
     wl, env = scenario.workload, scenario.environment
     f = env.fault_rate
@@ -251,7 +258,9 @@ def latency_and_cost(
     crash = np.where(views.pubsub, f * fp.hub_crash_share * fp.broker_fault_factor, f * fp.hub_crash_share)
     crashes = T * load.hub_calls_per_task * crash ** np.maximum(load.hub_servers, 1.0) / load.hub_queues
     stalls = np.where(views.hub_kind | views.pubsub, crashes * fp.failover_s, 0.0)
-    latency = np.maximum.reduce(bounds) + fill + stalls + (1.0 - p) * t_serial
+    # first-valid stragglers: the run waits for the item that used the most attempts, one after another
+    straggler = np.where(first_valid, t_prod * np.maximum(tail_attempts - qual.attempts, 0.0) * calls_per_call, 0.0)
+    latency = np.maximum.reduce(bounds) + fill + stalls + (1.0 - p) * t_serial + straggler
 
     ideal = items * t_prod / load.groups_max
     loss_latency = {name: items * value / load.groups_max for name, value in tau.items() if name != "base"}
@@ -261,7 +270,8 @@ def latency_and_cost(
     # time the workload waits for a saturated hub counts as hub queueing, not as pipeline
     hub_excess = np.maximum(bounds[-1] - np.maximum.reduce(bounds[:-1]), 0.0)
     loss_latency["hub_queue"] = loss_latency["hub_queue"] + hub_excess
-    loss_latency["pipeline"] = latency - t_work - hub_excess - stalls - spread_s - route_s
+    loss_latency["pipeline"] = latency - t_work - hub_excess - stalls - spread_s - route_s - straggler
+    loss_latency["redundancy"] = loss_latency["redundancy"] + straggler
     loss_latency["communication"] = loss_latency["communication"] + spread_s
     loss_latency["routing"] = route_s
     loss_latency["faults"] = loss_latency["faults"] + stalls

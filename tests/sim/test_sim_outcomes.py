@@ -146,3 +146,22 @@ def test_claim_collisions_waste_work_but_do_not_corrupt_answers() -> None:
     assert a["collision_share"][0] > b["collision_share"][0]
     assert a["quality"][0] == pytest.approx(b["quality"][0], abs=1e-12)
     assert a["cost"][0] > b["cost"][0]
+
+
+def test_a_higher_first_valid_cap_lengthens_the_run_through_its_stragglers() -> None:
+    """The run waits for the item that used the most attempts (stragglers), so the cap shows in the latency."""
+    scenario = make_scenario(workload={"tasks": 2000, "difficulty": {"mean": 0.6}})
+    designs = [
+        make_design(
+            [("worker", 50, "m0"), ("tester", 5, "m0")],
+            "pubsub",
+            routing="routed",
+            redundancy=k,
+            aggregation="first_valid",
+        )
+        for k in (2, 16)
+    ]
+    df = evaluate(designs, scenario)
+    extra_attempts = df["llm_calls"][1] / df["llm_calls"][0]
+    assert df["latency"][1] - df["latency"][0] > 4 * 4.0  # at least four more sequential calls of 4 s
+    assert extra_attempts < 1.5
