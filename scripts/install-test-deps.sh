@@ -12,3 +12,6 @@ for part in "$here"/install.d/*.sh; do
   echo "== $(basename "$part")"
   bash "$part"
 done
+# The installs above run as separate pip commands, which do not see each other's bounds:
+# fail here, not in a confusing import later, if one of them broke another's requirements.
+python "$here/pip_check_project.py" || { echo "pip check: installed packages conflict (see above)" >&2; exit 1; }
