@@ -86,7 +86,7 @@ models.json, or pass them here:
     load_team(models={{"openai/gpt-4o-mini": {{...component...}}}})  # replace some clients
     load_team(base_url="http://127.0.0.1:8080/v1", model="smollm2")  # every agent on one OpenAI-compatible server
 
-Run: python team.py "the work item"
+Run: python team.py "the work item"   (add --base-url URL --model NAME for a local server)
 """
 
 from __future__ import annotations
@@ -94,7 +94,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -141,14 +140,21 @@ def load_team(
     return Team.load_component(team)
 
 
-async def _main(task: str) -> None:
-    result = await load_team().run(task=task)
+async def _main(task: str, base_url: str | None, model: str | None) -> None:
+    result = await load_team(base_url=base_url, model=model).run(task=task)
     for message in result.messages:
         print(f"--- {{message.source}}\\n{{getattr(message, 'content', '')}}")
 
 
 if __name__ == "__main__":
-    asyncio.run(_main(" ".join(sys.argv[1:]) or input("Work item: ")))
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Run the exported team on one work item.")
+    parser.add_argument("task", nargs="*", help="the work item (asked for when omitted)")
+    parser.add_argument("--base-url", help="an OpenAI-compatible server for every agent, e.g. http://127.0.0.1:8080/v1")
+    parser.add_argument("--model", help="the model name on that server")
+    args = parser.parse_args()
+    asyncio.run(_main(" ".join(args.task) or input("Work item: "), args.base_url, args.model))
 '''
 
 

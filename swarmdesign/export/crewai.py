@@ -211,6 +211,12 @@ def build_files(plan: ExportPlan) -> tuple[dict[str, Any], dict[str, Any], dict[
         "process": process,
         "manager": manager,
         "role_level": plan.role_level,
+        # What the crew itself cannot carry, so that the import gives the design back exactly:
+        # the explicit edges, and the roles with count 0 (no agent) in their place in the role order.
+        "description": design.description,
+        "edges": [list(e) for e in design.edges],
+        "role_order": [r.name for r in design.roles],
+        "inactive_roles": [r.model_dump(mode="json", exclude_none=True) for r in design.roles if r.count == 0],
     }
     return agents, tasks, meta
 
@@ -218,14 +224,14 @@ def build_files(plan: ExportPlan) -> tuple[dict[str, Any], dict[str, Any], dict[
 _CREW_TEMPLATE = '''\
 """Build the CrewAI crew described by agents.yaml and tasks.yaml (exported by swarmdesign).
 
-Run: python crew.py "the work item". In code: build_crew(llm=None).kickoff(inputs={{"task": ...}}).
+Run: python crew.py "the work item" (add --base-url URL --model NAME for a local server).
+In code: build_crew(llm=None).kickoff(inputs={{"task": ...}}).
 `llm` replaces the model of every agent (a LLM object, or a dict from agent key to LLM),
 which is how the crew runs offline with a fake model.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -265,8 +271,23 @@ def build_crew(llm: Any = None) -> Crew:
 
 
 if __name__ == "__main__":
-    work_item = " ".join(sys.argv[1:]) or input("Work item: ")
-    print(build_crew().kickoff(inputs={{"task": work_item}}).raw)
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Run the exported crew on one work item.")
+    parser.add_argument("task", nargs="*", help="the work item (asked for when omitted)")
+    parser.add_argument("--base-url", help="an OpenAI-compatible server for every agent, e.g. http://127.0.0.1:8080/v1")
+    parser.add_argument("--model", help="the model name on that server")
+    args = parser.parse_args()
+    llm = None
+    if args.base_url:
+        import os
+
+        from crewai import LLM
+
+        key = os.environ.get("OPENAI_API_KEY", "unused")
+        llm = LLM(model="openai/" + (args.model or "default"), base_url=args.base_url, api_key=key)
+    work_item = " ".join(args.task) or input("Work item: ")
+    print(build_crew(llm).kickoff(inputs={{"task": work_item}}).raw)
 '''
 
 

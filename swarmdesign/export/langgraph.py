@@ -258,9 +258,22 @@ def run(task: str, llm: Any = None) -> dict[str, Any]:
 _FOOTER = """
 
 if __name__ == "__main__":
-    import sys
+    import argparse
 
-    final = run(" ".join(sys.argv[1:]) or input("Work item: "))
+    parser = argparse.ArgumentParser(description="Run the exported graph on one work item.")
+    parser.add_argument("task", nargs="*", help="the work item (asked for when omitted)")
+    parser.add_argument("--base-url", help="an OpenAI-compatible server for every node, e.g. http://127.0.0.1:8080/v1")
+    parser.add_argument("--model", help="the model name on that server")
+    args = parser.parse_args()
+    chat = None
+    if args.base_url:
+        import os
+
+        from langchain_openai import ChatOpenAI
+
+        key = os.environ.get("OPENAI_API_KEY", "unused")
+        chat = ChatOpenAI(model=args.model or "default", base_url=args.base_url, api_key=key)
+    final = run(" ".join(args.task) or input("Work item: "), chat)
     print(final["outputs"][-1]["content"] if final.get("outputs") else "")
 """
 

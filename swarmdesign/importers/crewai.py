@@ -352,7 +352,37 @@ def import_crewai(
         design = _build(data, afile, warnings)
     except SwarmdesignError as exc:
         raise _in_crew_terms(exc, roles) from None
-    return _tidy_edges(design, rounds_known=from_meta), warnings
+    return _restore_from_meta(_tidy_edges(design, rounds_known=from_meta), meta, afile, warnings), warnings
+
+
+def _restore_from_meta(design: Design, meta: dict[str, Any], file: str, warnings: list[str]) -> Design:
+    """Put back what our export's header keeps and a crew cannot: explicit edges, count-0 roles, the description.
+
+    Only when the crew still matches the header (same active roles): a crew
+    edited by hand keeps what was read from its agents and tasks, with a warning.
+    """
+    order, inactive = meta.get("role_order"), meta.get("inactive_roles")
+    if not isinstance(order, list) or not isinstance(inactive, list) or not isinstance(meta.get("edges"), list):
+        return design
+    active = {r.name: r for r in design.roles}
+    spare = {r.get("name"): r for r in inactive if isinstance(r, dict)}
+    if set(order) != set(active) | set(spare) or set(active) & set(spare):
+        warnings.append(
+            f"{file}: (header): the crew no longer matches its swarmdesign header; edges rebuilt from tasks"
+        )
+        return design
+    data = design.to_dict()
+    data["roles"] = [active[n].model_dump(mode="json", exclude_none=True) if n in active else spare[n] for n in order]
+    data["edges"] = meta["edges"]
+    if isinstance(meta.get("description"), str):
+        data["description"] = meta["description"]
+    elif "description" in meta and meta["description"] is None:  # the design had none
+        data.pop("description", None)
+    try:
+        return Design.from_dict(data, file=file)
+    except SwarmdesignError:
+        warnings.append(f"{file}: (header): its edges or spare roles do not fit the crew; edges rebuilt from tasks")
+        return design
 
 
 def _build(data: dict[str, Any], file: str, warnings: list[str]) -> Design:

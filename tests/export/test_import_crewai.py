@@ -224,3 +224,36 @@ def test_agent_without_role_is_an_error(tmp_path: Path) -> None:
 )
 def test_role_keywords(text: str, archetype: str | None) -> None:
     assert archetype_from_text(text) == archetype
+
+
+@pytest.mark.parametrize("name", [*BUNDLED, "hostile"])
+def test_round_trip_is_identical(name: str, tmp_path: Path) -> None:
+    """Explicit edges, count-0 roles, coordination and the description all come back: the same design."""
+    design = hostile_design() if name == "hostile" else load_design(name)
+    export_design(design, "crewai", tmp_path, **export_options(design))
+    imported, warnings = import_crewai(tmp_path / "agents.yaml", tmp_path / "tasks.yaml")
+    assert warnings == []
+    assert imported.to_dict() == design.to_dict()
+
+
+def test_round_trip_of_a_run_result_keeps_its_edges(tmp_path: Path) -> None:
+    """A searched design (explicit edges, a role switched off) survives export and import unchanged."""
+    design = Design.from_dict(
+        {
+            "swarmdesign": 1,
+            "name": "searched",
+            "roles": [
+                {"name": "planner", "archetype": "planner", "count": 1, "model": "openai/gpt-4o"},
+                {"name": "coder", "archetype": "coder", "count": 3, "model": "openai/gpt-4o-mini"},
+                {"name": "spare", "archetype": "tester", "count": 0, "model": "openai/gpt-4o-mini"},
+                {"name": "reviewer", "archetype": "reviewer", "count": 1, "model": "openai/gpt-4o"},
+            ],
+            "topology": {"kind": "chain"},
+            "edges": [["planner", "coder"], ["planner", "reviewer"], ["coder", "reviewer"], ["coder", "spare"]],
+            "coordination": {"redundancy": 2, "review_rounds": 1, "aggregation": "judge"},
+        }
+    )
+    export_design(design, "crewai", tmp_path)
+    imported, warnings = import_crewai(tmp_path / "agents.yaml", tmp_path / "tasks.yaml")
+    assert warnings == []
+    assert imported.to_dict() == design.to_dict()
