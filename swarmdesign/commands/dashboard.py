@@ -11,7 +11,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def dashboard(
         run_dir: Path = typer.Argument(..., help="A run folder."),
-        port: int = typer.Option(8080, "--port", "-p", help="Port to listen on."),
+        port: int = typer.Option(8080, "--port", help="Port to listen on."),  # -p means --optimizer-param
         host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (0.0.0.0 exposes it to the network)."),
         storage: str = typer.Option(None, "--storage", help="Storage URL, when the run's has a password not stored."),
     ) -> None:
