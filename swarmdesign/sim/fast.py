@@ -75,6 +75,18 @@ def production(views: RoleViews, scenario: Scenario, params: SimParams, difficul
         0.0,
     )
     easier = difficulty - dp.plan_relief * wl.parallel_fraction
+    # peers who hear every piece's author can negotiate the split themselves (Kim et al. 2025's decentralised
+    # teams coordinate by peer messages); they settle a sound split less reliably than a coordinator does, by
+    # the share of coordination peers manage without a hub (propagation.peer_catch)
+    pieces_in_flight = np.minimum(views.n_producers, wl.subtasks)
+    negotiated = views.split & ~views.planned & ~b.is_kind("independent") & (views.heard >= pieces_in_flight - 1.0)
+    plan_ok = plan_ok + np.where(
+        negotiated[:, None],
+        params.propagation.peer_catch
+        * skill.row_success(views.mean_skill_producers, dp.plan_difficulty * difficulty, slope, center),
+        0.0,
+    )
+    eased_rows = views.planned | negotiated
 
     generalist = prod & views.arch_is("generalist")
     p_ideal = np.zeros((b.n_designs, difficulty.size))
@@ -107,8 +119,8 @@ def production(views: RoleViews, scenario: Scenario, params: SimParams, difficul
         w_ideal = np.where((c_right > 0)[:, None], w_right, w_wrong)
         p_ideal += mu * skill.weighted_success(ability, w_ideal, difficulty, slope, center)
         p_routed += mu * skill.weighted_success(ability, w_land, difficulty, slope, center)
-        if views.planned.any():
-            p_eased += mu * skill.weighted_success(ability, w_land * views.planned[:, None], easier, slope, center)
+        if eased_rows.any():
+            p_eased += mu * skill.weighted_success(ability, w_land * eased_rows[:, None], easier, slope, center)
         share += mu * w_land
         accuracy += mu * np.where(c_right > 0, p_land, 0.0)
 
@@ -171,7 +183,9 @@ def production(views: RoleViews, scenario: Scenario, params: SimParams, difficul
         p_ideal=p_ideal,
         p_routed=p_routed,
         p_planned=np.where(
-            views.planned[:, None], plan_ok * p_eased + (1.0 - plan_ok) * p_routed * (1.0 - dp.bad_plan_harm), p_routed
+            views.planned[:, None],
+            plan_ok * p_eased + (1.0 - plan_ok) * p_routed * (1.0 - dp.bad_plan_harm),
+            np.where(negotiated[:, None], plan_ok * p_eased + (1.0 - plan_ok) * p_routed, p_routed),
         ),
         work_share=share,
         routing_accuracy=accuracy,
