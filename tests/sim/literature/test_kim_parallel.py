@@ -18,6 +18,7 @@ def test_centralised_team_gains_most_on_parallel_work() -> None:
     assert 0.25 < gain["single_accuracy"] < 0.45
     assert gain["centralized"] > 0.40
     assert gain["hybrid"] > 0.25
+    assert gain["decentralized"] > 0.05
     assert gain["centralized"] > gain["independent"] + 0.3
     assert gain["hybrid"] > gain["independent"]
 
