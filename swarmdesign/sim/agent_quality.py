@@ -162,6 +162,14 @@ def simulate_quality(
         hub_spot = informed * expit(coord_theta - slope * (d - center))
     else:
         coord_theta, p_plan, hub_spot = 0.0, None, np.zeros(n_tasks)
+    # without a coordinator, a team whose members all hear each other negotiates the split itself: it
+    # manages that coordination with the peers' share (peer_catch), then the split is sound as often as
+    # the team could plan it; a failed negotiation leaves the pieces as they were (no plan to mislead)
+    p_negotiated = None
+    if split and not planned and kind != "independent":
+        hears_all = (heard[team] >= team_size - 1).all(axis=1)
+        team_theta = pop.skill[team].mean(axis=1)
+        p_negotiated = hears_all * pp.peer_catch * expit(team_theta - slope * (dp.plan_difficulty * d - center))
 
     if pop.judges.size:
         theta_j = pop.skill[pop.judges].max() + vp.judge_bonus
@@ -216,6 +224,10 @@ def simulate_quality(
             sound = rng.random((n_tasks, 1)) < p_plan[:, None]
             piece_d = np.where(sound, d[:, None] - dp.plan_relief * wl.parallel_fraction, d[:, None])
             p = expit(ability - slope * (piece_d - center)) * np.where(sound, 1.0, 1.0 - dp.bad_plan_harm)
+        elif p_negotiated is not None:
+            sound = rng.random((n_tasks, 1)) < p_negotiated[:, None]
+            piece_d = np.where(sound, d[:, None] - dp.plan_relief * wl.parallel_fraction, d[:, None])
+            p = expit(ability - slope * (piece_d - center))
         else:
             p = expit(ability - slope * (d[:, None] - center))
         p = p * (1.0 - params.communication.overflow_harm * overflow[agents])

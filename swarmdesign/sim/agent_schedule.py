@@ -46,10 +46,15 @@ class _Pool:
         heapq.heapify(self.free)
 
     def serve(self, arrival: float, duration: float) -> float:
-        start = max(arrival, heapq.heappop(self.free))
-        end = start + duration
-        heapq.heappush(self.free, end)
-        return end
+        return self.release(self.take(arrival) + duration)
+
+    def take(self, arrival: float) -> float:
+        """Hold the first server free after ``arrival``; returns when it starts (give it back with release)."""
+        return max(arrival, heapq.heappop(self.free))
+
+    def release(self, at: float) -> float:
+        heapq.heappush(self.free, at)
+        return at
 
 
 class EventRun:
@@ -299,11 +304,16 @@ class EventRun:
             work += self.judge_time  # the producers judge their own attempts
         if self.rounds > 0 and not self.checkers.size:
             work += self.rounds * self.review_s  # self-review: the owner reviews its own work
-        end = self.workers.serve(ready, work) if parallel else ready + work
+        # the owner holds its worker slot through the item: judging, its reports' trip through the hub,
+        # the review and the rework; judges and checkers are stages of their own, so an item is done only
+        # when their pools have served it too (``stages``)
+        end = (self.workers.take(ready) if parallel else ready) + work
+        stages = end
         # the item's own duration, waits excluded: what one agent alone would spend on it
         alone = work - (calls_s - calls_s / it["slowdown"][item] if parallel else 0.0)
         if pop.judges.size and self.judge_time > 0:
-            end = self.judge_pool.serve(end, self.judge_time)
+            stages = self.judge_pool.serve(end, self.judge_time)
+            end += self.judge_time
             alone += self.judge_time
         other_usd = other_tok = 0.0
         q = it["queue"][item]
@@ -341,7 +351,8 @@ class EventRun:
         share = params.review.review_token_share
         if self.rounds > 0:
             if self.checkers.size:
-                end = self.checker_pool.serve(end, self.rounds * self.review_s)
+                stages = max(stages, self.checker_pool.serve(end, self.rounds * self.review_s))
+                end += self.rounds * self.review_s
                 alone += self.rounds * self.review_s
             self.messages += 2 * self.rounds
             usd = self.rounds * share * it["checker_usd"][item]
@@ -354,8 +365,12 @@ class EventRun:
             self._charge("review", critiques, share * self.step_tok, usd)
             other_usd, other_tok = other_usd + usd, other_tok + critiques * share * self.step_tok
         if rework > 0:  # the owner reworks what review sent back: it needs a worker slot again
-            end = self.workers.serve(end, rework * t) if parallel else end + rework * t
+            end += rework * t
+            stages += rework * t
             alone += rework * t
+        if parallel:
+            self.workers.release(end)
+        end = max(end, stages)
         self.work_s += alone
         self.items_done += 1
         if self.uses_judge:

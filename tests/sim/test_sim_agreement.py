@@ -126,21 +126,7 @@ KIM_CASES = {
 }
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        "parallel",
-        "strong-model",
-        pytest.param(
-            "sequential",
-            marks=pytest.mark.xfail(
-                reason="the fast mode applies the averaged hand-off loss at every dependency level, the first "
-                "included; events hand off only from the second level, 0.04-0.06 higher",
-                strict=False,
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("case", list(KIM_CASES))
 def test_modes_agree_on_the_architectures_of_kim_et_al(case: str) -> None:
     """The single / independent / centralized / decentralized / hybrid teams of the literature shapes."""
     scenario = fidelity.scenario(**KIM_CASES[case])
