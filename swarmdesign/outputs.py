@@ -91,8 +91,9 @@ class RunOutputs:
     # ------------------------------------------------------------ trials.csv
     def _write_rows(self, trials: Sequence[FrozenTrial], new: list[FrozenTrial]) -> None:
         path = self.run_dir / TRIALS_NAME
-        rows = [records.trial_row(t) for t in new]
         size = path.stat().st_size if path.exists() else -1
+        held = self._adopt(path, size, len(new)) if self._columns is None and size > 0 else 0
+        rows = [records.trial_row(t) for t in new[held:]]
         if self._columns is not None and size == self._csv_size:
             if not rows:
                 return
@@ -106,13 +107,33 @@ class RunOutputs:
                 self._csv_size = path.stat().st_size
                 return
         # First write by this object, a new column, or a file changed by someone else: write it whole.
-        done = [records.trial_row(t) for t in trials[: self._next]] + rows
+        done = [records.trial_row(t) for t in trials[: self._next + held]] + rows
         columns: dict[str, None] = {}
         for row in done:
             columns.update(dict.fromkeys(row))
         self._columns = list(columns)
         write_atomic(path, _csv_text(self._columns, done, header=True) if done else "")
         self._csv_size = path.stat().st_size
+
+    def _adopt(self, path: Path, size: int, settled: int) -> int:
+        """Continue the trials.csv a previous process wrote (a resume) instead of rewriting it.
+
+        The file is taken as it is when it holds rows ``0 .. k-1`` of the
+        ``settled`` trials (header and last row checked); those trials are not
+        turned into rows again. Returns ``k`` (0: the file is rewritten).
+        """
+        with path.open(encoding="utf-8", newline="") as fh:
+            header = next(csv.reader(fh), [])
+        with path.open("rb") as fh:  # counted in chunks: a 10^5-trial file is ~100 MB
+            held = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) - 1
+            fh.seek(max(size - (1 << 16), 0))
+            last = fh.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        if not header or header[0] != "trial" or not 0 < held <= settled:
+            return 0
+        if last.split(b",", 1)[0] != str(held - 1).encode():
+            return 0
+        self._columns, self._csv_size = header, size
+        return held
 
     # ---------------------------------------------------------------- pareto
     def _fold_front(self, study: optuna.Study, new: list[FrozenTrial]) -> None:

@@ -11,6 +11,27 @@ Only evaluation is parallel. Recording stays in the run's own process, which
 keeps the run folder's journal a single-writer file (buffered, one fsync per
 batch) and the trial order identical to a single-process run.
 
+Shipping a batch to other processes costs time too: starting them (each
+imports the package, seconds on a busy machine), pickling designs and the
+scenario, a round trip per batch. So the pool is used only where it wins:
+
+* the first batch is evaluated here and timed;
+* the pool is started (in the background: batches keep being evaluated
+  here while its processes import) only when a batch takes at least
+  :data:`MIN_POOL_BATCH_S` here and the rest of the run, spread over the
+  workers, saves more than :data:`POOL_STARTUP_S`;
+* once started, a batch goes to the pool while the pool finishes batches
+  faster than this process does (both timings are kept up to date); a pool
+  that turns out slower (a loaded machine, a cheap evaluator) is shut down.
+
+Each choice against the pool is said once on the run's log, so
+``--workers N`` is never much slower than one process. On a 0.1 s per
+design evaluator a pool of two takes over from the third batch.
+
+Processes start with ``spawn``: they are the run's own children, joined when
+the pool shuts down, so none outlives the run (a ``forkserver`` server
+process stayed behind after the run exited).
+
 A worker process killed mid-batch (OOM killer, ``kill -9``) breaks the pool;
 the lost chunks are evaluated again in a fresh pool, so a dead worker costs a
 re-evaluation, not the run. Evaluators marked ``costly`` (LLM calls) are
@@ -21,7 +42,9 @@ evaluator, and forking would multiply budgets and connections.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -40,6 +63,10 @@ if TYPE_CHECKING:
 
 #: Pool restarts tolerated while evaluating one batch before the run stops.
 MAX_POOL_RESTARTS = 3
+#: A batch that evaluates faster than this in-process is not sent to the pool (seconds).
+MIN_POOL_BATCH_S = 0.25
+#: Seconds a pool must save over the rest of the run before it is started (its processes' start-up).
+POOL_STARTUP_S = 3.0
 
 ChunkResult = tuple[list[dict[str, Any] | None], list[str | None], float]
 
@@ -70,6 +97,12 @@ def evaluate_chunk(
     return rows, reasons, time.perf_counter() - t0
 
 
+def _warm_up() -> None:
+    """Import what evaluating needs, in a pool process that is starting while batches run elsewhere."""
+    import swarmdesign.runner  # noqa: F401
+    import swarmdesign.sim  # noqa: F401
+
+
 def _ignore_sigint() -> None:
     """Pool processes leave Ctrl-C to the run's process, which stops the pool itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -84,17 +117,37 @@ class ProcessPoolBatchExecutor:
         with ProcessPoolBatchExecutor(4) as pool:
             run.execute(batch_executor=pool)
 
-    Processes start with ``forkserver`` (``spawn`` where that is missing):
-    forking the run's own process would copy its storage connections and
-    the threads of progress bars and database drivers.
+    Processes start with ``spawn``: forking the run's own process would copy
+    its storage connections and the threads of progress bars and database
+    drivers, and a ``forkserver`` outlives the run. Batches cheaper than
+    ``min_batch_s`` in this process stay in it (see the module docstring).
     """
 
-    def __init__(self, workers: int, *, max_restarts: int = MAX_POOL_RESTARTS) -> None:
+    def __init__(
+        self,
+        workers: int,
+        *,
+        max_restarts: int = MAX_POOL_RESTARTS,
+        min_batch_s: float = MIN_POOL_BATCH_S,
+        startup_s: float = POOL_STARTUP_S,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise SwarmdesignError(f"workers must be an integer >= 1, got {workers!r}", field="--workers")
         self.workers = workers
         self.max_restarts = max_restarts
         self.restarts = 0
+        self.min_batch_s = float(min_batch_s)
+        self.startup_s = float(startup_s)
+        self.log = log
+        #: Wall seconds per design of the latest batch in this process / in the pool (None: not timed yet).
+        self.local_s: float | None = None
+        self.pool_s: float | None = None
+        self.in_process_batches = 0
+        self.pool_batches = 0
+        self._said: set[str] = set()
+        self._warming: list[Future[None]] = []
+        self._pool_lost = False  # the pool proved slower than this process: not started again
         self._pool: ProcessPoolExecutor | None = None
 
     # ------------------------------------------------------------ lifecycle
@@ -123,8 +176,7 @@ class ProcessPoolBatchExecutor:
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            methods = multiprocessing.get_all_start_methods()
-            ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+            ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_ignore_sigint)
         return self._pool
 
@@ -133,6 +185,58 @@ class ProcessPoolBatchExecutor:
         """Evaluate ``proposals`` in the pool and record them in ``run`` (in order, one flush)."""
         if self.workers < 2 or len(proposals) < 2 or run.evaluator.costly:
             return run.evaluate_and_record(proposals, seed)
+        if not self._use_pool(len(proposals), max(run.budget - run.finished_so_far, 0)):
+            t0 = time.perf_counter()
+            result = run.evaluate_and_record(proposals, seed)
+            self.local_s = (time.perf_counter() - t0) / len(proposals)
+            self.in_process_batches += 1
+            return result
+        self.pool_batches += 1
+        t0 = time.perf_counter()
+        result = self._pool_batch(run, proposals, seed)
+        self.pool_s = (time.perf_counter() - t0) / len(proposals)
+        if self.local_s is not None and self.pool_s >= self.local_s:
+            self._say("slower", "note: the worker processes finish batches slower than this process (a busy machine?); "
+                      "evaluating in this process from now on")  # fmt: skip
+            self._pool_lost = True
+            self.close(wait=True)
+        return result
+
+    def _use_pool(self, batch: int, remaining: int) -> bool:
+        """Where the next batch goes (see the module docstring); starts the pool in the background when worth it."""
+        if self.local_s is None or self._pool_lost:
+            return False
+        if self._pool is None:
+            gain = self.local_s * remaining * (1.0 - 1.0 / self.workers)
+            if self.local_s * batch < self.min_batch_s or gain < self.startup_s:
+                self._say(
+                    "cheap",
+                    f"note: a batch of {batch} takes {self.local_s * batch * 1000:.0f} ms in this process; sending "
+                    f"batches to {self.workers} worker processes would not pay for their start-up, so they are "
+                    "evaluated here while that holds",
+                )
+                return False
+            pool = self._ensure_pool()
+            self._warming = [pool.submit(_warm_up) for _ in range(self.workers)]
+            return False
+        if self._warming:
+            if not all(f.done() for f in self._warming):
+                return False
+            broken = [f for f in self._warming if f.exception() is not None]
+            self._warming = []
+            if broken:  # a process died while starting: start afresh
+                self.restarts += 1
+                self.close(wait=False)
+                return False
+        return True
+
+    def _say(self, key: str, message: str) -> None:
+        if key in self._said or self.log is None:
+            return
+        self._said.add(key)
+        self.log(message)
+
+    def _pool_batch(self, run: Run, proposals: Sequence[Proposal], seed: int) -> tuple[list[Outcome], int]:
         designs = [run.optimizer.decode(p) for p in proposals]
         chunks = split_evenly(len(designs), self.workers)
         timeout = run.config.get("eval_timeout_s")
@@ -224,5 +328,24 @@ def batch_executor(
     if workers == 1:
         yield None
         return
-    with ProcessPoolBatchExecutor(workers) as pool:
+    say = log or _stderr
+    cores = usable_cores()
+    if workers > cores:
+        say(
+            f"warning: --workers {workers} is more than the {cores} CPU cores this process may use; "
+            "extra processes share cores and make each batch slower, not faster"
+        )
+    with ProcessPoolBatchExecutor(workers, log=say) as pool:
         yield pool
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the platform has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)

@@ -118,6 +118,10 @@ class Run:
         self._outputs = RunOutputs(run_dir, self.provenance)
         self._study_id: int | None = None
         self._distributions = space.distributions()
+        #: Seconds per design of the last batch evaluated in this process (executors use it to choose where).
+        self.last_eval_s_per_design: float | None = None
+        #: Trials finished as the loop counts them (executors size their choices by what is left).
+        self.finished_so_far = 0
 
     # ------------------------------------------------------------ creation
     @classmethod
@@ -264,7 +268,7 @@ class Run:
                 write_atomic(self.run_dir / CONFIG_NAME, yamlio.dumps(self.config))
         start = time.perf_counter()
         self._abandon_stale_running()
-        finished = self.finished()
+        finished = self.finished_so_far = self.finished()
         stopped = None
         batch_size = int(self.config.get("batch_size", DEFAULT_BATCH))
         seed = int(self.config["seed"])
@@ -287,6 +291,7 @@ class Run:
                         raise
                     self.optimizer.tell(self.study, proposals, outcomes)
                     finished += len(proposals)
+                    self.finished_so_far = finished
                     if time.perf_counter() - last_write > max(OUTPUT_EVERY_S, 10 * write_cost):
                         # Derived files, refreshed now and then (never more than ~10% of the time) and at the end.
                         t_write = time.perf_counter()
@@ -330,6 +335,7 @@ class Run:
             self.evaluator, designs, self.scenario, seed, timeout=float(timeout) if timeout else None
         )
         per_design = (time.perf_counter() - t0) / max(len(designs), 1)
+        self.last_eval_s_per_design = per_design
         return self.record(proposals, designs, rows, reasons, per_design)
 
     def record(

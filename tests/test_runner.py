@@ -93,3 +93,78 @@ def test_kill_9_then_resume_reaches_exactly_the_budget(tmp_path: Path) -> None:
     assert len(finished) == budget
     assert {t.number: (t.params, t.values) for t in finished if t.number in done_before} == done_before
     assert not [t for t in final.study.trials if t.state.name == "RUNNING"]
+
+
+# ------------------------------------------------------------- speed machinery
+def test_incremental_outputs_match_a_full_rebuild(tmp_path: Path) -> None:
+    """trials.csv appended batch by batch, best.yaml and pareto/ folded in equal what the whole study gives."""
+    import swarmdesign.outputs as outputs
+
+    outputs.PARETO_EVERY_S, saved = 0.0, outputs.PARETO_EVERY_S
+    try:
+        run = Run.create(_settings(tmp_path, "inc", optimizer="psoga", budget=64, batch_size=16))
+        for budget in (16, 40, 64):  # several refreshes, one with a generation cut short
+            run.execute(budget=budget)
+            run.write_outputs(final=False)
+    finally:
+        outputs.PARETO_EVERY_S = saved
+    written = pd.read_csv(tmp_path / "inc" / "trials.csv")
+    full = records.trials_frame(run.study)
+    full_csv = pd.read_csv(__import__("io").StringIO(full.to_csv(index=False)))
+    pd.testing.assert_frame_equal(written, full_csv)
+    front = sorted(p.name for p in (tmp_path / "inc" / "pareto").glob("trial-*.yaml"))
+    assert front == [f"trial-{t.number:06d}.yaml" for t in records.pareto_trials(run.study)]
+    best = Design.load(tmp_path / "inc" / "best.yaml")
+    assert best.provenance is not None and best.provenance.trial == records.best_trial(run.study).number
+
+
+def test_a_new_column_rewrites_trials_csv_whole(tmp_path: Path) -> None:
+    run = Run.create(_settings(tmp_path, "col", optimizer="random", budget=8, batch_size=8))
+    run.execute()
+    trial = run.study.ask()
+    trial.set_user_attr("note", "added later")
+    trial.set_user_attr("fail_reason", "a trial another tool added")
+    run.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    run.store.flush()
+    run.write_outputs()
+    frame = pd.read_csv(tmp_path / "col" / "trials.csv")
+    assert len(frame) == 9 and frame["note"].iloc[-1] == "added later" and frame["note"].iloc[:8].isna().all()
+
+
+def test_non_finite_diagnostics_are_dropped_but_objectives_fail() -> None:
+    import numpy as np
+
+    from swarmdesign.runner import frame_rows
+
+    frame = pd.DataFrame(
+        {"quality": [0.5, np.nan], "score": [0.4, 0.3], "diag": [np.nan, 1.0], "ok": [True, False], "kind": ["a", "b"]}
+    )
+    rows = frame_rows(frame, {"quality", "score"})
+    assert rows[0] == {"quality": 0.5, "score": 0.4, "ok": True, "kind": "a"}
+    assert rows[1] == "non-finite metric(s): quality"
+    assert all(type(v) in (float, bool, str) for v in rows[0].values())
+
+
+def test_workers_keep_cheap_batches_in_process_and_say_so(tmp_path: Path) -> None:
+    from swarmdesign.parallel import batch_executor, usable_cores
+
+    run = Run.create(_settings(tmp_path, "cheap", optimizer="psoga", budget=48, batch_size=16))
+    said: list[str] = []
+    with batch_executor(run, workers=usable_cores() + 1, log=said.append) as pool:
+        summary = run.execute(batch_executor=pool)
+        assert pool.pool_batches == 0 and pool.worker_pids == []  # the simulator is cheaper than shipping batches
+    assert summary.finished == 48
+    assert said[0].startswith("warning: --workers") and "CPU cores" in said[0]
+    assert sum("evaluated here" in m for m in said) == 1  # said once, not every batch
+
+
+def test_resume_continues_trials_csv_without_rewriting_it(tmp_path: Path) -> None:
+    Run.create(_settings(tmp_path, "cont", optimizer="psoga", budget=32, batch_size=16)).execute()
+    path = tmp_path / "cont" / "trials.csv"
+    head, inode = path.read_bytes(), path.stat().st_ino
+    run = Run.open(tmp_path / "cont")
+    run.execute(budget=48)
+    assert path.read_bytes().startswith(head) and path.stat().st_ino == inode  # appended to, not replaced
+    written = pd.read_csv(path)
+    full = pd.read_csv(__import__("io").StringIO(records.trials_frame(run.study).to_csv(index=False)))
+    pd.testing.assert_frame_equal(written, full)

@@ -240,7 +240,6 @@ def _any_running(by_key: dict[str, list[FrozenTrial]]) -> bool:
 
 
 def _outcome_of(trial: FrozenTrial) -> Outcome:
-    if trial.state != TrialState.COMPLETE or trial.values is None:
-        return Outcome(values=None, score=None)
-    score = trial.user_attrs.get("score")
-    return Outcome(values=list(trial.values), score=float(score) if score is not None else None)
+    from swarmdesign.optimizers.base import outcome_of  # the one reading of a trial (violation included)
+
+    return outcome_of(trial)

@@ -329,7 +329,7 @@ class PopulationOptimizer(Optimizer):
         """
         recorded = self._recorded(study)
         self._done = {
-            g: {i: _Done(t.params, _outcome_of(t), t.user_attrs.get("design")) for i, t in trials.items()}
+            g: {i: _Done(t.params, outcome_of(t), t.user_attrs.get("design")) for i, t in trials.items()}
             for g, trials in recorded.items()
         }
         self._remember_designs(d for trials in self._done.values() for d in trials.values())
@@ -368,7 +368,7 @@ class PopulationOptimizer(Optimizer):
     def _advance_recorded(self, trials: dict[int, optuna.trial.FrozenTrial], *, verify: bool = True) -> None:
         """:meth:`_advance_done` from the study's trials of the current generation."""
         self._advance_done(
-            {i: _Done(t.params, _outcome_of(t), t.user_attrs.get("design")) for i, t in trials.items()}, verify=verify
+            {i: _Done(t.params, outcome_of(t), t.user_attrs.get("design")) for i, t in trials.items()}, verify=verify
         )
 
     def _advance_with(self, outcomes: Sequence[Outcome]) -> None:
@@ -463,7 +463,8 @@ class _TrialIndex:
         return self._by_gen
 
 
-def _outcome_of(trial: optuna.trial.FrozenTrial) -> Outcome:
+def outcome_of(trial: optuna.trial.FrozenTrial) -> Outcome:
+    """A finished trial as the :class:`Outcome` its batch executor reported (values, score, violation)."""
     if trial.state != TrialState.COMPLETE or trial.values is None:
         return Outcome(values=None, score=None)
     score = trial.user_attrs.get("score")
