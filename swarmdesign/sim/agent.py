@@ -6,7 +6,8 @@ explicit graph for the topology (:mod:`agent_graph`), samples individual
 tasks and follows every attempt, vote, review, hand-off and merge
 (:mod:`agent_quality`, :mod:`agent_votes`, :mod:`agent_events`), and runs
 the workload through a discrete-event simulation of worker groups, hub
-queues and checker pools (:mod:`agent_run`). It shares the mechanism
+queues and checker pools (:mod:`agent_schedule`; :mod:`agent_run` ties
+the steps together). It shares the mechanism
 parameters and the design's packed arrays, but none of the fast mode's
 formulas for the quantities it checks (voting, correlation, fault
 survival, hub loss, contention, tree depth, gossip), which is what makes
