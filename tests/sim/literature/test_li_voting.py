@@ -2,7 +2,7 @@
 
 Published: gains grow with the number of sampled agents and saturate (by
 N = 15-40); they are larger for weaker models (+24 / +20 / +12 points from
-weak to strong in the issue's summary of their tables); an ensemble of a
+weak to strong across their model sizes); an ensemble of a
 weaker model can match one stronger model. Stated tolerance: each gain 8-35
 points, weak >= mid - 1 point > strong, 15 voters reach >= 85 % of the
 40-voter gain, 15 weak voters >= one mid-skill agent. Mechanism: exact
