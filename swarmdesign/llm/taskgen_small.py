@@ -11,13 +11,17 @@ wrong answers scatter and a plurality vote has something to work with):
 * ``double``   twice a number up to 12;
 * ``after``    the number after a two-digit number;
 * ``next``     the next term of an arithmetic sequence (four terms shown);
-* ``larger``   the larger of two two-digit numbers.
+* ``larger``   the larger of two two-digit numbers;
+* ``choose_add`` / ``choose_sub`` the same sums and differences as three-way
+  multiple choice (the right answer and two near misses).
 
 ``meta.family`` names the family, so a scenario's ``task_filter`` can keep the
 families a model is in range on. ``tasks/small_mixed.jsonl`` is the output of
-``python -m swarmdesign.llm.taskgen_small`` with its defaults (same bytes for
-the same seed); ``benchmarks/real_model.py`` reports the single-attempt
-accuracy of SmolLM2-135M per family.
+``python -m swarmdesign.llm.taskgen_small`` with its defaults and
+``tasks/small_choice.jsonl`` of ``--families choose_add,choose_sub --out
+tasks/small_choice.jsonl`` (same bytes for the same seed);
+``benchmarks/real_model.py`` reports the single-attempt accuracy of
+SmolLM2-135M per family.
 """
 
 from __future__ import annotations
@@ -62,6 +66,26 @@ def _next(rng: np.random.Generator) -> tuple[str, int]:
     return f"What number comes next: {', '.join(map(str, terms))}, ...?", start + step * 4
 
 
+def _options(rng: np.random.Generator, right: int) -> str:
+    """Three choices: the right answer and two near misses, in a seeded order."""
+    wrong = {right + int(rng.integers(1, 4)), max(right - int(rng.integers(1, 4)), 0)} - {right}
+    while len(wrong) < 2:
+        wrong.add(right + 4 + len(wrong))
+    choices = [right, *sorted(wrong)]
+    return ", ".join(str(choices[int(i)]) for i in rng.permutation(3))
+
+
+def _choose_add(rng: np.random.Generator) -> tuple[str, int]:
+    a, b = (int(x) for x in rng.integers(1, 10, size=2))
+    return f"What is {a} + {b}? Choose one of: {_options(rng, a + b)}.", a + b
+
+
+def _choose_sub(rng: np.random.Generator) -> tuple[str, int]:
+    a = int(rng.integers(5, 20))
+    b = int(rng.integers(1, a))
+    return f"What is {a} - {b}? Choose one of: {_options(rng, a - b)}.", a - b
+
+
 def _larger(rng: np.random.Generator) -> tuple[str, int]:
     a, b = (int(x) for x in rng.choice(np.arange(10, 100), size=2, replace=False))
     return f"Which number is larger, {a} or {b}?", max(a, b)
@@ -74,7 +98,12 @@ FAMILIES: dict[str, Callable[[np.random.Generator], tuple[str, int]]] = {
     "after": _after,
     "next": _next,
     "larger": _larger,
+    "choose_add": _choose_add,
+    "choose_sub": _choose_sub,
 }
+#: Three-way multiple choice: where SmolLM2-135M answers about a third to a half right
+#: (``benchmarks/results/real_model.md``); the free-answer families sit near the floor.
+CHOICE_FAMILIES = ("choose_add", "choose_sub")
 
 
 def generate(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from swarmdesign.llm.taskgen_small import FAMILIES, generate, write_jsonl
+import pytest
+
+from swarmdesign.llm.taskgen_small import CHOICE_FAMILIES, DEFAULT_FAMILIES, generate, write_jsonl
 from swarmdesign.llm.tasks import check_answer, load_tasks
 from swarmdesign.resources import resolve
 
@@ -12,6 +14,9 @@ from swarmdesign.resources import resolve
 def _solve(question: str) -> int:
     """Answer a question from its text alone (not from the generator's arithmetic)."""
     numbers = [int(x) for x in re.findall(r"\d+", question)]
+    if "Choose one of:" in question:
+        question = question.split("? Choose")[0]
+        numbers = numbers[:2]
     if "+" in question:
         return numbers[0] + numbers[1]
     if " - " in question:
@@ -27,17 +32,21 @@ def _solve(question: str) -> int:
     raise AssertionError(f"unknown question {question!r}")
 
 
-def test_bundled_set_is_the_generator_output_and_correct(tmp_path):
-    bundled = resolve("small_mixed", "tasks", option="llm.tasks")
-    again = write_jsonl(generate(), tmp_path / "again.jsonl")
+@pytest.mark.parametrize(("name", "families"), [("small_mixed", DEFAULT_FAMILIES), ("small_choice", CHOICE_FAMILIES)])
+def test_bundled_sets_are_the_generator_output_and_correct(tmp_path, name, families):
+    bundled = resolve(name, "tasks", option="llm.tasks")
+    again = write_jsonl(generate(families=families), tmp_path / "again.jsonl")
     assert again.read_bytes() == bundled.read_bytes()
     items = load_tasks(bundled)
     assert len({it.input for it in items}) == len(items) == 60
-    assert {it.meta["family"] for it in items} == set(FAMILIES)
+    assert {it.meta["family"] for it in items} == set(families)
     for it in items:
         assert int(it.answer) == _solve(it.input)
         assert check_answer(it, f"Let me see.\nANSWER: {it.answer}")
         assert not check_answer(it, f"ANSWER: {int(it.answer) + 1}")
+        if "Choose one of:" in it.input:
+            options = [int(x) for x in it.input.split("Choose one of:")[1].strip(" .").split(", ")]
+            assert len(set(options)) == 3 and int(it.answer) in options
 
 
 def test_families_and_seeds():
