@@ -25,6 +25,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Write DESIGN as files the TARGET framework loads as they are."""
+        from swarmdesign.commands._common import check_output_target
         from swarmdesign.design import Design
         from swarmdesign.errors import SwarmdesignError
         from swarmdesign.export import export_design, get_target
@@ -34,6 +35,7 @@ def register(app: typer.Typer) -> None:
         path = resolve(design, "designs", option="DESIGN")
         loaded = Design.load(path)
         folder = out if out is not None else Path(f"{path.stem}-{to}")
+        check_output_target(folder, kind="folder")  # one line, nothing created, for an unusable --out
         try:
             written = export_design(loaded, to, folder, max_agents=max_agents, role_level=role_level)
         except SwarmdesignError as exc:

@@ -21,8 +21,11 @@ def register(app: typer.Typer) -> None:
         name: str | None = typer.Option(None, "--name", help="Name of the design."),
     ) -> None:
         """Read a CrewAI team; warnings list every field that did not fit."""
+        from swarmdesign.commands._common import check_output_target
         from swarmdesign.importers.crewai import import_crewai
 
+        if out is not None:
+            check_output_target(out, kind="file")  # before reading: nothing is written for an unusable --out
         design, warnings = import_crewai(agents_yaml, tasks_yaml, process=process, name=name)
         for line in warnings:
             typer.echo(f"warning: {line}", err=True)
