@@ -90,7 +90,7 @@ def evaluate_chunk(
 
     Module-level (not a method) so it pickles by reference into the pool.
     """
-    from swarmdesign.runner import evaluate_safely
+    from swarmdesign.evaluation import evaluate_safely
 
     t0 = time.perf_counter()
     rows, reasons = evaluate_safely(evaluator, designs, scenario, seed, timeout=timeout)
@@ -99,7 +99,7 @@ def evaluate_chunk(
 
 def _warm_up() -> None:
     """Import what evaluating needs, in a pool process that is starting while batches run elsewhere."""
-    import swarmdesign.runner  # noqa: F401
+    import swarmdesign.evaluation  # noqa: F401
     import swarmdesign.sim  # noqa: F401
 
 

@@ -349,7 +349,7 @@ def evaluate_decoded(run: Any, proposals: Sequence[Proposal], seed: int) -> tupl
     """
     import time
 
-    from swarmdesign.runner import evaluate_safely
+    from swarmdesign.evaluation import evaluate_safely
 
     decode = getattr(run.optimizer, "decode", None)
     designs = [decode(p) if decode else run.space.decode_params(p.params) for p in proposals]
