@@ -15,7 +15,8 @@ Shipping a batch to other processes costs time too: starting them (each
 imports the package, seconds on a busy machine), pickling designs and the
 scenario, a round trip per batch. So the pool is used only where it wins:
 
-* the first batch is evaluated here and timed;
+* the first two batches are evaluated here and timed (the quickest of the
+  last three counts, so a batch slowed by other processes starts nothing);
 * the pool is started (in the background: batches keep being evaluated
   here while its processes import) only when a batch takes at least
   :data:`MIN_POOL_BATCH_S` here and the rest of the run, spread over the
@@ -26,7 +27,7 @@ scenario, a round trip per batch. So the pool is used only where it wins:
 
 Each choice against the pool is said once on the run's log, so
 ``--workers N`` is never much slower than one process. On a 0.1 s per
-design evaluator a pool of two takes over from the third batch.
+design evaluator a pool of two takes over from the fourth batch.
 
 Processes start with ``spawn``: they are the run's own children, joined when
 the pool shuts down, so none outlives the run (a ``forkserver`` server
@@ -130,6 +131,7 @@ class ProcessPoolBatchExecutor:
         max_restarts: int = MAX_POOL_RESTARTS,
         min_batch_s: float = MIN_POOL_BATCH_S,
         startup_s: float = POOL_STARTUP_S,
+        timed_batches: int = 2,
         log: Callable[[str], None] | None = None,
     ) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -139,9 +141,11 @@ class ProcessPoolBatchExecutor:
         self.restarts = 0
         self.min_batch_s = float(min_batch_s)
         self.startup_s = float(startup_s)
+        self.timed_batches = int(timed_batches)
         self.log = log
         #: Wall seconds per design of the latest batch in this process / in the pool (None: not timed yet).
         self.local_s: float | None = None
+        self._recent_local: list[float] = []
         self.pool_s: float | None = None
         self.in_process_batches = 0
         self.pool_batches = 0
@@ -188,7 +192,9 @@ class ProcessPoolBatchExecutor:
         if not self._use_pool(len(proposals), max(run.budget - run.finished_so_far, 0)):
             t0 = time.perf_counter()
             result = run.evaluate_and_record(proposals, seed)
-            self.local_s = (time.perf_counter() - t0) / len(proposals)
+            # The quickest of the last few batches: one batch slowed by other processes must not start a pool.
+            self._recent_local = [*self._recent_local[-2:], (time.perf_counter() - t0) / len(proposals)]
+            self.local_s = min(self._recent_local)
             self.in_process_batches += 1
             return result
         self.pool_batches += 1
@@ -204,7 +210,7 @@ class ProcessPoolBatchExecutor:
 
     def _use_pool(self, batch: int, remaining: int) -> bool:
         """Where the next batch goes (see the module docstring); starts the pool in the background when worth it."""
-        if self.local_s is None or self._pool_lost:
+        if self.local_s is None or len(self._recent_local) < self.timed_batches or self._pool_lost:
             return False
         if self._pool is None:
             gain = self.local_s * remaining * (1.0 - 1.0 / self.workers)

@@ -84,8 +84,8 @@ def test_local_pool_of_two_survives_a_killed_process(tmp_path: Path, reference: 
 
     run = Run.create(settings(tmp_path, "pool", sleep_s=SLEEP_S))
     killed: list[int] = []
-    # startup_s=0: use the pool even for this short run (the run would otherwise keep its batches in-process).
-    with deadline(120), ProcessPoolBatchExecutor(2, startup_s=0) as pool:
+    # Start the pool after one batch even in this short run (it would otherwise keep its batches in-process).
+    with deadline(120), ProcessPoolBatchExecutor(2, startup_s=0, timed_batches=1) as pool:
 
         def on_batch(done: int, total: int, best: float | None) -> None:
             if done == POPULATION:  # the second batch starts now; each chunk sleeps 4 * SLEEP_S
