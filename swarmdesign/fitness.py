@@ -180,6 +180,19 @@ class Constraints(_Strict):
     min_quality: Float | None = Field(default=None, ge=0, le=1)
 
 
+class Robustness(_Strict):
+    """How wrong this scenario's numbers may be: the ranges the robustness stage perturbs them in.
+
+    Read by :mod:`swarmdesign.recommend.robustness`; the ``robustness`` command's options override them.
+    """
+
+    scenarios: Int = Field(default=20, ge=1, le=10_000, description="perturbed scenarios to score under")
+    skill: Float = Field(default=0.3, ge=0.0, le=5.0, description="each model's skill shifted by up to +- this")
+    fault: Float = Field(default=2.0, ge=1.0, le=100.0, description="fault rate times a factor in [1/F, F]")
+    price: Float = Field(default=1.5, ge=1.0, le=100.0, description="each model's prices times a factor in [1/P, P]")
+    difficulty: Float = Field(default=0.1, ge=0.0, le=0.45, description="mean task difficulty shifted by up to +- this")
+
+
 class Scenario(_Strict):
     """A workload plus what "good" means; see the module docstring."""
 
@@ -193,6 +206,7 @@ class Scenario(_Strict):
     constraints: Constraints = Field(default_factory=Constraints)
     simulator: dict[str, Any] = Field(default_factory=dict, description="simulated evaluator parameters")
     llm: dict[str, Any] | None = Field(default=None, description="real LLM evaluator parameters")
+    robustness: Robustness | None = Field(default=None, description="perturbation ranges of the robustness stage")
 
     @model_validator(mode="after")
     def _unique_objectives(self) -> Scenario:

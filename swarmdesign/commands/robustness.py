@@ -11,11 +11,17 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def robustness(
         run_dir: Path = typer.Argument(..., help="A finished run folder."),
-        scenarios: int = typer.Option(20, "--scenarios", "-n", help="Perturbed scenarios to score under."),
-        skill: float = typer.Option(0.3, "--skill", help="Each model's skill shifted by up to ± this (logit)."),
-        fault: float = typer.Option(2.0, "--fault", help="Fault rate multiplied by a factor in [1/F, F]."),
-        price: float = typer.Option(1.5, "--price", help="Each model's prices multiplied by a factor in [1/P, P]."),
-        difficulty: float = typer.Option(0.1, "--difficulty", help="Mean task difficulty shifted by up to ± this."),
+        scenarios: int = typer.Option(
+            None, "--scenarios", "-n", help="Perturbed scenarios to score under (default: the scenario's, or 20)."
+        ),
+        skill: float = typer.Option(None, "--skill", help="Each model's skill shifted by up to ± this (logit; 0.3)."),
+        fault: float = typer.Option(None, "--fault", help="Fault rate multiplied by a factor in [1/F, F] (2)."),
+        price: float = typer.Option(
+            None, "--price", help="Each model's prices multiplied by a factor in [1/P, P] (1.5)."
+        ),
+        difficulty: float = typer.Option(
+            None, "--difficulty", help="Mean task difficulty shifted by up to ± this (0.1)."
+        ),
         storage: str = typer.Option(None, "--storage", help="Storage URL, if the run's needs a password again."),
     ) -> None:
         """Re-score the recommendation and its rivals under perturbed scenarios: how often each stays best."""
@@ -23,9 +29,10 @@ def register(app: typer.Typer) -> None:
         from swarmdesign.errors import SwarmdesignError
         from swarmdesign.recommend.robustness import Perturbation
 
-        if not 1 <= scenarios <= 10_000:
+        if scenarios is not None and not 1 <= scenarios <= 10_000:
             raise SwarmdesignError(f"expected 1..10000 scenarios, got {scenarios}", field="--scenarios")
-        ranges = Perturbation(skill=skill, fault=fault, price=price, difficulty=difficulty).check()
+        given = {"skill": skill, "fault": fault, "price": price, "difficulty": difficulty}
+        Perturbation().updated(**given).check()  # bad options fail before the run is opened
         from swarmdesign.recommend.best import recommendation
         from swarmdesign.recommend.pipeline import recommend
         from swarmdesign.recommend.robustness import robustness_stage
@@ -40,6 +47,10 @@ def register(app: typer.Typer) -> None:
                 file=str(run_dir),
             )
         console = stderr_console()
+        ranges = Perturbation.of(run.scenario, **given).check()
+        section = run.scenario.robustness
+        if scenarios is None:
+            scenarios = section.scenarios if section is not None else 20
 
         def log(message: str) -> None:
             console.print(message, markup=False)

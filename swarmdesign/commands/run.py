@@ -47,8 +47,12 @@ def register(app: typer.Typer) -> None:
             help="After the search: re-score the top designs on fresh seeds, score baselines, trim the winner "
             "(default: on; off for evaluators that spend money).",
         ),
-        rescore_top: int = typer.Option(5, "--rescore-top", help="Designs re-scored on fresh seeds before choosing."),
-        rescore_seeds: int = typer.Option(8, "--rescore-seeds", help="Fresh seeds per re-score (gives the SE)."),
+        rescore_top: int = typer.Option(
+            None, "--rescore-top", help="Designs re-scored on fresh seeds before choosing (default 5, less if slow)."
+        ),
+        rescore_seeds: int = typer.Option(
+            None, "--rescore-seeds", help="Fresh seeds per re-score, gives the SE (default 8, less if slow)."
+        ),
         trim_tolerance: float = typer.Option(
             None, "--trim-tolerance", help="Score a trimmed design may lose (default: max(0.005, 1 SE))."
         ),

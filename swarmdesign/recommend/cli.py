@@ -17,17 +17,26 @@ if TYPE_CHECKING:
 def options(
     *,
     recommend: bool | None,
-    top: int,
-    seeds: int,
+    top: int | None,
+    seeds: int | None,
     trim_tolerance: float | None,
     robustness: int,
     fill_archive: int = 0,
 ) -> RecommendOptions:
-    """Checked options, before a run folder exists; ``recommend=None`` = on unless the evaluator spends money."""
+    """Checked options, before a run folder exists; ``recommend=None`` = on unless the evaluator spends money.
+
+    ``top`` or ``seeds`` None: the default, which the sizing by the search's cost may reduce (an explicit
+    value wins; the replica factor and the trim bound follow ``seeds``).
+    """
+    defaults = RecommendOptions()
+    auto = [name for name, given in (("top", top), ("seeds", seeds)) if given is None]
+    if seeds is None:
+        auto += ["replicas_factor", "trim"]
     return RecommendOptions(
         enabled=True if recommend is None else recommend,
-        top=top,
-        seeds=seeds,
+        top=defaults.top if top is None else top,
+        seeds=defaults.seeds if seeds is None else seeds,
+        auto=auto,
         trim_tolerance=trim_tolerance,
         robustness=robustness,
         fill_archive=fill_archive,

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from swarmdesign.errors import SwarmdesignError
 from swarmdesign.recommend import baselines as _baselines
 from swarmdesign.recommend.best import RECOMMENDATION_ATTR, best_search_trial, is_search, trial_key
+from swarmdesign.recommend.effort import FLOOR_S
 from swarmdesign.recommend.scoring import (
     Scored,
     StageTrials,
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
 
 #: Key of the options in the run's ``config.yaml``.
 CONFIG_KEY = "recommend"
+#: Options the sizing by cost may reduce when the user did not set them.
+AUTO_FIELDS = ("top", "seeds", "replicas_factor", "trim")
 #: A design beats a baseline "beyond noise" when its advantage exceeds this many standard errors.
 Z_BEYOND_NOISE = 2.0
 
@@ -61,6 +64,13 @@ class RecommendOptions:
     trim_tolerance: float | None = None
     robustness: int = 0
     fill_archive: int = 0
+    #: Options the user left to the sizing by cost (:mod:`swarmdesign.recommend.effort`): any of
+    #: ``top``, ``seeds``, ``replicas_factor``, ``trim``. Empty: the values above are used as given.
+    auto: list[str] = field(default_factory=list)
+    #: The stages' cost cap as a share of the search's evaluation time (when ``auto`` is not empty).
+    effort_share: float = 1.0
+    #: ... but never below this many seconds (below it nobody waits; see ``effort.FLOOR_S``).
+    effort_floor_s: float = FLOOR_S
 
     def check(self) -> RecommendOptions:
         """Refuse bad values with the option that holds them (before a run folder exists)."""
@@ -77,6 +87,16 @@ class RecommendOptions:
         if not 0 <= self.fill_archive <= 100_000:
             raise SwarmdesignError(f"expected 0..100000 evaluations per kind, got {self.fill_archive}",
                                    field="--fill-archive")  # fmt: skip
+        unknown = set(self.auto) - set(AUTO_FIELDS)
+        if unknown:
+            raise SwarmdesignError(f"expected some of {', '.join(AUTO_FIELDS)}, got {sorted(unknown)}",
+                                   field="recommend.auto")  # fmt: skip
+        if not (math.isfinite(self.effort_share) and self.effort_share > 0):
+            raise SwarmdesignError(f"expected a share > 0, got {self.effort_share}", field="recommend.effort_share")
+        if not (math.isfinite(self.effort_floor_s) and self.effort_floor_s >= 0):
+            raise SwarmdesignError(
+                f"expected seconds >= 0, got {self.effort_floor_s}", field="recommend.effort_floor_s"
+            )
         if self.replicas_factor < 1:
             raise SwarmdesignError(f"expected >= 1, got {self.replicas_factor}", field="recommend.replicas_factor")
         return self
@@ -124,6 +144,7 @@ def recommend(run: Run, options: RecommendOptions | None = None, *, log: Callabl
     trials = run.study.get_trials(deepcopy=False)
     if best_search_trial(trials) is None:
         raise SwarmdesignError("no complete search trial to recommend from", file=str(run.run_dir))
+    opts, trim_budget, effort_note = _sized(run, opts, trials)
     evaluator = rescoring_evaluator(run, opts.replicas_factor)
     stage = StageTrials(run)
     seed = int(run.config["seed"])
@@ -191,6 +212,7 @@ def recommend(run: Run, options: RecommendOptions | None = None, *, log: Callabl
         run.space,
         lambda ds: scored("trim", [(f"trim:{fingerprint(d)}", d) for d in ds], report_seeds),
         tolerance=tol,
+        budget=trim_budget,
     )
     final = trimmed.final
 
@@ -240,6 +262,7 @@ def recommend(run: Run, options: RecommendOptions | None = None, *, log: Callabl
             f"a design beats a baseline when its advantage exceeds {Z_BEYOND_NOISE:g} standard errors"
         ),
         "seeds": opts.seeds,
+        "effort": effort_note,
         "search_trial": win_trial.number,
         "search_score": float(win_trial.user_attrs.get("score", math.nan)),
         "search_score_sd": _single_eval_sd(rescored),
@@ -276,6 +299,26 @@ def recommend(run: Run, options: RecommendOptions | None = None, *, log: Callabl
     run.write_outputs()
     log(verdict)
     return rec
+
+
+def _sized(run: Run, opts: RecommendOptions, trials: Sequence[Any]) -> tuple[RecommendOptions, int | None, str | None]:
+    """``opts`` with the effort the search's cost allows (:mod:`swarmdesign.recommend.effort`), the trim bound,
+    and the line saying what was reduced (kept in the recommendation, so ``run -q`` and ``show`` print it)."""
+    if not opts.auto:
+        return opts, None, None
+    from swarmdesign.recommend import effort
+
+    search_s, n_search = effort.search_seconds(trials)
+    factor = (
+        opts.replicas_factor if isinstance((run.config["evaluator"].get("params") or {}).get("replicas"), int) else 1
+    )
+    sized = effort.plan(
+        top=opts.top, seeds=opts.seeds, replicas_factor=factor, auto=opts.auto,
+        n_models=len(_baselines.space_models(run.space)), search_s=search_s, n_search=n_search,
+        robustness=opts.robustness, share=opts.effort_share, floor_s=opts.effort_floor_s,
+    )  # fmt: skip
+    rf = sized.replicas_factor if factor > 1 else opts.replicas_factor
+    return replace(opts, top=sized.top, seeds=sized.seeds, replicas_factor=rf), sized.trim_designs, sized.message()
 
 
 def _top_distinct(trials: Sequence[Any], k: int) -> list[Any]:
@@ -326,4 +369,4 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-__all__ = ["CONFIG_KEY", "RecommendOptions", "recommend", "rescoring_evaluator", "store_options"]
+__all__ = ["AUTO_FIELDS", "CONFIG_KEY", "RecommendOptions", "recommend", "rescoring_evaluator", "store_options"]

@@ -11,6 +11,10 @@ under ``n`` perturbed copies of the scenario:
 * each model's prices multiplied by a log-uniform factor in ``[1/price, price]``;
 * the difficulty mean shifted by a uniform draw in ``±difficulty``.
 
+The ranges come from the scenario's ``robustness:`` section (how wrong its
+author thinks its numbers may be), else the defaults of :class:`Perturbation`;
+the ``robustness`` command's options override either.
+
 Per design: how often it is the best of the contenders (``win_share``), how
 often it is within ``near`` of the best (``near_best_share``; ``near`` is the
 trim tolerance, the loss the user already accepted by trimming, so a trimmed
@@ -29,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -56,6 +60,18 @@ class Perturbation:
     fault: float = 2.0
     price: float = 1.5
     difficulty: float = 0.1
+
+    @classmethod
+    def of(cls, scenario: Scenario, **given: float | None) -> Perturbation:
+        """The scenario's ``robustness:`` ranges (the defaults without one), with the ``given`` values that are
+        not None on top: options on the command line win over the file."""
+        section = scenario.robustness
+        base = cls() if section is None else cls(section.skill, section.fault, section.price, section.difficulty)
+        return base.updated(**given)
+
+    def updated(self, **given: float | None) -> Perturbation:
+        """These ranges with the ``given`` values that are not None."""
+        return replace(self, **{k: float(v) for k, v in given.items() if v is not None})
 
     def check(self) -> Perturbation:
         for name, value, low in (("skill", self.skill, 0), ("fault", self.fault, 1), ("price", self.price, 1),
@@ -137,7 +153,7 @@ def robustness_stage(
     """Score the contenders under ``n`` perturbed scenarios (resumable); store the summary in the recommendation."""
     from swarmdesign.recommend.pipeline import rescoring_evaluator
 
-    ranges = (ranges or Perturbation()).check()
+    ranges = (ranges or Perturbation.of(run.scenario)).check()
     rec = recommendation(run.study)
     if rec is None:
         raise SwarmdesignError("no recommendation yet: run the search to its end first", file=str(run.run_dir))

@@ -107,7 +107,7 @@ def fingerprint(design: Design) -> str:
 
 def score_designs(evaluator: Evaluator, designs: Sequence[Design], scenario: Any, seeds: Sequence[int]) -> list[Scored]:
     """Score every design on every seed: one batched evaluation per seed, failures isolated per design."""
-    from swarmdesign.runner import evaluate_safely
+    from swarmdesign.evaluation import evaluate_safely
 
     n, r = len(designs), len(seeds)
     scores = np.full((n, r), np.nan)

@@ -20,6 +20,8 @@ def recommendation_lines(rec: dict[str, Any]) -> list[str]:
     lines = [rec.get("verdict", "")]
     what = "the baseline" if rec.get("kind") == "baseline" else "the trimmed design"
     lines.append(f"best.yaml now holds trial {rec.get('trial')} ({what}); rule: {rec.get('rule')}")
+    if rec.get("effort"):
+        lines.append(f"effort: {rec['effort']}")
     lines.append(
         f"search's top score {_f(rec.get('search_score'))} (trial {rec.get('search_trial')}, one seed, "
         f"± {_se(rec.get('search_score_sd'))}) re-scored on fresh seeds: {_f(rec.get('winner_score'))} "

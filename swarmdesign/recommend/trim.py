@@ -131,15 +131,22 @@ def trim(
     score: Callable[[Sequence[Design]], list[Scored]],
     *,
     tolerance: float,
+    budget: int | None = None,
 ) -> TrimResult:
-    """Greedy right-sizing of ``start``; ``score`` scores a batch on the winner's seeds (and records it)."""
+    """Greedy right-sizing of ``start``; ``score`` scores a batch on the winner's seeds (and records it).
+
+    ``budget`` bounds the designs scored (a slow evaluator's effort cap): a step whose candidates would
+    exceed it is not tried. The steps are deterministic, so a resumed trim takes the same path.
+    """
     floor = start.mean - tolerance
     current = start
     steps: list[tuple[str, Scored]] = []
+    used = 0
     for _ in range(MAX_STEPS):
         cands = one_step_smaller(current.design, space)
-        if not cands:
+        if not cands or (budget is not None and used + len(cands) > budget):
             break
+        used += len(cands)
         scored = score([d for _, d in cands])
         ok = [
             (label, s)
