@@ -229,6 +229,7 @@ def _recommendation(res: RunResults, pngs: dict[str, bytes]) -> str:
         f"<h3>Against the baselines</h3>{_table(base)}"
         f"<h3>Re-scored candidates</h3>{_table(cands)}"
         f'<p class="note">How it was chosen: {html.escape(str(rec.get("rule", "")))}.</p>'
+        + (f'<p class="note">Effort: {html.escape(str(rec["effort"]))}.</p>' if rec.get("effort") else "")
     )
 
 

@@ -126,6 +126,19 @@ class RunResults:
         return int(self.config.get("budget", 0))
 
     @cached_property
+    def search_study(self) -> optuna.Study:
+        """An in-memory copy of the study with its search trials only, for Optuna's own plots and importances.
+
+        The recommendation stages' trials (re-scores, baselines, trims, robustness) are scored on other seeds,
+        some outside the space: drawn among the search's points they would read as search results.
+        """
+        from swarmdesign.recommend.best import is_search
+
+        copy = optuna.create_study(directions=self.study.directions, study_name=f"{self.name} (search)")
+        copy.add_trials([t for t in self.study.get_trials(deepcopy=False) if is_search(t)])
+        return copy
+
+    @cached_property
     def space(self) -> SearchSpace:
         """The search space as the run resolved it (copied into ``config.yaml``)."""
         from swarmdesign.space import SearchSpace

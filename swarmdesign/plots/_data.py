@@ -134,8 +134,13 @@ def readable_limits(values: np.ndarray, curves: np.ndarray, maximize: bool) -> t
 
 # ------------------------------------------------------------------ front
 def front_frame(res: RunResults, x: str, y: str) -> pd.DataFrame:
-    """Complete trials with ``x`` and ``y``, and ``on_front``: non-dominated among the feasible ones."""
-    done = res.trials[res.trials["state"] == "COMPLETE"].copy()
+    """Complete search trials with ``x`` and ``y``, and ``on_front``: non-dominated among the feasible ones.
+
+    Feasible designs first, as :func:`swarmdesign.records.pareto_trials` and the best rule have it. Stage
+    trials (re-scores, baselines, trims) are left out: they are multi-seed averages of designs already shown,
+    or baselines outside the search. The plots mark the recommendation with :func:`best_row`.
+    """
+    done = res.trials[(res.trials["state"] == "COMPLETE") & search_mask(res.trials)].copy()
     for col in (x, y):
         if col not in done.columns:
             raise ValueError(f"no metric '{col}' in run {res.name}")
@@ -147,6 +152,25 @@ def front_frame(res: RunResults, x: str, y: str) -> pd.DataFrame:
     done["on_front"] = False
     done.loc[mask[mask].index, "on_front"] = True
     return done
+
+
+def search_mask(frame: pd.DataFrame) -> pd.Series:
+    """Rows of search trials (the archive fill counts as search), as :func:`swarmdesign.recommend.best.is_search`."""
+    from swarmdesign.recommend.best import SEARCH_STAGES
+
+    if "stage" not in frame.columns:
+        return pd.Series(True, index=frame.index)
+    return frame["stage"].isna() | frame["stage"].isin(SEARCH_STAGES)
+
+
+def best_row(res: RunResults, x: str, y: str) -> tuple[pd.DataFrame, str]:
+    """The run's best trial (the recommendation once there is one) as a one-row frame, and what to call it."""
+    number = res.best_trial
+    if number is None:
+        return res.trials.iloc[0:0], "best"
+    row = res.trials[res.trials["trial"] == number]
+    row = row[row[x].notna() & row[y].notna()] if x in row.columns and y in row.columns else row.iloc[0:0]
+    return row, "recommended" if res.recommendation is not None else "best"
 
 
 def log_scale_wanted(values: pd.Series) -> bool:
@@ -164,13 +188,14 @@ def param_importances(res: RunResults, target: str = DEFAULT_MEASURE) -> dict[st
     """
     import optuna
 
-    complete = res.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    study = res.search_study  # stage trials (other seeds, some outside the space) are not search results
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if len(complete) < 2:
         return {}
     sign = -1.0 if metric_direction(target, res.objectives) == "maximize" else 1.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return optuna.importance.get_param_importances(res.study, target=importance_target(res, target, sign))
+        return optuna.importance.get_param_importances(study, target=importance_target(res, target, sign))
 
 
 def importance_target(res: RunResults, target: str, sign: float = 1.0) -> Callable[[FrozenTrial], float]:

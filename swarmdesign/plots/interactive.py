@@ -38,7 +38,7 @@ def optimization_history(results: RunResults | str | Path, measure: str = DEFAUL
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "experimental" notices say nothing to a reader
         fig = optuna.visualization.plot_optimization_history(
-            res.study, target=_data.importance_target(res, measure), target_name=measure
+            res.search_study, target=_data.importance_target(res, measure), target_name=measure
         )
     if not any(getattr(t, "name", "") == "Best Value" for t in fig.data):
         _best_so_far_trace(fig, res, measure)
@@ -50,7 +50,7 @@ def _best_so_far_trace(fig: go.Figure, res: RunResults, measure: str) -> None:
     """Optuna draws no best line for a custom target: add it."""
     import plotly.graph_objects as go
 
-    counted = res.trials[res.trials["evaluation"].notna()]
+    counted = res.trials[res.trials["evaluation"].notna() & _data.search_mask(res.trials)]
     best = best_so_far(counted, measure, metric_direction(measure, res.objectives))
     fig.add_trace(go.Scatter(x=counted["trial"], y=best, mode="lines", name="best so far", line={"shape": "hv"}))
 
@@ -165,14 +165,14 @@ def pareto_front(results: RunResults | str | Path, x: str = "cost", y: str = "qu
             hoverinfo="skip",
         )
     )
-    if res.best_trial is not None:
-        best = done[done["trial"] == res.best_trial]
+    best, label = _data.best_row(res, x, y)
+    if not best.empty:
         fig.add_trace(
             go.Scatter(
                 x=best[x],
                 y=best[y],
                 mode="markers",
-                name=f"best (trial {res.best_trial})",
+                name=f"{label} (trial {res.best_trial})",
                 marker={"symbol": "star", "size": 18, "color": "gold", "line": {"color": "black", "width": 1}},
             )
         )
@@ -232,7 +232,7 @@ def parallel_coordinate(results: RunResults | str | Path, target: str = DEFAULT_
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "experimental" notices say nothing to a reader
         fig = optuna.visualization.plot_parallel_coordinate(
-            res.study, params=params, target=_data.importance_target(res, target), target_name=target
+            res.search_study, params=params, target=_data.importance_target(res, target), target_name=target
         )
     fig.update_layout(height=HEIGHT, title=f"Parallel coordinates: the {len(params or [])} most important parameters")
     return fig

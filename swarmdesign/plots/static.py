@@ -149,9 +149,9 @@ def pareto_front(results: RunResults | str | Path, x: str = "cost", y: str = "qu
     )
     ax.scatter([], [], s=60, facecolors="white", edgecolors="black", linewidths=1.2, label="Pareto front")
     ax.step(front[x], front[y], where="post", color="black", lw=1.0, alpha=0.6, zorder=3)
-    if res.best_trial is not None:
-        best = done[done["trial"] == res.best_trial]
-        ax.scatter(best[x], best[y], marker="*", s=320, color="gold", edgecolors="black", zorder=5, label="best")
+    best, label = _data.best_row(res, x, y)
+    if not best.empty:
+        ax.scatter(best[x], best[y], marker="*", s=320, color="gold", edgecolors="black", zorder=5, label=label)
     if _data.log_scale_wanted(done[x]):
         ax.set_xscale("log")
     if _data.log_scale_wanted(done[y]):

@@ -137,3 +137,21 @@ def test_interactive_plots_and_offline_html(default_run: Path, tmp_path: Path) -
     online = interactive.write_html(figs["pareto_front"], tmp_path / "front-cdn.html", offline=False)
     assert offline.stat().st_size > 1_000_000 > online.stat().st_size
     assert "cdn.plot.ly" not in offline.read_text(encoding="utf-8")[:2000]
+
+
+def test_plots_show_search_trials_and_mark_the_recommendation(recommended_run: Path) -> None:
+    """Stage trials (re-scores, baselines, trims) are not drawn as search points; the recommendation is a star."""
+    res = load_run(recommended_run)
+    search = res.trials[res.trials["stage"].isna() | (res.trials["stage"] == "archive")]
+    stage = set(res.trials.loc[~res.trials.index.isin(search.index), "trial"])
+    assert stage and res.best_trial in stage
+    history = interactive.optimization_history(res)
+    drawn = {int(x) for t in history.data if t.mode == "markers" for x in t.x}
+    assert drawn and not drawn & stage and drawn <= set(search["trial"])
+    front = interactive.pareto_front(res)
+    points = {int(c[0]) for t in front.data if t.customdata is not None for c in t.customdata}
+    assert points and not points & stage
+    star = [t for t in front.data if str(t.name).startswith("recommended")]
+    assert star and star[0].name == f"recommended (trial {res.best_trial})" and len(star[0].x) == 1
+    labels = {t.get_text() for t in plots.pareto_front(res).axes[0].get_legend().get_texts()}
+    assert "recommended" in labels
