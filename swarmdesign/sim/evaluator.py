@@ -27,7 +27,7 @@ import pandas as pd
 
 from swarmdesign.errors import SwarmdesignError
 from swarmdesign.evaluators import Evaluator
-from swarmdesign.sim import fast, fast_resources, voting
+from swarmdesign.sim import fast, fast_resources, heap, voting
 from swarmdesign.sim.batch import DesignBatch
 from swarmdesign.sim.metrics import METRICS
 from swarmdesign.sim.params import SimParams, validate_simulator_section
@@ -80,10 +80,30 @@ class SimulatedEvaluator(Evaluator):
         return pd.DataFrame(np.column_stack(list(columns.values())), columns=list(columns))
 
 
+# designs per pass of the fast mode: a pass's (designs x replicas) arrays then stay in the CPU caches, which
+# makes a batch of 10,000 about a quarter faster than one pass over all of them (results are identical: the
+# difficulty draws depend on the seed and the replica count only)
+CHUNK_DESIGNS = 2048
+
+
 def simulate_fast(
     designs: Sequence[Design], scenario: Scenario, params: SimParams, *, seed: int, replicas: int
 ) -> dict[str, np.ndarray]:
-    """Fast-mode metrics for a batch: ``{metric: array of shape (n_designs,)}``."""
+    """Fast-mode metrics for a batch: ``{metric: array of shape (n_designs,)}``, in passes of :data:`CHUNK_DESIGNS`."""
+    heap.keep_freed_memory()
+    if len(designs) <= CHUNK_DESIGNS:
+        return _simulate_pass(designs, scenario, params, seed=seed, replicas=replicas)
+    parts = [
+        _simulate_pass(designs[i : i + CHUNK_DESIGNS], scenario, params, seed=seed, replicas=replicas)
+        for i in range(0, len(designs), CHUNK_DESIGNS)
+    ]
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+
+
+def _simulate_pass(
+    designs: Sequence[Design], scenario: Scenario, params: SimParams, *, seed: int, replicas: int
+) -> dict[str, np.ndarray]:
+    """Fast-mode metrics for one pass (see :func:`simulate_fast`)."""
     batch = DesignBatch.pack(designs, scenario)
     views = RoleViews.build(batch, params, scenario.workload.subtasks)
     rng = np.random.default_rng(seed)

@@ -75,11 +75,13 @@ class BetaMoments:
 
     def __init__(self, p: np.ndarray, rho: np.ndarray, n: int) -> None:
         p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
-        rho = np.broadcast_to(np.clip(np.asarray(rho, dtype=float), 0.0, MAX_RHO), p.shape)
-        s = rho / (1.0 - rho)
+        rho = np.clip(np.asarray(rho, dtype=float), 0.0, MAX_RHO)
+        s_rho = rho / (1.0 - rho)
+        s = np.broadcast_to(s_rho, p.shape)
         self.right = _rising(p, s, n)
         self.wrong = _rising(1.0 - p, s, n)
-        self.total = _rising(np.ones_like(p), s, n)
+        # the normaliser prod_{i<j} (1 + i s) depends on rho only: computed at rho's shape, broadcast on use
+        self.total = _rising(np.ones_like(s_rho), s_rho, n)
 
     def __call__(self, x: int, y: int) -> np.ndarray:
         return self.right[..., x] * self.wrong[..., y] / self.total[..., x + y]
@@ -156,15 +158,20 @@ def judge_select(p: np.ndarray, k: np.ndarray, rho: np.ndarray, judge_accuracy: 
 
 
 def _first_valid_terms(
-    p: np.ndarray, rho: np.ndarray, n: int, detection: np.ndarray, false_reject: np.ndarray
+    p: np.ndarray, rho: np.ndarray, counts: np.ndarray, detection: np.ndarray, false_reject: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``sum_{m<n} E[p_i r^m]``, ``E[p_i r^(n-1)]`` and ``sum_{m<n} E[r^m]`` with ``r = fr p_i + det (1 - p_i)``.
 
     ``r`` is the rejection probability of one attempt; ``r^m`` expands into
     ``sum_l C(m, l) fr^l det^(m-l) p_i^l (1 - p_i)^(m-l)`` (all terms
     positive, so no cancellation), whose expectations are Beta moments. The
-    sum over ``l`` is one vectorised product per ``m``.
+    sum over ``l`` is one vectorised product per ``m``. ``counts`` ``(D,)``
+    is each row's attempt cap ``n``; rows with a smaller cap stop adding
+    terms at their ``n``, so rows of several caps share one pass (in a small
+    batch one pass costs less than one pass per distinct cap).
     """
+    counts = np.asarray(counts).reshape(-1)
+    n = int(counts.max())
     mom = BetaMoments(p, rho, n)
     det = np.broadcast_to(detection, p.shape)[..., None]
     fr = np.broadcast_to(false_reject, p.shape)[..., None]
@@ -173,15 +180,38 @@ def _first_valid_terms(
     det_pow = det**powers
     right_sum = np.zeros(p.shape)
     attempts = np.zeros(p.shape)
-    last = right_sum
+    last = np.zeros(p.shape)
+    uniform = bool(np.all(counts == n))
     for m in range(n):
         w = _comb_row(m) * fr_pow[..., : m + 1] * det_pow[..., m::-1]  # C(m, l) fr^l det^(m-l), l = 0..m
         wrong = mom.wrong[..., m::-1]  # rising products of (1 - p) for m - l = m..0
-        right_m = (w * mom.right[..., 1 : m + 2] * wrong).sum(axis=-1) / mom.total[..., m + 1]
-        attempts += (w * mom.right[..., : m + 1] * wrong).sum(axis=-1) / mom.total[..., m]
-        right_sum = right_sum + right_m
+        w *= wrong
+        right_m = np.einsum("...l,...l->...", w, mom.right[..., 1 : m + 2]) / mom.total[..., m + 1]
+        tries_m = np.einsum("...l,...l->...", w, mom.right[..., : m + 1]) / mom.total[..., m]
+        if uniform:
+            right_sum += right_m
+            attempts += tries_m
+        else:
+            active = (counts > m)[:, None]
+            right_sum += np.where(active, right_m, 0.0)
+            attempts += np.where(active, tries_m, 0.0)
+            last = np.where((counts == m + 1)[:, None], right_m, last)
+    if uniform:
         last = right_m
     return right_sum, last, attempts
+
+
+# below this many rows one pass over every cap costs less than one pass per distinct cap
+_ONE_PASS_ROWS = 256
+
+
+def _cap_groups(k: np.ndarray) -> list[np.ndarray]:
+    """Row groups of :func:`_first_valid_terms`: one group in a small batch, else one per distinct cap > 1."""
+    several = k > 1
+    if np.count_nonzero(several) <= _ONE_PASS_ROWS:
+        rows = np.flatnonzero(several)
+        return [rows] if rows.size else []
+    return [np.flatnonzero(k == n) for n in np.unique(k[several])]
 
 
 def first_valid_with_attempts(
@@ -194,11 +224,8 @@ def first_valid_with_attempts(
     right = np.array(p, dtype=float, copy=True)
     attempts = np.ones_like(right)
     kk = np.asarray(k).reshape(-1).astype(np.int64)
-    for n in np.unique(kk):
-        if n <= 1:
-            continue
-        rows = np.flatnonzero(kk == n)
-        right_sum, last, tries = _first_valid_terms(p[rows], rho[rows][:, None], int(n), det[rows], fr[rows])
+    for rows in _cap_groups(kk):
+        right_sum, last, tries = _first_valid_terms(p[rows], rho[rows][:, None], kk[rows], det[rows], fr[rows])
         right[rows] = (1.0 - fr[rows]) * right_sum + fr[rows] * last
         attempts[rows] = tries
     return right, attempts
@@ -220,7 +247,7 @@ def first_valid(
     fr = np.broadcast_to(np.asarray(false_reject, dtype=float), p.shape)
 
     def rule(rows: np.ndarray, n: int) -> np.ndarray:
-        right_sum, last, _ = _first_valid_terms(p[rows], rho[rows][:, None], n, det[rows], fr[rows])
+        right_sum, last, _ = _first_valid_terms(p[rows], rho[rows][:, None], np.full(rows.size, n), det[rows], fr[rows])
         return (1.0 - fr[rows]) * right_sum + fr[rows] * last
 
     return _by_count(k, p, rule)
@@ -235,6 +262,6 @@ def first_valid_attempts(
     fr = np.broadcast_to(np.asarray(false_reject, dtype=float), p.shape)
 
     def rule(rows: np.ndarray, n: int) -> np.ndarray:
-        return _first_valid_terms(p[rows], rho[rows][:, None], n, det[rows], fr[rows])[2]
+        return _first_valid_terms(p[rows], rho[rows][:, None], np.full(rows.size, n), det[rows], fr[rows])[2]
 
     return _by_count(k, np.ones_like(p), rule)

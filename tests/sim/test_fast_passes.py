@@ -1,0 +1,60 @@
+"""The fast mode's speed devices must not change a single figure.
+
+A large batch is scored in passes of ``CHUNK_DESIGNS`` designs, and first-valid
+rows of several attempt caps share one expansion in a small batch; both must
+give the same metrics as one pass with one expansion per cap.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from swarmdesign.fitness import Scenario
+from swarmdesign.sim import evaluator, heap, voting
+from swarmdesign.sim.params import validate_simulator_section
+from swarmdesign.sim.testing import random_designs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def setup() -> tuple[Scenario, object, list]:
+    scenario = Scenario.load(ROOT / "fitness" / "software_project.yaml")
+    params = validate_simulator_section(scenario.simulator)
+    designs = random_designs(np.random.default_rng(3), 300, max_roles=3, max_count=20)
+    return scenario, params, designs
+
+
+def test_passes_and_shared_expansion_change_nothing(setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario, params, designs = setup
+    monkeypatch.setattr(evaluator, "CHUNK_DESIGNS", 64)
+    monkeypatch.setattr(voting, "_ONE_PASS_ROWS", 10**9)  # every batch shares one first-valid expansion
+    fast = evaluator.simulate_fast(designs, scenario, params, seed=5, replicas=16)
+    monkeypatch.setattr(evaluator, "CHUNK_DESIGNS", 10**9)
+    monkeypatch.setattr(voting, "_ONE_PASS_ROWS", -1)  # one expansion per attempt cap
+    reference = evaluator.simulate_fast(designs, scenario, params, seed=5, replicas=16)
+    ks = np.array([d.coordination.redundancy for d in designs])
+    assert len(np.unique(ks[ks > 1])) > 1  # the shared expansion really mixes caps
+    for name, ref in reference.items():
+        np.testing.assert_allclose(fast[name], ref, rtol=1e-12, atol=1e-9, equal_nan=True, err_msg=name)
+
+
+def test_first_valid_mixed_caps_match_per_cap() -> None:
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.05, 0.95, (40, 8))
+    k = rng.integers(1, 7, 40)
+    rho = rng.uniform(0.0, 0.6, 40)
+    det, fr = rng.uniform(0.2, 0.9, (40, 8)), rng.uniform(0.0, 0.3, (40, 8))
+    right, tries = voting.first_valid_with_attempts(p, k, rho, det, fr)
+    np.testing.assert_allclose(right, voting.first_valid(p, k, rho, det, fr), rtol=1e-12)
+    np.testing.assert_allclose(tries, voting.first_valid_attempts(p, k, rho, det, fr), rtol=1e-12)
+    assert np.all(tries[k == 1] == 1.0) and np.all(right[k == 1] == p[k == 1])
+
+
+def test_keep_freed_memory_is_idempotent() -> None:
+    first = heap.keep_freed_memory()
+    assert isinstance(first, bool)
+    assert heap.keep_freed_memory() is True
