@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from swarmdesign.recommend.baselines import VOTE_COUNTS
 from swarmdesign.recommend.robustness import SEEDS_PER_SCENARIO as ROBUSTNESS_SEEDS
 
 #: Below this cap (seconds) the stages run at full effort: nobody waits for them.
@@ -41,7 +42,7 @@ FLOOR_S = 10.0
 #: Fewest fresh seeds the sizing goes down to (two give a standard error; three a usable one).
 MIN_SEEDS = 3
 #: Designs the baseline probe scores once to match the vote count to the winner's cost.
-PROBE_DESIGNS = 11
+PROBE_DESIGNS = len(VOTE_COUNTS)
 #: Designs a typical full trim scores (about ten steps of six candidates): a smaller bound is worth a line.
 TRIM_FULL = 60
 
@@ -133,7 +134,7 @@ def plan(
     if "trim" in auto and unit > 0:
         trim_designs = int(max(cap - spent, 0.0) // (unit * replicas_factor * seeds))
         if trim_designs < TRIM_FULL:
-            reduced.append(f"trimming scores at most {trim_designs} designs")
+            reduced.append(f"trimming scores at most {trim_designs} designs" if trim_designs else "no trimming")
     return StagePlan(top, seeds, replicas_factor, trim_designs, unit, search_s, cap, spent, reduced)
 
 
