@@ -36,13 +36,13 @@ from swarmdesign.recommend.scoring import (
     fingerprint,
     fresh_seeds,
     paired_difference,
+    rescoring_evaluator,
     score_designs,
 )
 from swarmdesign.recommend.trim import agents, default_tolerance, trim
 
 if TYPE_CHECKING:
     from swarmdesign.design import Design
-    from swarmdesign.evaluators import Evaluator
     from swarmdesign.runner import Run
 
 #: Key of the options in the run's ``config.yaml``.
@@ -125,17 +125,6 @@ def store_options(run: Run, options: RecommendOptions) -> None:
 
     run.config[CONFIG_KEY] = options.to_dict()
     write_atomic(run.run_dir / CONFIG_NAME, yamlio.dumps(run.config))
-
-
-def rescoring_evaluator(run: Run, factor: int) -> Evaluator:
-    """The run's evaluator, with ``factor`` times its Monte-Carlo replicas when it has that parameter."""
-    from swarmdesign.evaluators import make_evaluator
-
-    params = dict(run.config["evaluator"].get("params") or {})
-    if factor > 1 and isinstance(params.get("replicas"), int):
-        params["replicas"] = min(params["replicas"] * factor, 100_000)
-        return make_evaluator(run.config["evaluator"]["name"], **params)
-    return run.evaluator
 
 
 def recommend(run: Run, options: RecommendOptions | None = None, *, log: Callable[[str], None] = print) -> dict:

@@ -40,7 +40,15 @@ import numpy as np
 
 from swarmdesign.errors import SwarmdesignError
 from swarmdesign.recommend.best import RECOMMENDATION_ATTR, recommendation
-from swarmdesign.recommend.scoring import Scored, StageTrials, fingerprint, fresh_seeds, score_designs, scored_of
+from swarmdesign.recommend.scoring import (
+    Scored,
+    StageTrials,
+    fingerprint,
+    fresh_seeds,
+    rescoring_evaluator,
+    score_designs,
+    scored_of,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -151,8 +159,6 @@ def robustness_stage(
     run: Run, n: int, *, ranges: Perturbation | None = None, log: Callable[[str], None] = print
 ) -> dict[str, Any]:
     """Score the contenders under ``n`` perturbed scenarios (resumable); store the summary in the recommendation."""
-    from swarmdesign.recommend.pipeline import rescoring_evaluator
-
     ranges = (ranges or Perturbation.of(run.scenario)).check()
     rec = recommendation(run.study)
     if rec is None:

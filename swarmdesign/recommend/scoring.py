@@ -134,6 +134,17 @@ def score_designs(evaluator: Evaluator, designs: Sequence[Design], scenario: Any
     return out
 
 
+def rescoring_evaluator(run: Run, factor: int) -> Evaluator:
+    """The run's evaluator, with ``factor`` times its Monte-Carlo replicas when it has that parameter."""
+    from swarmdesign.evaluators import make_evaluator
+
+    params = dict(run.config["evaluator"].get("params") or {})
+    if factor > 1 and isinstance(params.get("replicas"), int):
+        params["replicas"] = min(params["replicas"] * factor, 100_000)
+        return make_evaluator(run.config["evaluator"]["name"], **params)
+    return run.evaluator
+
+
 class StageTrials:
     """Read and write the trials of the recommendation stages of one run."""
 
@@ -224,6 +235,7 @@ __all__ = [
     "fingerprint",
     "fresh_seeds",
     "paired_difference",
+    "rescoring_evaluator",
     "score_designs",
     "scored_of",
     "standard_error",
