@@ -92,7 +92,10 @@ def test_langgraph_export_runs_on_a_local_model(server: LocalServer, tmp_path: P
     out = tmp_path / "graph"
     export_design(_design(), "langgraph", out)
     graph_module = import_path(out / "graph.py", "graph_real_model")
-    llm = chat_openai(model=server.alias, base_url=server.api_base, api_key="unused", max_tokens=MAX_TOKENS)
+    # extra_body: langchain-openai sends max_completion_tokens, which llama.cpp's server does not read.
+    llm = chat_openai(
+        model=server.alias, base_url=server.api_base, api_key="unused", extra_body={"max_tokens": MAX_TOKENS}
+    )
     final: dict[str, Any] = graph_module.run(TASK, llm)
     assert [o["node"] for o in final["outputs"]] == ORDER
     assert all(o["content"] for o in final["outputs"])
