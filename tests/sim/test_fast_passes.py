@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from swarmdesign.fitness import Scenario
-from swarmdesign.sim import evaluator, heap, voting
+from swarmdesign.sim import evaluator, heap, queueing, voting
 from swarmdesign.sim.params import validate_simulator_section
 from swarmdesign.sim.testing import random_designs
 
@@ -58,3 +58,21 @@ def test_keep_freed_memory_is_idempotent() -> None:
     first = heap.keep_freed_memory()
     assert isinstance(first, bool)
     assert heap.keep_freed_memory() is True
+
+
+def test_closed_loop_grid_steps_match_bisection(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(2)
+    args = (
+        rng.uniform(1, 5000, 30),
+        rng.uniform(0, 3, 30),
+        rng.uniform(1, 60, 30),
+        rng.uniform(0.1, 3, 30),
+        rng.integers(1, 6, 30).astype(float),
+    )
+    monkeypatch.setattr(queueing, "_GRID_ROWS", 10**9)
+    grid = queueing.closed_loop_wait(*args)
+    monkeypatch.setattr(queueing, "_GRID_ROWS", -1)
+    halving = queueing.closed_loop_wait(*args)
+    for a, b in zip(grid, halving, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    assert np.any(grid[1] > 0.5)  # some hubs are busy, so the fixed point is not trivial
