@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from swarmdesign import yamlio
 from swarmdesign.design import Float, Int
 from swarmdesign.errors import SwarmdesignError, choices, from_validation_error
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMAT_KEY = "swarmdesign_scenario"
 
