@@ -358,6 +358,13 @@ class EventRun:
             usd = self.rounds * share * it["checker_usd"][item]
             self._charge("review", self.rounds, share * self.step_tok, usd)
             other_usd, other_tok = other_usd + usd, other_tok + self.rounds * share * self.step_tok
+        if self.first_valid and self.k > 1:  # every attempt is checked before it is accepted or retried
+            end += attempts * self.review_s
+            alone += attempts * self.review_s
+            self.messages += 2 * attempts
+            usd = attempts * share * it["checker_usd"][item]
+            self._charge("redundancy", attempts, share * self.step_tok, usd)
+            other_usd, other_tok = other_usd + usd, other_tok + attempts * share * self.step_tok
         if critiques > 0:  # peers critique side by side: one review-sized wait
             end += self.review_s
             alone += self.review_s

@@ -180,8 +180,12 @@ def latency_and_cost(
     tau["redundancy"] = np.where(
         first_valid, t_prod * (qual.attempts - 1.0), t_prod * (np.maximum(1.0, k / views.n_producers.clip(1)) - 1.0)
     )
-    tau["faults"] = (t_prod + tau["redundancy"]) * (calls_per_call - 1.0)
     review_s = params.review.review_token_share * views.checker_seconds
+    # first-valid checks every attempt before it accepts or retries: one review-sized call per attempt,
+    # made one after another like the attempts themselves
+    validated = first_valid & (k > 1)
+    tau["redundancy"] = tau["redundancy"] + np.where(validated, review_s * qual.attempts, 0.0)
+    tau["faults"] = (t_prod + tau["redundancy"]) * (calls_per_call - 1.0)
     # peers critique side by side: one review-sized wait per item when anyone critiques
     tau["review"] = prod.review_rounds * review_s + qual.rework * t_prod + np.where(qual.critiques > 0, review_s, 0.0)
     judge_s = _masked_mean(views.seconds, (views.count > 0) & views.arch_is("judge"), t_prod)
@@ -296,6 +300,7 @@ def latency_and_cost(
     mrg_call = _masked_mean(role_call, views.count * views.merger, call)
     jdg_call = _masked_mean(role_call, views.count * act * views.arch_is("judge"), crd_call)
     review_calls = items * prod.review_rounds
+    validation_calls = np.where(first_valid & (k > 1), items * qual.attempts, 0.0)  # one check per attempt
     critique_calls = items * qual.critiques  # every peer that reads a piece critiques it (one review-sized call)
     crit_call = _masked_mean(role_call, views.count, call)
     hub_calls = items * qual.attempts * load.hub_messages_per_step * views.hub_kind
@@ -312,7 +317,10 @@ def latency_and_cost(
     route_tok = T * route_msgs * env.message_tokens
     ledger = {  # component: (tokens, USD)
         "base": (items * step_tok, items * call),
-        "redundancy": (items * (attempts - 1.0) * step_tok, items * (attempts - 1.0) * call),
+        "redundancy": (
+            items * (attempts - 1.0) * step_tok + validation_calls * params.review.review_token_share * step_tok,
+            items * (attempts - 1.0) * call + validation_calls * params.review.review_token_share * chk_call,
+        ),
         "review": (
             (review_calls + critique_calls) * params.review.review_token_share * step_tok + rework_calls * step_tok,
             params.review.review_token_share * (review_calls * chk_call + critique_calls * crit_call)
@@ -344,9 +352,9 @@ def latency_and_cost(
     cost = called_usd * calls_per_call + standing_usd
     tokens = called_tok * calls_per_call + standing_tok
 
-    llm_calls = prod_calls + rework_calls + review_calls + critique_calls + hub_calls
+    llm_calls = prod_calls + rework_calls + review_calls + critique_calls + hub_calls + validation_calls
     llm_calls = llm_calls + plan_calls + merge_calls + judge_calls
-    step_messages = items * qual.attempts * views.messages_per_step + 2.0 * review_calls
+    step_messages = items * qual.attempts * views.messages_per_step + 2.0 * (review_calls + validation_calls)
     messages = step_messages + T * route_msgs
     picks = items * attempts
     return {

@@ -15,7 +15,7 @@ import pytest
 from swarmdesign.fitness import Scenario
 from swarmdesign.sim import evaluator, heap, queueing, voting
 from swarmdesign.sim.params import validate_simulator_section
-from swarmdesign.sim.testing import random_designs
+from swarmdesign.sim.testing import make_design, random_designs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,3 +76,18 @@ def test_closed_loop_grid_steps_match_bisection(monkeypatch: pytest.MonkeyPatch)
     for a, b in zip(grid, halving, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
     assert np.any(grid[1] > 0.5)  # some hubs are busy, so the fixed point is not trivial
+
+
+def test_first_valid_pays_one_check_per_attempt() -> None:
+    """Each first-valid attempt is validated by a review-sized call, made in sequence with the attempts."""
+    scenario = Scenario.load(ROOT / "fitness" / "math_qa.yaml")
+    ev = evaluator.SimulatedEvaluator()
+    one, several = (
+        make_design([("solver", 1)], "single", aggregation="first_valid", redundancy=k, review_rounds=0) for k in (1, 4)
+    )
+    rows = ev.evaluate([one, several], scenario, seed=0)
+    items = scenario.workload.tasks * scenario.workload.subtasks
+    extra_calls = rows["llm_calls"][1] - rows["llm_calls"][0]
+    # without the checks the extra calls are the extra attempts only, items * (attempts - 1) < items
+    assert extra_calls >= items
+    assert rows["latency"][1] > rows["latency"][0]
