@@ -286,7 +286,6 @@ def recommend(run: Run, options: RecommendOptions | None = None, *, log: Callabl
     run.study.set_user_attr(RECOMMENDATION_ATTR, rec)
     run.store.flush()
     run.write_outputs()
-    log(verdict)
     return rec
 
 
