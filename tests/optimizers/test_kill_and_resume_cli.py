@@ -37,9 +37,7 @@ def run_args(tmp_path: Path, name: str) -> list[str]:
 def trials_of(run_dir: Path) -> list[tuple]:
     storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(run_dir / JOURNAL_NAME)))
     study = optuna.load_study(study_name=run_dir.name, storage=storage)
-    return [
-        (t.params, t.values, t.user_attrs["generation"], t.user_attrs["particle"]) for t in finished_trials(study)
-    ]
+    return [(t.params, t.values, t.user_attrs["generation"], t.user_attrs["particle"]) for t in finished_trials(study)]
 
 
 @pytest.mark.slow
