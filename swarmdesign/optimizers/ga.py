@@ -30,13 +30,14 @@ replaying the study, so a resumed run continues exactly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from swarmdesign.optimizers import _deap
-from swarmdesign.optimizers._genes import DesignKeys, GeneLayout, TakenKeys, digest, latin_hypercube
-from swarmdesign.optimizers.base import Outcome, PopulationOptimizer, Proposal, _Done
+from swarmdesign.optimizers._design_memory import DesignMemory
+from swarmdesign.optimizers._genes import DesignKeys, GeneLayout, TakenKeys, latin_hypercube
+from swarmdesign.optimizers.base import Outcome, PopulationOptimizer
 
 #: Hyperparameters :func:`variation_settings` checks; optimizers pass them on from ``self.hyperparameters``.
 VARIATION_KEYS: tuple[str, ...] = ("crossover", "mutation", "eta_crossover", "eta_mutation", "tournament")
@@ -59,7 +60,7 @@ def variation_settings(
         raise ValueError(f"tournament must be an integer >= 1, got {tournament!r}")
 
 
-class GeneticOptimizer(PopulationOptimizer):
+class GeneticOptimizer(DesignMemory, PopulationOptimizer):
     """A (mu + lambda) genetic algorithm on the encoded genome; see the module docstring.
 
     Args:
@@ -145,40 +146,6 @@ class GeneticOptimizer(PopulationOptimizer):
                     mutant = _deap.mutate(lay, child, rate=self._rate, eta=self.eta_mutation, rng=rng)
                     children.append(self._unique(mutant, taken, rng))
         return np.array(children)
-
-    def _ensure_keys(self) -> DesignKeys:
-        assert self.space is not None
-        if self._layout is None or self._keys is None or self._keys.space is not self.space:
-            self._layout = GeneLayout.of(self.space)
-            self._keys = DesignKeys(self.space, self._layout)
-        return self._keys
-
-    def _remember_designs(self, done: Iterable[_Done]) -> None:
-        """Designs read back from the study are known by their recorded JSON: no decoding on resume."""
-        if self.dedupe:
-            keys = self._ensure_keys()
-            for d in done:
-                if d.design_json:
-                    keys.remember(d.params, d.design_json)
-
-    def _advance_done(self, trials: dict[int, _Done], *, verify: bool = True) -> None:
-        """Mark the generation's designs as evaluated from their recorded JSON (no decoding), then advance."""
-        if self.dedupe:
-            known = [digest(d.design_json) for d in trials.values() if d.design_json]
-            self._seen.update(known)
-            self._keys_recorded = len(known) == len(trials)
-        super()._advance_done(trials, verify=verify)
-
-    def _proposal(self, i: int) -> Proposal:
-        """The particle's proposal with its design, decoded once for duplicate detection, attached."""
-        if not self.dedupe:
-            return super()._proposal(i)
-        assert self.positions is not None
-        keys = self._ensure_keys()
-        params = keys.params_of(self.positions[i])
-        design, text = keys.decoded(params)
-        attrs = {"generation": self.generation, "particle": i, "optimizer": self.name}
-        return Proposal(params=params, attrs=attrs, design=design, design_json=text)
 
     # -------------------------------------------------------------- hooks
     def _start(self, rng: np.random.Generator) -> np.ndarray:

@@ -65,19 +65,20 @@ replaying the study, so a resumed run continues exactly.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from swarmdesign.optimizers import _deap
-from swarmdesign.optimizers._genes import DesignKeys, GeneLayout, TakenKeys, digest, latin_hypercube
+from swarmdesign.optimizers._design_memory import DesignMemory
+from swarmdesign.optimizers._genes import DesignKeys, GeneLayout, TakenKeys, latin_hypercube
 from swarmdesign.optimizers._pyswarms import ParticleSwarm
-from swarmdesign.optimizers.base import Outcome, PopulationOptimizer, Proposal, _Done
+from swarmdesign.optimizers.base import Outcome, PopulationOptimizer
 from swarmdesign.optimizers.ga import VARIATION_KEYS, variation_settings
 from swarmdesign.optimizers.pso import SWARM_KEYS, swarm_settings
 
 
-class HybridSwarmOptimizer(PopulationOptimizer):
+class HybridSwarmOptimizer(DesignMemory, PopulationOptimizer):
     """PSO with genetic replacement of stagnating, worst and duplicate particles; see the module docstring.
 
     Args:
@@ -180,40 +181,6 @@ class HybridSwarmOptimizer(PopulationOptimizer):
         if not self.dedupe:
             return child
         return _deap.fresh(child, self._key, taken, layout=lay, rate=self._rate, eta=self.eta_mutation, rng=rng)
-
-    def _ensure_keys(self) -> DesignKeys:
-        assert self.space is not None
-        if self._layout is None or self._keys is None or self._keys.space is not self.space:
-            self._layout = GeneLayout.of(self.space)
-            self._keys = DesignKeys(self.space, self._layout)
-        return self._keys
-
-    def _remember_designs(self, done: Iterable[_Done]) -> None:
-        """Designs read back from the study are known by their recorded JSON: no decoding on resume."""
-        if self.dedupe:
-            keys = self._ensure_keys()
-            for d in done:
-                if d.design_json:
-                    keys.remember(d.params, d.design_json)
-
-    def _advance_done(self, trials: dict[int, _Done], *, verify: bool = True) -> None:
-        """Mark the generation's designs as evaluated from their recorded JSON (no decoding), then advance."""
-        if self.dedupe:
-            known = [digest(d.design_json) for d in trials.values() if d.design_json]
-            self._seen.update(known)
-            self._keys_recorded = len(known) == len(trials)
-        super()._advance_done(trials, verify=verify)
-
-    def _proposal(self, i: int) -> Proposal:
-        """The particle's proposal with its design, decoded once for duplicate detection, attached."""
-        if not self.dedupe:
-            return super()._proposal(i)
-        assert self.positions is not None
-        keys = self._ensure_keys()
-        params = keys.params_of(self.positions[i])
-        design, text = keys.decoded(params)
-        attrs = {"generation": self.generation, "particle": i, "optimizer": self.name}
-        return Proposal(params=params, attrs=attrs, design=design, design_json=text)
 
     # -------------------------------------------------------------- hooks
     def _start(self, rng: np.random.Generator) -> np.ndarray:
