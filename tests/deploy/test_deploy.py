@@ -166,7 +166,9 @@ def test_compose_commands_run_a_study_on_postgres(postgres_url: str, tmp_path: P
     assert worker_codes and worker_codes[-1] == 0, (worker_codes, text[-3000:])
     import optuna
 
-    trials = optuna.load_study(study_name=study, storage=postgres_url).get_trials(deepcopy=False)
+    # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; the postgres extra installs psycopg2.
+    storage = postgres_url.replace("postgresql://", "postgresql+psycopg2://", 1)
+    trials = optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False)
     assert sum(t.state.is_finished() for t in trials) >= 4
 
 
