@@ -101,3 +101,20 @@ def from_validation_error(exc: ValidationError, *, file: str | None, prefix: tup
     if more:
         msg += f" (and {more} more problem{'s' if more > 1 else ''})"
     return SwarmdesignError(msg, file=file, field=field_path(prefix + loc))
+
+
+def check_path_name(path: Any, option: str, expected: str) -> None:
+    """Refuse a path that no file system here can hold (not UTF-8, too long) before anything is created.
+
+    Shared by every option that names a place to write (``--out``, export and import
+    targets), so each gives the same one line.
+    """
+    import os
+
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SwarmdesignError(f"not valid UTF-8 text; expected {expected}", file=text, field=option) from None
+    if len(os.fsencode(text)) > 4000 or any(len(os.fsencode(part)) > 255 for part in path.parts):
+        raise SwarmdesignError(f"path too long; expected {expected}", file=text, field=option)

@@ -29,7 +29,7 @@ from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import BaseJournalBackend, JournalFileBackend
 
 from swarmdesign import runlock
-from swarmdesign.errors import SwarmdesignError
+from swarmdesign.errors import SwarmdesignError, check_path_name
 from swarmdesign.journal import BufferedJournalBackend, check_journal_path, journal_problem
 
 JOURNAL_NAME = "study.journal"
@@ -229,13 +229,8 @@ def check_run_name(name: str, option: str = "--name") -> None:
 
 def check_out_dir(out: Path, option: str = "--out") -> None:
     """``--out`` must be (or become) a folder: refuse a file, an unencodable or over-long path, before creating it."""
+    check_path_name(out, option, "a folder path")
     text = str(out)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise SwarmdesignError("not valid UTF-8 text; expected a folder path", file=text, field=option) from None
-    if len(os.fsencode(text)) > 4000 or any(len(os.fsencode(p)) > 255 for p in out.parts):
-        raise SwarmdesignError("path too long; expected a folder path", file=text, field=option)
     try:
         ancestor = out
         while not ancestor.exists() and ancestor != ancestor.parent:

@@ -269,13 +269,10 @@ def check_output_target(path: Path, *, kind: str, option: str = "--out") -> None
     """
     import os
 
+    from swarmdesign.errors import check_path_name
+
+    check_path_name(path, option, "a path")
     text = str(path)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise SwarmdesignError("not valid UTF-8 text; expected a path", file=text, field=option) from None
-    if len(os.fsencode(text)) > 4000 or any(len(os.fsencode(part)) > 255 for part in path.parts):
-        raise SwarmdesignError("path too long; expected a shorter path", file=text, field=option)
     try:
         if path.exists():
             if kind == "file" and path.is_dir():
