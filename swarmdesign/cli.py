@@ -87,6 +87,10 @@ def _usage_error_line(exc: BaseException) -> str | None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: user errors become one line and exit 2."""
     args = sys.argv[1:] if argv is None else argv
+    from swarmdesign.stopping import hold_stops_until_exit
+
+    if argv is None:  # a real process (not a caller passing arguments): it exits after a stop
+        hold_stops_until_exit()  # so a second signal must not cut the clean-up short
     try:
         code = app(args=args, prog_name="swarmdesign", standalone_mode=False)
     except SwarmdesignError as exc:

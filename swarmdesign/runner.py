@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import platform
-import signal
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -40,7 +39,7 @@ from swarmdesign.optimizers import Optimizer, Outcome, Proposal, make_optimizer
 from swarmdesign.outputs import RunOutputs
 from swarmdesign.recommend.best import RunningBest
 from swarmdesign.space import SearchSpace
-from swarmdesign.stopping import cleanup_shield
+from swarmdesign.stopping import cleanup_shield, stop_signals
 from swarmdesign.storage import (
     CONFIG_NAME,
     TRIALS_NAME,
@@ -461,20 +460,9 @@ class Terminated(KeyboardInterrupt):
 
 @contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops a run the way Ctrl-C does: finished trials kept, resumable."""
-
-    def handler(signum: int, frame: Any) -> None:  # noqa: ARG001
-        raise Terminated
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread: leave signals alone
+    """SIGTERM stops a run the way Ctrl-C does: finished trials kept, resumable; a second stop is held."""
+    with stop_signals(KeyboardInterrupt, Terminated):
         yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _default_name(space: str, out: Path) -> str:
