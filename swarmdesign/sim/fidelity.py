@@ -145,16 +145,21 @@ def kim_sequential(simulator: dict[str, Any] | None = None) -> dict[str, float]:
 
 
 def kim_saturation(simulator: dict[str, Any] | None = None) -> dict[str, float]:
-    """Multi-agent gain against single-agent accuracy over model skills, within task kinds; slope and its zero.
+    """Multi-agent advantage against single-agent accuracy over model skills, within task kinds; slope and its zero.
 
-    Kim et al. 2025 regress the multi-agent advantage on single-agent
-    accuracy with the task as a control and find it shrinks as accuracy
-    rises, changing sign near 0.45. Here the mean gain of the four
-    architectures is measured for five model skills on parallel, mixed and
-    sequential work; the slope is the within-task one (task fixed effects)
-    and the zero is where the pooled line through the overall means crosses 0.
+    Kim et al. 2025 model task success (an absolute rate) with the
+    single agent's accuracy as a predictor, the task as a control, and find
+    the advantage of coordination shrinks as that accuracy rises, changing
+    sign near 0.45. Here the mean advantage of the four architectures is
+    measured for five model skills on parallel, mixed and sequential work.
+    ``slope`` is the within-task slope (task fixed effects) of the relative
+    gain; ``zero_at`` is where the pooled line of the advantage in success
+    points (Kim et al.'s outcome scale), with its within-task slope, crosses
+    0; ``zero_at_relative`` is the same line drawn through relative gains,
+    which weighs the large relative losses of weak single agents on
+    sequential work far more than the study's scale does.
     """
-    xs, ys, groups = [], [], []
+    xs, rel, groups = [], [], []
     for g_id, (pf, depth) in enumerate(((0.95, 2), (0.5, 4), (0.0, 8))):
         for s in (-1.5, -0.75, 0.0, 0.75, 1.5):
             g = kim_relative_gain(
@@ -168,14 +173,19 @@ def kim_saturation(simulator: dict[str, Any] | None = None) -> dict[str, float]:
                 )
             )
             xs.append(g["single_accuracy"])
-            ys.append(float(np.mean([g[a] for a in KIM_MAS])))
+            rel.append(float(np.mean([g[a] for a in KIM_MAS])))
             groups.append(g_id)
-    x, y, grp = np.array(xs), np.array(ys), np.array(groups)
-    xd = x - np.array([x[grp == k].mean() for k in grp])
-    yd = y - np.array([y[grp == k].mean() for k in grp])
-    slope = float((xd * yd).sum() / (xd * xd).sum())
-    zero = float(x.mean() - y.mean() / slope) if slope != 0 else float("nan")
-    return {"slope": slope, "zero_at": zero}
+    x, grp = np.array(xs), np.array(groups)
+
+    def line(y: np.ndarray) -> tuple[float, float]:
+        xd = x - np.array([x[grp == k].mean() for k in grp])
+        yd = y - np.array([y[grp == k].mean() for k in grp])
+        slope = float((xd * yd).sum() / (xd * xd).sum())
+        return slope, float(x.mean() - y.mean() / slope) if slope != 0 else float("nan")
+
+    slope, zero_rel = line(np.array(rel))
+    _, zero_points = line(np.array(rel) * x)
+    return {"slope": slope, "zero_at": zero_points, "zero_at_relative": zero_rel}
 
 
 def kim_error_amplification(simulator: dict[str, Any] | None = None) -> dict[str, float]:
