@@ -52,9 +52,9 @@ def measure(run_dir: Path) -> dict[str, tuple[float, float]]:
     out: dict[str, tuple[float, float]] = {}
     out["load_run"] = timed([py, "-c", load])
     out["show"] = timed([py, "-m", "swarmdesign.cli", "show", str(run_dir)])
-    out["report"] = timed([py, "-m", "swarmdesign.cli", "report", str(run_dir), "-o", str(run_dir / "r.html")])
+    out["report"] = timed([py, "-m", "swarmdesign.cli", "report", str(run_dir), "--out", str(run_dir / "r.html")])
     out["report --static"] = timed(
-        [py, "-m", "swarmdesign.cli", "report", str(run_dir), "--static", "-o", str(run_dir / "s.html")]
+        [py, "-m", "swarmdesign.cli", "report", str(run_dir), "--static", "--out", str(run_dir / "s.html")]
     )
     return out
 

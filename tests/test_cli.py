@@ -105,7 +105,7 @@ def test_unknown_optimizer_missing_file_and_bad_budget(tmp_path: Path) -> None:
     _one_line_error(run_cli("run", "no/such/space.yaml", "--out", str(tmp_path)), "no/such/space.yaml", "SPACE")
     _one_line_error(run_cli("run", "--fitness", "nonexistent", "--out", str(tmp_path)), "nonexistent", "--fitness")
     _one_line_error(run_cli("run", "--budget", "0", "--out", str(tmp_path)), "--budget", ">= 1")
-    _one_line_error(run_cli("evaluate", str(tmp_path / "missing.yaml")), "missing.yaml", "not found")
+    _one_line_error(run_cli("evaluate", str(tmp_path / "missing.yaml")), "missing.yaml", "no such file")
     _one_line_error(run_cli("resume", str(tmp_path / "nope")), "nope", "no such run folder")
 
 
@@ -177,3 +177,71 @@ def test_usage_errors_without_click_installed(tmp_path: Path) -> None:
     _one_line_error(run_cli("run", "-n", "abc", env=env), "--budget")
     _one_line_error(run_cli("run", "--bogus", env=env), "No such option")
     _one_line_error(run_cli(env=env), "missing command")
+
+
+def _click_commands() -> list[tuple[str, object]]:
+    """Every command of the CLI as click sees it, with its full name (``import crewai`` included)."""
+    import typer.main
+
+    from swarmdesign.cli import app
+
+    out: list[tuple[str, object]] = []
+    todo = [("swarmdesign", typer.main.get_command(app))]
+    while todo:
+        name, command = todo.pop()
+        out.append((name, command))
+        for sub_name, sub in (getattr(command, "commands", None) or {}).items():
+            todo.append((f"{name} {sub_name}", sub))
+    return out
+
+
+def test_a_short_flag_means_one_option_everywhere() -> None:
+    """``-o`` is ``--optimizer`` on ``run``; no other command may use it for something else (e.g. ``--out``)."""
+    meaning: dict[str, dict[str, list[str]]] = {}
+    for name, command in _click_commands():
+        for param in getattr(command, "params", []):
+            flags = [*getattr(param, "opts", []), *getattr(param, "secondary_opts", [])]
+            longs = sorted(f for f in flags if f.startswith("--")) or [str(param.name)]
+            for short in (f for f in flags if f.startswith("-") and not f.startswith("--")):
+                meaning.setdefault(short, {}).setdefault("/".join(longs), []).append(name)
+    assert len(meaning) >= 8, meaning  # the walk found the commands' options
+    clashes = {short: longs for short, longs in meaning.items() if len(longs) > 1}
+    assert not clashes, f"short flags with two meanings: {clashes}"
+
+
+def test_out_has_no_short_flag_and_o_is_the_optimizer(tmp_path: Path) -> None:
+    for command in ("report", "calibrate"):
+        res = run_cli(command, str(tmp_path / "nope"), "-o", str(tmp_path / "x"))
+        assert res.code == 2 and "No such option: -o" in res.stderr, (command, res.stderr)
+    res = run_cli("run", "-o", "random", "-n", "4", "--out", str(tmp_path), "--name", "r", "--quiet")
+    assert res.code == 0, res.stderr
+    from swarmdesign import yamlio
+
+    assert yamlio.load_file(tmp_path / "r" / "config.yaml")["optimizer"]["name"] == "random"
+
+
+def test_evaluate_takes_a_bundled_design_name_like_export(tmp_path: Path) -> None:
+    ev = run_cli("evaluate", "code_review_chain", "--json")
+    assert ev.code == 0, ev.stderr
+    assert json.loads(ev.stdout)["design"] == "code-review-chain"
+    ex = run_cli("export", "code_review_chain", "--to", "yaml", "--out", str(tmp_path / "x"))
+    assert ex.code == 0, ex.stderr
+    _one_line_error(run_cli("evaluate", "no_such_design"), "no_such_design", "DESIGN", "code_review_chain")
+
+
+def test_gp_without_torch_names_the_extra(tmp_path: Path) -> None:
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text(
+        "import sys\n"
+        "class _NoTorch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'torch' or name.startswith('torch.'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, _NoTorch())\n"
+    )
+    res = run_cli(
+        "run", "-o", "gp", "-n", "4", "--out", str(tmp_path / "runs"), env={"PYTHONPATH": f"{tmp_path}:{REPO}"}
+    )
+    _one_line_error(res, "--optimizer", "torch", "pip install 'swarmdesign[gp]'")
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

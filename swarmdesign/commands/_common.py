@@ -31,6 +31,17 @@ def load_scenario(ref: str) -> tuple[Scenario, str]:
     return Scenario.load(path), str(path)
 
 
+def resolve_design(ref: str) -> Path:
+    """A design given on the command line: a YAML path, or the bare name of a bundled design.
+
+    ``export`` and ``evaluate`` take the same references, so a name that one
+    accepts (``code_review_chain``) the other accepts too.
+    """
+    from swarmdesign.resources import resolve
+
+    return resolve(ref, "designs", option="DESIGN")
+
+
 def parse_key_values(items: list[str] | None, option: str) -> dict[str, Any]:
     """``["k=v", ...]`` with YAML-typed values (``3`` -> int, ``0.5`` -> float, ``true`` -> bool)."""
     from swarmdesign import yamlio

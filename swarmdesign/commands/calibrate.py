@@ -12,7 +12,7 @@ def register(app: typer.Typer) -> None:
     def calibrate(
         traces: list[Path] = typer.Argument(..., help="llm_traces.jsonl files or run folders holding them (several)."),
         fitness: str = typer.Option(..., "--fitness", "-f", help="Base scenario: a bundled name or a path."),
-        out: Path = typer.Option(..., "--out", "-o", help="Where to write the calibrated scenario YAML."),
+        out: Path = typer.Option(..., "--out", help="Where to write the calibrated scenario YAML."),
         holdout: float = typer.Option(
             0.0, "--holdout", help="Share of task ids kept out of the written fit and reported on, 0..0.9."
         ),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from swarmdesign.commands._common import DEFAULT_FITNESS
@@ -12,7 +10,7 @@ from swarmdesign.commands._common import DEFAULT_FITNESS
 def register(app: typer.Typer) -> None:
     @app.command()
     def evaluate(
-        design: Path = typer.Argument(..., help="A design YAML file."),
+        design: str = typer.Argument(..., help="Design YAML file, or the bare name of a bundled design."),
         fitness: str = typer.Option(DEFAULT_FITNESS, "--fitness", "-f", help="Scenario: a bundled name or a path."),
         seed: int = typer.Option(0, "--seed", "-s", help="Seed of the evaluator."),
         evaluator: str = typer.Option("simulated", "--evaluator", "-e", help="Evaluator name."),
@@ -22,12 +20,12 @@ def register(app: typer.Typer) -> None:
         import json
         import math
 
-        from swarmdesign.commands._common import check_int_range, load_scenario
+        from swarmdesign.commands._common import check_int_range, load_scenario, resolve_design
         from swarmdesign.design import Design
         from swarmdesign.evaluators import make_evaluator
 
         check_int_range("--seed", seed, 0, 2**32 - 1)
-        d = Design.load(design)
+        d = Design.load(resolve_design(design))
         scenario, _ = load_scenario(fitness)
         # The evaluator directly, not through the runner: the runner imports optuna, which a single
         # evaluation never needs (it is most of this command's start-up).

@@ -25,14 +25,13 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Write DESIGN as files the TARGET framework loads as they are."""
-        from swarmdesign.commands._common import check_output_target
+        from swarmdesign.commands._common import check_output_target, resolve_design
         from swarmdesign.design import Design
         from swarmdesign.errors import SwarmdesignError
         from swarmdesign.export import export_design, get_target
-        from swarmdesign.resources import resolve
 
         get_target(to)  # an unknown target is reported before any file is read
-        path = resolve(design, "designs", option="DESIGN")
+        path = resolve_design(design)
         loaded = Design.load(path)
         folder = out if out is not None else Path(f"{path.stem}-{to}")
         check_output_target(folder, kind="folder")  # one line, nothing created, for an unusable --out

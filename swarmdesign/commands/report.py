@@ -11,7 +11,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def report(
         run_dir: Path = typer.Argument(..., help="A run folder."),
-        out: Path = typer.Option(None, "--out", "-o", help="HTML file to write (default: RUN_DIR/report.html)."),
+        out: Path = typer.Option(None, "--out", help="HTML file to write (default: RUN_DIR/report.html)."),
         static: bool = typer.Option(
             False, "--static", help="PNG plots only, no interactive section (a tenth of the size)."
         ),

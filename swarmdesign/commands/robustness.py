@@ -12,7 +12,7 @@ def register(app: typer.Typer) -> None:
     def robustness(
         run_dir: Path = typer.Argument(..., help="A finished run folder."),
         scenarios: int = typer.Option(
-            None, "--scenarios", "-n", help="Perturbed scenarios to score under (default: the scenario's, or 20)."
+            None, "--scenarios", help="Perturbed scenarios to score under (default: the scenario's, or 20)."
         ),
         skill: float = typer.Option(None, "--skill", help="Each model's skill shifted by up to ± this (logit; 0.3)."),
         fault: float = typer.Option(None, "--fault", help="Fault rate multiplied by a factor in [1/F, F] (2)."),

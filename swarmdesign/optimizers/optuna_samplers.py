@@ -71,7 +71,8 @@ class GPOptimizer(SamplerOptimizer):
             from swarmdesign.errors import SwarmdesignError
 
             raise SwarmdesignError(
-                "the 'gp' optimizer needs torch (pip install torch); choose another --optimizer", field="--optimizer"
+                "the 'gp' optimizer needs torch: pip install 'swarmdesign[gp]' (or choose another --optimizer)",
+                field="--optimizer",
             ) from None
         return optuna.samplers.GPSampler(seed=self.seed, **self.hyperparameters)
 
