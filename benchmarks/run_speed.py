@@ -217,6 +217,46 @@ def timed_resume(run_dir: str, extra: int) -> float:
     return time.process_time() - t0
 
 
+# ------------------------------------------------------------------- scale
+def scale(run_dir: Path, tmp: Path) -> dict[str, float]:
+    """Wall seconds to open a big finished run: ``load_run``, ``show`` and ``resume`` (open + one batch).
+
+    "replay" times are the journal read trial by trial (what every open cost
+    before ``trials.csv`` was stamped, and what a run without a valid stamp
+    still costs); "stamped" times read the stamped table.
+    """
+    from swarmdesign import results
+    from swarmdesign.table_cache import STAMP_NAME
+
+    copy = tmp / f"scale-{run_dir.name}"
+    shutil.copytree(run_dir, copy)
+    r: dict[str, float] = {"trials": float(len(results.load_run(copy).trials))}
+    t0 = time.perf_counter()
+    res = results.load_run(copy)
+    r["load_stamped"] = time.perf_counter() - t0
+    r["stamped"] = float(res._stamp is not None)  # noqa: SLF001
+    r["show_stamped"] = cli_seconds(["show", str(copy)], repeat=1)
+    saved, results.fresh_table = results.fresh_table, (lambda _: None)
+    try:
+        t0 = time.perf_counter()
+        results.load_run(copy)
+        r["load_replay"] = time.perf_counter() - t0
+    finally:
+        results.fresh_table = saved
+    stamp = copy / STAMP_NAME
+    stamp.rename(copy / "stamp.away")
+    r["show_replay"] = cli_seconds(["show", str(copy)], repeat=1)
+    (copy / "stamp.away").rename(stamp)
+    t0 = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "swarmdesign.cli", "resume", str(copy), "-q", "--budget", str(int(r["trials"]) + 16)],
+        capture_output=True, cwd=ROOT, check=True,
+    )  # fmt: skip
+    r["resume"] = time.perf_counter() - t0
+    shutil.rmtree(copy, ignore_errors=True)
+    return r
+
+
 # ----------------------------------------------------------------- workers
 def timed_workers(out: Path, workers: int, budget: int, evaluator: str, params: dict[str, Any]) -> float:
     from swarmdesign.parallel import batch_executor
@@ -251,6 +291,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budgets", default="1000,10000", help="Comma-separated budgets for every optimizer.")
     parser.add_argument("--big", type=int, default=0, help="Also one run of this budget with the fastest optimizer.")
+    parser.add_argument("--study", type=Path, default=None, help="Time opening this finished run folder (scale).")
     parser.add_argument("--overhead-evals", type=int, default=5000)
     parser.add_argument("--slow-trials", type=int, default=32, help="Trials of the 0.1 s/design worker runs.")
     parser.add_argument("--optimizers", default=",".join(OPTIMIZERS))
@@ -297,6 +338,18 @@ def main() -> None:
             for (name, budget), r in sorted(done.items(), key=lambda kv: kv[0][1]):
                 if name in ("psoga", "ga", "pso") and budget == max(b for (_, b) in done):
                     emit(f"| {name} | {budget} | {r['cpu']:.1f} | {timed_resume(r['run_dir'], 16):.2f} |")
+            emit("")
+        big_dir = args.study or (Path(done[("random", args.big)]["run_dir"]) if args.big else None)
+        if "scale" not in skip and big_dir is not None:
+            r = scale(big_dir, tmp)
+            emit(f"## Opening a big run ({int(r['trials'])} trials, wall seconds)\n")
+            emit("Stamped: `trials.csv` proven in step with the journal is read; replay: every trial is")
+            emit("replayed from the journal (the only path before the stamp; still the path of `resume`).\n")
+            emit("| command | replay s | stamped s |")
+            emit("|---|---:|---:|")
+            emit(f"| load_run | {r['load_replay']:.1f} | {r['load_stamped']:.1f} |")
+            emit(f"| swarmdesign show | {r['show_replay']:.1f} | {r['show_stamped']:.1f} |")
+            emit(f"| swarmdesign resume + one batch of 16 | {r['resume']:.1f} | - |")
             emit("")
         if "overhead" not in skip:
             o = overhead(tmp, args.overhead_evals)

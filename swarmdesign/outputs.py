@@ -38,7 +38,7 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from swarmdesign import records
+from swarmdesign import records, table_cache
 from swarmdesign.recommend.best import is_search, trial_key
 from swarmdesign.storage import BEST_NAME, PARETO_DIR, TRIALS_NAME, write_atomic
 
@@ -51,9 +51,12 @@ PARETO_EVERY_S = 30.0
 class RunOutputs:
     """Incremental writer of one run folder's derived files; see the module docstring."""
 
-    def __init__(self, run_dir: Path, provenance: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, run_dir: Path, provenance: Callable[[], dict[str, Any]], journal: Path | None = None) -> None:
         self.run_dir = run_dir
         self.provenance = provenance
+        #: The run folder's own journal: the final refresh stamps trials.csv against it (None: a shared storage).
+        self.journal = journal
+        self._kinds: dict[str, str | None] | None = {}  # value kind per trials.csv column (None: unknown)
         self._next = 0  # trials before this number are folded in
         self._columns: list[str] | None = None
         self._csv_size = -1  # bytes of trials.csv as this object left it
@@ -64,7 +67,11 @@ class RunOutputs:
         self._pareto_at = -math.inf
 
     def refresh(self, study: optuna.Study, *, final: bool = False) -> None:
-        """Fold in the trials finished since the last refresh and update the files."""
+        """Fold in the trials finished since the last refresh and update the files.
+
+        The final refresh also stamps ``trials.csv`` (:mod:`swarmdesign.table_cache`) when it holds
+        every trial: the caller must have flushed the journal first.
+        """
         trials = study.get_trials(deepcopy=False)
         new: list[FrozenTrial] = []
         for t in trials[self._next :]:
@@ -87,13 +94,28 @@ class RunOutputs:
         if multi and (final or (new and time.monotonic() - self._pareto_at > PARETO_EVERY_S)):
             self._write_pareto()
             self._pareto_at = time.monotonic()
+        if final and self.journal is not None:
+            if self._kinds is not None and self._columns is not None and self._next == len(trials):
+                kinds = {c: self._kinds.get(c) for c in self._columns}
+                table_cache.write_stamp(
+                    self.run_dir, self.journal, study, trials, kinds, best=best, pareto=records.pareto_trials(study)
+                )
+            else:
+                table_cache.remove_stamp(self.run_dir)
 
     # ------------------------------------------------------------ trials.csv
     def _write_rows(self, trials: Sequence[FrozenTrial], new: list[FrozenTrial]) -> None:
         path = self.run_dir / TRIALS_NAME
         size = path.stat().st_size if path.exists() else -1
         held = self._adopt(path, size, len(new)) if self._columns is None and size > 0 else 0
+        if held:  # the kinds of the adopted rows: from the stamp that describes the file, else read again
+            self._kinds = table_cache.stamp_kinds(self.run_dir, size)
+            if self._kinds is None:
+                self._kinds = {}
+                table_cache.fold_kinds(self._kinds, (records.trial_row(t) for t in trials[:held]))
         rows = [records.trial_row(t) for t in new[held:]]
+        if self._kinds is not None:
+            table_cache.fold_kinds(self._kinds, rows)
         if self._columns is not None and size == self._csv_size:
             if not rows:
                 return
@@ -108,6 +130,8 @@ class RunOutputs:
                 return
         # First write by this object, a new column, or a file changed by someone else: write it whole.
         done = [records.trial_row(t) for t in trials[: self._next + held]] + rows
+        self._kinds = {}
+        table_cache.fold_kinds(self._kinds, done)
         columns: dict[str, None] = {}
         for row in done:
             columns.update(dict.fromkeys(row))

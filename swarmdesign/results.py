@@ -20,9 +20,8 @@ Example:
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -35,6 +34,7 @@ import pandas as pd
 from swarmdesign import records, yamlio
 from swarmdesign.errors import SwarmdesignError
 from swarmdesign.storage import CONFIG_NAME, load_study, open_storage
+from swarmdesign.table_cache import fresh_table, topology_and_size
 
 if TYPE_CHECKING:
     from optuna.storages import BaseStorage
@@ -92,15 +92,44 @@ class RunResults:
         objectives: the study's objectives in order.
     """
 
-    def __init__(self, path: Path, config: dict[str, Any], study: optuna.Study, storage: BaseStorage) -> None:
+    def __init__(
+        self,
+        path: Path,
+        config: dict[str, Any],
+        study: optuna.Study | None,
+        storage: BaseStorage | None,
+        *,
+        opener: Callable[[], tuple[optuna.Study, BaseStorage]] | None = None,
+        table: pd.DataFrame | None = None,
+        stamp: dict[str, Any] | None = None,
+    ) -> None:
         self.path = path
         self.config = config
-        self.study = study
-        self.storage = storage
+        self._study, self._storage, self._opener = study, storage, opener
+        #: Facts computed from the study when trials.csv was stamped (None: ask the study).
+        self._stamp = stamp
         self.name = str(config.get("name", path.name))
         self.objectives = [Objective(o["name"], o["direction"]) for o in config.get("objectives", [])]
-        self.trials = trials_table(study, run=self.name, optimizer=self.optimizer)
+        if table is not None and stamp is not None:
+            self.trials = _table_from_csv(table, stamp, run=self.name, optimizer=self.optimizer)
+        else:
+            self.trials = trials_table(self.study, run=self.name, optimizer=self.optimizer)
         self._fill_score_se()
+
+    @property
+    def study(self) -> optuna.Study:
+        """The Optuna study; opened on first use when the table came from a stamped ``trials.csv``."""
+        if self._study is None:
+            assert self._opener is not None
+            self._study, self._storage = self._opener()
+        return self._study
+
+    @property
+    def storage(self) -> BaseStorage:
+        if self._storage is None:
+            self.study  # noqa: B018 - opens both
+        assert self._storage is not None
+        return self._storage
 
     def __repr__(self) -> str:
         return (
@@ -177,6 +206,8 @@ class RunResults:
     @cached_property
     def best_trial(self) -> int | None:
         """Number of the best trial (see :func:`swarmdesign.records.best_trial`), or None before any finished."""
+        if self._stamp is not None:
+            return self._stamp["best_trial"]
         t = records.best_trial(self.study)
         return None if t is None else t.number
 
@@ -227,6 +258,8 @@ class RunResults:
         """What the recommendation stages chose and why (see :mod:`swarmdesign.recommend.pipeline`), or None."""
         from swarmdesign.recommend.best import recommendation
 
+        if self._stamp is not None:
+            return self._stamp["recommendation"]
         return recommendation(self.study)
 
     @property
@@ -270,15 +303,20 @@ class RunResults:
             "evaluator": self.evaluator,
             "seed": self.seed,
             "budget": self.budget,
-            "finished": len(records.finished_trials(self.study)),
+            "finished": self._finished(),
             "complete": int(states.get("COMPLETE", 0)),
             "failed": int(states.get("FAIL", 0)),
             "objectives": ", ".join(f"{o.name} ({o.direction})" for o in self.objectives),
-            "pareto_size": len(self.pareto),
+            "pareto_size": len(self._stamp["pareto"]) if self._stamp is not None else len(self.pareto),
             "best_trial": self.best_trial,
             "created": self.config.get("created"),
             "version": self.config.get("versions", {}).get("swarmdesign"),
         }
+
+    def _finished(self) -> int:
+        if self._stamp is not None:
+            return len(self.trials) - len(self._stamp["uncounted"])
+        return len(records.finished_trials(self.study))
 
     def _fill_score_se(self) -> None:
         """Every score gets an SE: stage trials carry their own; a search score (one seed) gets the
@@ -337,10 +375,21 @@ def load_run(path: str | Path | RunResults, *, storage: str | None = None) -> Ru
             file=str(config_path),
             field="storage",
         )
+    if url is None:
+        cached = fresh_table(run_dir)
+        if cached is not None:
+            return RunResults(
+                run_dir, config, None, None, opener=lambda: _open_study(run_dir, config, url), table=cached[0],
+                stamp=cached[1],
+            )  # fmt: skip
+    study, store = _open_study(run_dir, config, url)
+    return RunResults(run_dir, config, study, store)
+
+
+def _open_study(run_dir: Path, config: dict[str, Any], url: str | None) -> tuple[optuna.Study, BaseStorage]:
     # Unbuffered: this process only reads, and must see what a live run has flushed.
     store = open_storage(run_dir, url, buffered=False)
-    study = load_study(store, config["study_name"])
-    return RunResults(run_dir, config, study, store.storage)
+    return load_study(store, config["study_name"]), store.storage
 
 
 def trials_table(study: optuna.Study, *, run: str | None = None, optimizer: str | None = None) -> pd.DataFrame:
@@ -357,18 +406,38 @@ def trials_table(study: optuna.Study, *, run: str | None = None, optimizer: str 
     if frame.empty:
         return pd.DataFrame(columns=[*_BOOK_COLUMNS, "run", "evaluation", "topology"])
     trials = study.get_trials(deepcopy=False)
-    kinds, agents = [], []
-    for t in trials:
-        # The design JSON is decoded only when the trial does not already say its kind and size: decoding
-        # every design was most of the time of loading a large study.
-        attrs = t.user_attrs
-        kind, n = t.params.get("topology.kind"), attrs.get("agents")
-        if (kind is None or n is None) and "design" in attrs:
-            design = json.loads(attrs["design"])
-            kind = design["topology"]["kind"]
-            n = sum(r["count"] for r in design["roles"])
-        kinds.append(kind)
-        agents.append(math.nan if n is None else float(n))
+    kinds, agents = zip(*(topology_and_size(t) for t in trials), strict=True)
+    counted = [records.is_finished(t) for t in trials]
+    return _add_columns(frame, run, optimizer, list(kinds), list(agents), counted)
+
+
+def _table_from_csv(
+    frame: pd.DataFrame, stamp: dict[str, Any], *, run: str | None, optimizer: str | None
+) -> pd.DataFrame:
+    """:func:`trials_table` from ``trials.csv`` and its stamp (:mod:`swarmdesign.table_cache`), same columns."""
+    if frame.empty:
+        return pd.DataFrame(columns=[*_BOOK_COLUMNS, "run", "evaluation", "topology"])
+    n = len(frame)
+    kinds = frame["param.topology.kind"].tolist() if "param.topology.kind" in frame.columns else [None] * n
+    kinds = [None if isinstance(k, float) else k for k in kinds]
+    agents = frame["agents"].astype(float).tolist() if "agents" in frame.columns else [math.nan] * n
+    for number, (kind, size) in stamp["fill"].items():
+        kinds[int(number)] = kind
+        agents[int(number)] = math.nan if size is None else float(size)
+    counted = [True] * n
+    for number in stamp["uncounted"]:
+        counted[number] = False
+    return _add_columns(frame, run, optimizer, kinds, agents, counted)
+
+
+def _add_columns(
+    frame: pd.DataFrame,
+    run: str | None,
+    optimizer: str | None,
+    kinds: list[str | None],
+    agents: list[float],
+    counted: list[bool],
+) -> pd.DataFrame:
     frame.insert(1, "run", run)
     frame["optimizer"] = frame["optimizer"].where(frame["optimizer"].notna(), optimizer)
     frame["topology"] = kinds
@@ -376,7 +445,6 @@ def trials_table(study: optuna.Study, *, run: str | None = None, optimizer: str 
         frame["agents"] = agents
     else:
         frame["agents"] = frame["agents"].where(frame["agents"].notna(), pd.Series(agents, index=frame.index))
-    counted = [records.is_finished(t) for t in trials]
     position = np.cumsum(counted)
     evaluation = [int(p) if c else None for c, p in zip(counted, position, strict=True)]
     frame.insert(3, "evaluation", pd.array(evaluation, dtype="Int64"))

@@ -42,6 +42,7 @@ from swarmdesign.space import SearchSpace
 from swarmdesign.stopping import cleanup_shield, stop_signals
 from swarmdesign.storage import (
     CONFIG_NAME,
+    JOURNAL_NAME,
     TRIALS_NAME,
     StudyStore,
     load_study,
@@ -116,7 +117,8 @@ class Run:
         self.scenario = scenario
         self.optimizer = optimizer
         self.evaluator = evaluator
-        self._outputs = RunOutputs(run_dir, self.provenance)
+        # Only the run folder's own journal gets trials.csv stamped against it: it has one writer (this process).
+        self._outputs = RunOutputs(run_dir, self.provenance, run_dir / JOURNAL_NAME if store.url is None else None)
         self._study_id: int | None = None
         self._distributions = space.distributions()
         #: Seconds per design of the last batch evaluated in this process (executors use it to choose where).
@@ -441,8 +443,11 @@ class Run:
 
         ``final`` picks best.yaml by :func:`records.best_trial` over the whole
         study (a stored recommendation wins); during a run the best is kept
-        up to date batch by batch (:class:`swarmdesign.outputs.RunOutputs`).
+        up to date batch by batch (:class:`swarmdesign.outputs.RunOutputs`). The final refresh
+        flushes the journal first, so the stamp it writes describes what is on disk.
         """
+        if final:
+            self.store.flush()
         self._outputs.refresh(self.study, final=final)
 
 
