@@ -1,7 +1,8 @@
 """Export a Design to files that an agent framework loads as they are.
 
 One module per target, each with ``export(design, out_dir, *, max_agents,
-role_level) -> list[Path]``; this registry maps target names to those modules
+role_level) -> list[Path]`` (a target's ``files`` are paths relative to
+``out_dir``); this registry maps target names to those modules
 and imports them only when used, so that naming the targets costs nothing.
 The exporters never import the frameworks themselves: a design can be
 exported on a machine where the framework is not installed.
@@ -40,8 +41,17 @@ _REGISTRY: tuple[Target, ...] = (
     Target(
         "crewai",
         "swarmdesign.export.crewai",
-        ("agents.yaml", "tasks.yaml", "crew.py"),
-        "CrewAI agents/tasks YAML and crew.py",
+        (
+            "pyproject.toml",
+            "src/swarm_crew/config/agents.yaml",
+            "src/swarm_crew/config/tasks.yaml",
+            "src/swarm_crew/crew.py",
+            "src/swarm_crew/main.py",
+            "src/swarm_crew/__init__.py",
+            ".env.example",
+            ".gitignore",
+        ),
+        "CrewAI project as `crewai create crew` makes it (pyproject.toml, src/swarm_crew/), run by `crewai run`",
     ),
     Target(
         "autogen",

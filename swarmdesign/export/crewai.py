@@ -1,6 +1,8 @@
-"""CrewAI target: ``agents.yaml`` + ``tasks.yaml`` in CrewAI's own schema, and ``crew.py``.
+"""CrewAI target: a project as ``crewai create crew`` makes it, which ``crewai run`` runs.
 
-Mapping (see :mod:`swarmdesign.export.plan` for the shared wiring rules):
+The layout and the code around the YAML are in :mod:`swarmdesign.export.crewai_project`;
+this module maps the design onto CrewAI's own schema (see :mod:`swarmdesign.export.plan`
+for the wiring rules every target shares):
 
 * each agent of the plan is a CrewAI agent (``role``, ``goal``, ``backstory``,
   ``llm``, ``allow_delegation``); replicas are named ``<role>_<i>`` with role
@@ -9,9 +11,13 @@ Mapping (see :mod:`swarmdesign.export.plan` for the shared wiring rules):
 * each agent has one task per attempt (``<agent>_task`` or
   ``<agent>_attempt_<j>``); a task's ``context`` lists the tasks of the roles
   that hand work to it, so the sequential process follows the design's edges;
-* CrewAI tasks cannot form cycles, so loops are unrolled: every role on a loop
-  runs again in rounds ``1..rounds`` (``<agent>_round_<k>``), the loop target
-  reading the loop source's previous-round verdict;
+* CrewAI tasks cannot form cycles, so a loop is laid out as rounds: every role
+  on it has a task per round ``1..rounds`` (``<agent>_round_<k>``), the loop
+  target reading the loop source's previous-round verdict. Round tasks are
+  ``ConditionalTask`` s in ``crew.py`` that run only while a verdict of the
+  round before asks for changes, so an approval ends the loop (a ``Flow``
+  would split the crew into one crew per round and lose the single
+  ``tasks.yaml`` that ``crewai run`` and the import both read);
 * star / hierarchical / federated designs run ``Process.hierarchical`` with
   the first coordinator agent as ``manager_agent``; everything else runs
   ``Process.sequential``;
@@ -27,12 +33,14 @@ text field and fails on unknown names, so user text is escaped with
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import TYPE_CHECKING, Any
 
 from swarmdesign import yamlio
 from swarmdesign.archetypes import HUB_KINDS
+from swarmdesign.export import crewai_project as project
 from swarmdesign.export import texts
 from swarmdesign.export.plan import DEFAULT_MAX_AGENTS, ExportPlan, plan_export
 
@@ -41,9 +49,6 @@ if TYPE_CHECKING:
 
     from swarmdesign.design import Design
 
-AGENTS_FILE = "agents.yaml"
-TASKS_FILE = "tasks.yaml"
-CREW_FILE = "crew.py"
 META_PREFIX = "# swarmdesign: "
 TASK_PLACEHOLDER = "{task}"
 
@@ -120,6 +125,44 @@ def _unrolled(plan: ExportPlan) -> tuple[list[Node], dict[Node, list[Node]]]:
                 ready.append(s)
         ready.sort(key=lambda n: (n[1], topo[n[0]]))
     return order, preds
+
+
+_TASK_KEY_SUFFIX = re.compile(r"_(?:task|attempt_\d+|round_\d+)$")
+
+
+def with_method_keys(plan: ExportPlan) -> ExportPlan:
+    """The plan with agent keys that can be method names of the crew class beside every task key.
+
+    ``@CrewBase`` finds an agent or task by the method of the same name, so an
+    agent key must not be a name the class already has, nor a task key another
+    agent's tasks get (role "Coder Task" next to role "Coder"); such keys gain
+    ``_agent``. Task keys end in ``_task`` / ``_attempt_<j>`` / ``_round_<k>``
+    and so never collide with each other or with a renamed agent.
+    """
+    keys = [a for r in plan.roles for a in r.agents]
+
+    def clashes(key: str, others: set[str]) -> bool:
+        if key in project.RESERVED_METHOD_NAMES:
+            return True
+        match = _TASK_KEY_SUFFIX.search(key)
+        return bool(match) and key[: match.start()] in others - {key}
+
+    renamed = {k: k for k in keys}
+    changed = True
+    while changed:  # a new name may make another key a task key of it: repeat until nothing clashes
+        changed = False
+        used = set(renamed.values())
+        for key, current in renamed.items():
+            if clashes(current, used):
+                new, n = f"{current}_agent", 2
+                while new in used:
+                    new, n = f"{current}_agent_{n}", n + 1
+                used.add(new)
+                renamed[key], changed = new, True
+    if all(k == v for k, v in renamed.items()):
+        return plan
+    roles = tuple(dataclasses.replace(r, agents=tuple(renamed[a] for a in r.agents)) for r in plan.roles)
+    return dataclasses.replace(plan, roles=roles)
 
 
 def task_key(agent: str, round_: int, attempt: int, attempts: int) -> str:
@@ -221,95 +264,50 @@ def build_files(plan: ExportPlan) -> tuple[dict[str, Any], dict[str, Any], dict[
     return agents, tasks, meta
 
 
-_CREW_TEMPLATE = '''\
-"""Build the CrewAI crew described by agents.yaml and tasks.yaml (exported by swarmdesign).
+def round_gates(plan: ExportPlan) -> dict[str, tuple[list[str], list[str]]]:
+    """For each task of round ``k >= 1``: the verdict tasks of round ``k-1``, and its agent's own work of ``k-1``.
 
-Run: python crew.py "the work item" (add --base-url URL --model NAME for a local server).
-In code: build_crew(llm=None).kickoff(inputs={{"task": ...}}).
-`llm` replaces the model of every agent (a LLM object, or a dict from agent key to LLM),
-which is how the crew runs offline with a fake model.
-"""
-
-from __future__ import annotations
-
-from pathlib import Path
-from typing import Any
-
-import yaml
-from crewai import Agent, Crew, Process, Task
-
-HERE = Path(__file__).resolve().parent
-PROCESS = {process}
-MANAGER = {manager}
-
-
-def _load(name: str) -> dict[str, Any]:
-    with open(HERE / name, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
-def _llm_for(llm: Any, key: str) -> dict[str, Any]:
-    chosen = llm.get(key) if isinstance(llm, dict) else llm
-    return {{"llm": chosen}} if chosen is not None else {{}}
-
-
-def build_crew(llm: Any = None) -> Crew:
-    """The crew, with the agents' own models unless `llm` overrides them."""
-    agents = {{key: Agent(config=cfg, **_llm_for(llm, key)) for key, cfg in _load("agents.yaml").items()}}
-    tasks: dict[str, Task] = {{}}
-    for key, cfg in _load("tasks.yaml").items():
-        cfg = dict(cfg)
-        agent_key = cfg.pop("agent")
-        context = [tasks[name] for name in cfg.pop("context", [])]
-        # In a hierarchical crew the manager runs every task; its own tasks name no worker.
-        agent = None if agent_key == MANAGER else agents[agent_key]
-        tasks[key] = Task(config=cfg, agent=agent, context=context or None, name=key)
-    options: dict[str, Any] = {{}}
-    if MANAGER is not None:
-        options["manager_agent"] = agents.pop(MANAGER)
-    return Crew(agents=list(agents.values()), tasks=list(tasks.values()), process=Process(PROCESS), **options)
-
-
-if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Run the exported crew on one work item.")
-    parser.add_argument("task", nargs="*", help="the work item (asked for when omitted)")
-    parser.add_argument("--base-url", help="an OpenAI-compatible server for every agent, e.g. http://127.0.0.1:8080/v1")
-    parser.add_argument("--model", help="the model name on that server")
-    args = parser.parse_args()
-    llm = None
-    if args.base_url:
-        import os
-
-        from crewai import LLM
-
-        key = os.environ.get("OPENAI_API_KEY", "unused")
-        llm = LLM(model="openai/" + (args.model or "default"), base_url=args.base_url, api_key=key)
-    work_item = " ".join(args.task) or input("Work item: ")
-    print(build_crew(llm).kickoff(inputs={{"task": work_item}}).raw)
-'''
-
-
-def crew_module(process: str, manager: str | None) -> str:
-    """The text of ``crew.py``; the only design-derived values are ``repr`` literals."""
-    return _CREW_TEMPLATE.format(process=repr(process), manager=repr(manager))
+    A round runs while any loop source (a checker, or the role closing an
+    explicit cycle) asked for changes in the round before: the work is not
+    accepted until every verdict accepts it. Round 0 always runs.
+    """
+    sources = list(dict.fromkeys(source for source, _ in plan.loops))
+    gates: dict[str, tuple[list[str], list[str]]] = {}
+    for k in range(1, plan.rounds + 1):
+        verdicts = [key for s in sources for key, _, _ in _tasks_of(plan, (s, k - 1))]
+        for name in plan.loop_body():
+            before = _tasks_of(plan, (name, k - 1))
+            for key, agent, _ in _tasks_of(plan, (name, k)):
+                gates[key] = (verdicts, [b for b, a, _ in before if a == agent])
+    return gates
 
 
 def export(
     design: Design, out_dir: Path, *, max_agents: int = DEFAULT_MAX_AGENTS, role_level: bool = False
 ) -> list[Path]:
-    """Write ``agents.yaml``, ``tasks.yaml`` and ``crew.py`` into ``out_dir``."""
-    plan = plan_export(design, max_agents=max_agents, role_level=role_level)
+    """Write the CrewAI project (:data:`crewai_project.FILES`) into ``out_dir``."""
+    plan = with_method_keys(plan_export(design, max_agents=max_agents, role_level=role_level))
     agents, tasks, meta = build_files(plan)
-    out_dir.mkdir(parents=True, exist_ok=True)
     header = (
         META_PREFIX + json.dumps(meta, ensure_ascii=True) + "\n"
-        "# CrewAI agents exported by swarmdesign; load them with crew.py beside this file.\n"
+        "# CrewAI agents exported by swarmdesign; crew.py beside config/ builds them.\n"
         "# The 'swarmdesign' keys are metadata for `swarmdesign import crewai`; CrewAI ignores them.\n"
     )
-    paths = [out_dir / AGENTS_FILE, out_dir / TASKS_FILE, out_dir / CREW_FILE]
-    paths[0].write_text(header + yamlio.dumps(agents), encoding="utf-8")
-    paths[1].write_text(yamlio.dumps(tasks), encoding="utf-8")
-    paths[2].write_text(crew_module(meta["process"], meta["manager"]), encoding="utf-8")
+    crew = project.crew_module(meta["process"], meta["manager"], list(agents), list(tasks), round_gates(plan))
+    texts_by_path = {
+        "pyproject.toml": project.pyproject([r.role.model for r in plan.roles]),
+        project.AGENTS_PATH: header + yamlio.dumps(agents),
+        project.TASKS_PATH: yamlio.dumps(tasks),
+        project.CREW_PATH: crew,
+        project.MAIN_PATH: project.main_module(),
+        project.INIT_PATH: "",
+        ".env.example": project.env_example(),
+        ".gitignore": project.gitignore(),
+    }
+    paths = []
+    for relative in project.FILES:
+        path = out_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(texts_by_path[relative], encoding="utf-8")
+        paths.append(path)
     return paths

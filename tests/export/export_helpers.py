@@ -76,11 +76,16 @@ def export_options(design: Design) -> dict[str, object]:
     return {"role_level": design.total_agents > 64}
 
 
-def import_path(path: Path, name: str) -> ModuleType:
-    """Import a generated Python file by path, without putting it on sys.path."""
+def import_path(path: Path, name: str, *, register: bool = False) -> ModuleType:
+    """Import a generated Python file by path, without putting it on sys.path.
+
+    ``register`` adds it to ``sys.modules``, which CrewAI's ``@CrewBase`` needs to find the module's folder.
+    """
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    if register:
+        sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 

@@ -9,6 +9,8 @@ from export_helpers import DESIGNS_DIR, LARGE, load_design, run_cli
 
 from swarmdesign.design import Design
 
+CONFIG = "src/swarm_crew/config"  # where a CrewAI export keeps its YAML
+
 
 def _one_line_error(stderr: str) -> str:
     lines = [line for line in stderr.splitlines() if line.strip()]
@@ -24,7 +26,7 @@ def test_export_by_bundled_name(target: str, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     written = [Path(line) for line in proc.stdout.splitlines()]
     assert written and all((tmp_path / p).is_file() for p in written)
-    assert {p.parent.name for p in written} == {f"code_review_chain-{target}"}
+    assert {p.parts[0] for p in written} == {f"code_review_chain-{target}"}
 
 
 def test_export_large_design_at_role_level(tmp_path: Path) -> None:
@@ -32,7 +34,7 @@ def test_export_large_design_at_role_level(tmp_path: Path) -> None:
         "export", str(DESIGNS_DIR / f"{LARGE}.yaml"), "--to", "crewai", "--role-level", "--out", "x", cwd=tmp_path
     )
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "x" / "agents.yaml").read_text(encoding="utf-8").count("replicas: 2000") == 1
+    assert (tmp_path / "x" / CONFIG / "agents.yaml").read_text(encoding="utf-8").count("replicas: 2000") == 1
 
 
 def test_too_many_agents_exits_2_and_says_how_to_export(tmp_path: Path) -> None:
@@ -67,13 +69,14 @@ def test_user_errors_exit_2_with_one_line(args: list[str], expected: str, tmp_pa
 
 def test_import_round_trip_through_the_cli(tmp_path: Path) -> None:
     assert run_cli("export", "star_research", "--to", "crewai", "--out", "crew", cwd=tmp_path).returncode == 0
-    proc = run_cli("import", "crewai", "crew/agents.yaml", "crew/tasks.yaml", "--out", "seed.yaml", cwd=tmp_path)
+    files = (f"crew/{CONFIG}/agents.yaml", f"crew/{CONFIG}/tasks.yaml")
+    proc = run_cli("import", "crewai", *files, "--out", "seed.yaml", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "wrote seed.yaml (4 roles, 7 agents)" in proc.stderr
     original, seed = load_design("star_research"), Design.load(tmp_path / "seed.yaml")
     assert [(r.name, r.count) for r in seed.roles] == [(r.name, r.count) for r in original.roles]
     assert seed.role_graph() == original.role_graph()
-    printed = run_cli("import", "crewai", "crew/agents.yaml", "crew/tasks.yaml", cwd=tmp_path)
+    printed = run_cli("import", "crewai", *files, cwd=tmp_path)
     assert Design.from_yaml(printed.stdout) == seed
 
 

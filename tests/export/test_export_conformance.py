@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -38,8 +39,9 @@ def test_export_writes_only_its_files_and_is_deterministic(target: str, name: st
     design = load_design(name)
     first = export_design(design, target, tmp_path / "a", **export_options(design))
     second = export_design(design, target, tmp_path / "b", **export_options(design))
-    assert [p.name for p in first] == list(get_target(target).files)
-    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(get_target(target).files)
+    assert [p.relative_to(tmp_path / "a").as_posix() for p in first] == list(get_target(target).files)
+    written = (p for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert sorted(p.relative_to(tmp_path / "a").as_posix() for p in written) == sorted(get_target(target).files)
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes()
 
@@ -49,9 +51,11 @@ def test_hostile_names_export_to_well_formed_files(target: str, tmp_path: Path) 
     """Every output parses as its format; the Python ones compile; no file lands outside the folder."""
     paths = export_design(hostile_design(), target, tmp_path / "out")
     for path in paths:
-        assert path.parent == tmp_path / "out"
+        assert tmp_path / "out" in path.parents
         text = path.read_text(encoding="utf-8")
-        if path.suffix == ".yaml":
+        if path.suffix == ".toml":
+            assert tomllib.loads(text)["tool"]["crewai"] == {"type": "crew"}
+        elif path.suffix == ".yaml":
             assert isinstance(yaml.safe_load(text), dict)
         elif path.name == "langgraph.json":
             assert json.loads(text)["graphs"] == {"swarmdesign": "./graph.py:make_graph"}
@@ -66,7 +70,8 @@ def test_hostile_names_export_to_well_formed_files(target: str, tmp_path: Path) 
             assert "__import__" not in code_names and "system" not in code_names
             strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
             # The loaders (crew.py, team.py) are fixed code: only the design's data files hold its text.
-            assert any("__import__('os')" in s for s in strings) or path.name in ("crew.py", "team.py")
+            loaders = ("crew.py", "main.py", "__init__.py", "team.py")
+            assert any("__import__('os')" in s for s in strings) or path.name in loaders
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 

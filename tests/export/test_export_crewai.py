@@ -1,9 +1,12 @@
 """The CrewAI export loads in real CrewAI and runs offline with a ``BaseLLM`` fake.
 
-Sequential crews: every agent is called, and every role hand-off of the
-design shows up at run time as an upstream agent's output inside a downstream
-agent's prompt. Hierarchical crews: a scripted manager delegates through
-CrewAI's own "Delegate work to coworker" tool, and every worker is reached.
+The exported project's ``crew.py`` (a ``@CrewBase`` class) is imported from its
+``src/swarm_crew/`` folder as ``crewai run`` would import it. Sequential crews:
+every agent is called, and every role hand-off of the design shows up at run
+time as an upstream agent's output inside a downstream agent's prompt (the
+fake asks for changes, so every review round runs). Hierarchical crews: a
+scripted manager delegates through CrewAI's own "Delegate work to coworker"
+tool, and every worker is reached.
 """
 
 from __future__ import annotations
@@ -26,8 +29,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationW
 HUB_KINDS = {"star", "hierarchical", "federated"}
 
 
-def _fakes(calls: list[tuple[str, str]]) -> tuple[type, type]:
-    """A worker fake answering in CrewAI's ReAct text format, and a manager that delegates once per task."""
+PACKAGE = Path("src") / "swarm_crew"
+
+
+def _fakes(calls: list[tuple[str, str]], verdict: str = "REVISE") -> tuple[type, type]:
+    """A worker fake answering in CrewAI's ReAct text format, and a manager that delegates once per task.
+
+    Every worker reply ends with ``verdict``; the default asks for changes, so every review round runs.
+    """
     base_llm = require("crewai.llms.base_llm").BaseLLM
 
     def _text(messages: Any) -> str:
@@ -49,7 +58,7 @@ def _fakes(calls: list[tuple[str, str]]) -> tuple[type, type]:
         ) -> str:
             calls.append((self.tag, _text(messages)))
             n = sum(1 for tag, _ in calls if tag == self.tag)
-            return f"Thought: I now can give a great answer\nFinal Answer: output of {self.tag} #{n}"
+            return f"Thought: I now can give a great answer\nFinal Answer: output of {self.tag} #{n} {verdict}"
 
         def supports_function_calling(self) -> bool:
             return False
@@ -86,9 +95,9 @@ def _fakes(calls: list[tuple[str, str]]) -> tuple[type, type]:
 
 def _load(design: Design, out: Path, module_name: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     export_design(design, "crewai", out, **export_options(design))
-    agents_cfg = yaml.safe_load((out / "agents.yaml").read_text(encoding="utf-8"))
-    tasks_cfg = yaml.safe_load((out / "tasks.yaml").read_text(encoding="utf-8"))
-    return import_path(out / "crew.py", module_name), agents_cfg, tasks_cfg
+    agents_cfg = yaml.safe_load((out / PACKAGE / "config" / "agents.yaml").read_text(encoding="utf-8"))
+    tasks_cfg = yaml.safe_load((out / PACKAGE / "config" / "tasks.yaml").read_text(encoding="utf-8"))
+    return import_path(out / PACKAGE / "crew.py", module_name, register=True), agents_cfg, tasks_cfg
 
 
 @pytest.mark.parametrize("name", [*BUNDLED, "hostile"])
@@ -153,3 +162,88 @@ def test_crewai_escapes_placeholders_in_user_text(tmp_path: Path) -> None:
     planner_prompt = next(text for tag, text in calls if tag == next(iter(agents_cfg)))
     assert "T-123" in planner_prompt
     assert "{\u200bevil}" in planner_prompt and "{evil}" not in planner_prompt
+
+
+def _scripted(calls: list[tuple[str, str]], verdicts: dict[str, list[str]]) -> type:
+    """A fake whose replies end with the next scripted verdict of its agent (then its last one, repeated)."""
+    base_llm = require("crewai.llms.base_llm").BaseLLM
+
+    class ScriptedLLM(base_llm):
+        tag: str = ""
+
+        def call(self, messages: Any, tools: Any = None, callbacks: Any = None, **kw: Any) -> str:
+            text = messages if isinstance(messages, str) else "\n".join(str(m.get("content")) for m in messages)
+            calls.append((self.tag, text))
+            n = sum(1 for tag, _ in calls if tag == self.tag)
+            script = verdicts.get(self.tag, [""])
+            verdict = script[min(n, len(script)) - 1]
+            return f"Thought: I now can give a great answer\nFinal Answer: work of {self.tag} #{n} {verdict}"
+
+        def supports_function_calling(self) -> bool:
+            return False
+
+    return ScriptedLLM
+
+
+@pytest.mark.parametrize(
+    ("reviewer_says", "rounds_run"),
+    [
+        (["APPROVE"], 0),  # approved at once: no review round runs
+        (["REVISE", "APPROVE"], 1),  # approved in round 1: round 2 never runs
+        (["REVISE"], 2),  # never approved: every round of the design's review_rounds runs
+        (["REVISE and APPROVE? No: APPROVE"], 0),  # the last verdict word decides
+    ],
+)
+def test_review_rounds_stop_when_the_reviewer_approves(
+    reviewer_says: list[str], rounds_run: int, tmp_path: Path
+) -> None:
+    require("crewai")
+    design = load_design("code_review_chain")
+    assert design.coordination.review_rounds == 2
+    module, agents_cfg, tasks_cfg = _load(design, tmp_path, f"crew_rounds_{rounds_run}_{len(reviewer_says)}")
+    calls: list[tuple[str, str]] = []
+    fake = _scripted(calls, {"reviewer": reviewer_says})
+    result = module.build_crew(llm={key: fake(model="fake", tag=key) for key in agents_cfg}).kickoff(
+        inputs={"task": "a todo app"}
+    )
+
+    ran = {t.name for t in result.tasks_output if t.raw}
+    round_of = {key: int(m.group(1)) if (m := re.search(r"_round_(\d+)$", key)) else 0 for key in tasks_cfg}
+    assert ran == {key for key, k in round_of.items() if k <= rounds_run}
+    assert len(result.tasks_output) == len(tasks_cfg)  # skipped rounds are there, empty
+    reviews = [text for tag, text in calls if tag == "reviewer"]
+    assert len(reviews) == rounds_run + 1
+    # The task after the loop reads the reviewer's latest work, whichever round that was.
+    tester_prompt = next(text for tag, text in calls if tag == "tester")
+    assert f"work of reviewer #{rounds_run + 1}" in tester_prompt
+    assert f"work of reviewer #{rounds_run + 2}" not in tester_prompt
+    assert result.raw.startswith("work of tester #1")
+
+
+def test_a_crew_runs_twice_with_fresh_rounds(tmp_path: Path) -> None:
+    """Rounds skipped in one kickoff are decided again in the next (no verdict carried over)."""
+    require("crewai")
+    module, agents_cfg, _ = _load(load_design("code_review_chain"), tmp_path, "crew_twice")
+    calls: list[tuple[str, str]] = []
+    fake = _scripted(calls, {"reviewer": ["APPROVE", "REVISE"]})
+    crew = module.build_crew(llm={key: fake(model="fake", tag=key) for key in agents_cfg})
+    crew.kickoff(inputs={"task": "first"})
+    assert sum(1 for tag, _ in calls if tag == "reviewer") == 1
+    crew.kickoff(inputs={"task": "second"})
+    assert sum(1 for tag, _ in calls if tag == "reviewer") == 1 + 3  # REVISE from now on: all rounds
+
+
+def test_hierarchical_review_loop_stops_on_approval(tmp_path: Path) -> None:
+    """A hub design: the manager delegates each task; its approval of round 0 ends the loop."""
+    require("crewai")
+    design = load_design("hierarchical_org")
+    module, agents_cfg, tasks_cfg = _load(design, tmp_path, "crew_hub_rounds")
+    calls: list[tuple[str, str]] = []
+    _, manager_llm = _fakes(calls)
+    fake = _scripted(calls, {})
+    llms = {key: fake(model="fake", tag=key) for key in agents_cfg}
+    llms[module.MANAGER] = manager_llm(model="fake-manager")  # its final answers say neither verdict word
+    result = module.build_crew(llm=llms).kickoff(inputs={"task": "a todo app"})
+    rounds = [key for key in tasks_cfg if "_round_" in key]
+    assert rounds
+    assert {t.name for t in result.tasks_output if t.raw} == set(tasks_cfg) - set(rounds)

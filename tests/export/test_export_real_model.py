@@ -12,6 +12,10 @@ nothing is asserted about what it says, and replies are capped at a few tokens.
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -62,7 +66,7 @@ def test_crewai_export_runs_on_a_local_model(server: LocalServer, tmp_path: Path
     crewai = require("crewai")
     out = tmp_path / "crew"
     export_design(_design(), "crewai", out)
-    crew_module = import_path(out / "crew.py", "crew_real_model")
+    crew_module = import_path(out / "src" / "swarm_crew" / "crew.py", "crew_real_model", register=True)
     llm = crewai.LLM(model=server.model, base_url=server.api_base, api_key="unused", max_tokens=MAX_TOKENS)
     crew = crew_module.build_crew(llm=llm)
     for agent in crew.agents:
@@ -70,6 +74,43 @@ def test_crewai_export_runs_on_a_local_model(server: LocalServer, tmp_path: Path
     result = crew.kickoff(inputs={"task": TASK})
     assert [t.agent for t in result.tasks_output] == ORDER
     assert all(isinstance(t.raw, str) for t in result.tasks_output)
+
+
+def test_crewai_run_runs_the_exported_project(server: LocalServer, tmp_path: Path) -> None:
+    """`crewai run` in the export, as a user runs it: CrewAI's CLI reads pyproject.toml and runs `uv run run_crew`.
+
+    Offline, so instead of `crewai install` (uv sync, which fetches crewai from PyPI) the project is
+    installed without dependencies into a venv that sees this interpreter's packages, and uv is told to use
+    that environment as it is. The model is chosen the way the export documents: MODEL and BASE_URL.
+    """
+    require("crewai")
+    for tool in ("crewai", "uv"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not on PATH")
+    out = tmp_path / "project"
+    export_design(_design(), "crewai", out)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation"]
+    subprocess.run([*pip, "--no-index", str(out)], check=True, capture_output=True)
+    env = os.environ | {
+        "UV_PROJECT_ENVIRONMENT": str(venv),
+        "UV_NO_SYNC": "1",
+        "UV_OFFLINE": "1",
+        "BASE_URL": server.api_base,
+        "MODEL": server.alias,
+        "MAX_TOKENS": str(MAX_TOKENS),
+        "WORK_ITEM": TASK,
+    }
+    proc = subprocess.run(
+        ["crewai", "run"], cwd=out, env=env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-2000:]
+    assert "An error occurred" not in output and "Traceback" not in output, output[-2000:]
+    # CrewAI records the latest kickoff's task outputs (what `crewai log-tasks-outputs` shows): one per agent, in order.
+    storage = require("crewai.memory.storage.kickoff_task_outputs_storage").KickoffTaskOutputsSQLiteStorage()
+    assert [row["output"]["agent"] for row in storage.load()] == ORDER
 
 
 def test_autogen_export_runs_on_a_local_model(server: LocalServer, tmp_path: Path) -> None:

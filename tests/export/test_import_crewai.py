@@ -15,6 +15,13 @@ from swarmdesign.export.plan import wiring
 from swarmdesign.importers.crewai import import_crewai
 from swarmdesign.importers.keywords import archetype_from_text
 
+CONFIG = Path("src") / "swarm_crew" / "config"
+
+
+def _exported(folder: Path) -> tuple[Path, Path]:
+    """The agents.yaml and tasks.yaml of an exported CrewAI project."""
+    return folder / CONFIG / "agents.yaml", folder / CONFIG / "tasks.yaml"
+
 
 def _roles(design: Design) -> list[tuple[str, str, int, str, str | None]]:
     return [(r.name, r.archetype, r.count, r.model, r.prompt) for r in design.active_roles]
@@ -22,7 +29,7 @@ def _roles(design: Design) -> list[tuple[str, str, int, str, str | None]]:
 
 def _strip_metadata(folder: Path) -> None:
     """What a user's hand-edited copy looks like: no header comment, no swarmdesign keys."""
-    path = folder / "agents.yaml"
+    path = _exported(folder)[0]
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     for cfg in data.values():
         cfg.pop("swarmdesign")
@@ -33,7 +40,7 @@ def _strip_metadata(folder: Path) -> None:
 def test_round_trip_gives_back_roles_counts_and_edges(name: str, tmp_path: Path) -> None:
     design = hostile_design() if name == "hostile" else load_design(name)
     export_design(design, "crewai", tmp_path, **export_options(design))
-    imported, warnings = import_crewai(tmp_path / "agents.yaml", tmp_path / "tasks.yaml")
+    imported, warnings = import_crewai(*_exported(tmp_path))
     assert warnings == []
     assert _roles(imported) == _roles(design)
     assert imported.role_graph() == design.role_graph()
@@ -51,7 +58,7 @@ def test_round_trip_without_our_metadata(name: str, tmp_path: Path) -> None:
     design = load_design(name)
     export_design(design, "crewai", tmp_path)
     _strip_metadata(tmp_path)
-    imported, warnings = import_crewai(tmp_path / "agents.yaml", tmp_path / "tasks.yaml")
+    imported, warnings = import_crewai(*_exported(tmp_path))
     assert warnings == []
     assert _roles(imported) == _roles(design)
     assert wiring(imported) == wiring(design)
@@ -64,8 +71,8 @@ def test_round_trip_without_our_metadata(name: str, tmp_path: Path) -> None:
 def test_role_level_export_keeps_replica_counts(tmp_path: Path) -> None:
     design = load_design(LARGE)
     export_design(design, "crewai", tmp_path, role_level=True)
-    assert len(yaml.safe_load((tmp_path / "agents.yaml").read_text(encoding="utf-8"))) == 4
-    imported, _ = import_crewai(tmp_path / "agents.yaml", tmp_path / "tasks.yaml")
+    assert len(yaml.safe_load(_exported(tmp_path)[0].read_text(encoding="utf-8"))) == 4
+    imported, _ = import_crewai(*_exported(tmp_path))
     assert [(r.name, r.count) for r in imported.active_roles] == [(r.name, r.count) for r in design.active_roles]
 
 
@@ -231,7 +238,7 @@ def test_round_trip_is_identical(name: str, tmp_path: Path) -> None:
     """Explicit edges, count-0 roles, coordination and the description all come back: the same design."""
     design = hostile_design() if name == "hostile" else load_design(name)
     export_design(design, "crewai", tmp_path, **export_options(design))
-    imported, warnings = import_crewai(tmp_path / "agents.yaml", tmp_path / "tasks.yaml")
+    imported, warnings = import_crewai(*_exported(tmp_path))
     assert warnings == []
     assert imported.to_dict() == design.to_dict()
 
@@ -254,6 +261,6 @@ def test_round_trip_of_a_run_result_keeps_its_edges(tmp_path: Path) -> None:
         }
     )
     export_design(design, "crewai", tmp_path)
-    imported, warnings = import_crewai(tmp_path / "agents.yaml", tmp_path / "tasks.yaml")
+    imported, warnings = import_crewai(*_exported(tmp_path))
     assert warnings == []
     assert imported.to_dict() == design.to_dict()
