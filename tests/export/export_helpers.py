@@ -49,6 +49,21 @@ HOSTILE = {
 }
 
 
+#: Role names whose keys would clash with the crew class's own names or with another agent's task keys.
+CLASHING_KEYS = {
+    "swarmdesign": 1,
+    "name": "clashing keys",
+    "roles": [
+        {"name": "Coder", "archetype": "coder", "count": 1, "model": "openai/gpt-4o-mini"},
+        {"name": "Coder Task", "archetype": "reviewer", "count": 1, "model": "openai/gpt-4o-mini"},
+        {"name": "crew", "archetype": "tester", "count": 1, "model": "openai/gpt-4o-mini"},
+        {"name": "task", "archetype": "integrator", "count": 1, "model": "openai/gpt-4o-mini"},
+    ],
+    "topology": {"kind": "chain"},
+    "coordination": {"review_rounds": 1},
+}
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 

@@ -11,15 +11,26 @@ tool, and every worker is reached.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from export_helpers import BUNDLED, expected_edges, export_options, hostile_design, import_path, load_design, require
+from export_helpers import (
+    BUNDLED,
+    CLASHING_KEYS,
+    expected_edges,
+    export_options,
+    hostile_design,
+    import_path,
+    load_design,
+    require,
+)
 
 from swarmdesign.design import Design
 from swarmdesign.export import export_design
@@ -247,3 +258,74 @@ def test_hierarchical_review_loop_stops_on_approval(tmp_path: Path) -> None:
     rounds = [key for key in tasks_cfg if "_round_" in key]
     assert rounds
     assert {t.name for t in result.tasks_output if t.raw} == set(tasks_cfg) - set(rounds)
+
+
+def test_keys_that_clash_with_method_names_are_renamed_and_run(tmp_path: Path) -> None:
+    require("crewai")
+    design = Design.from_dict(CLASHING_KEYS)
+    module, agents_cfg, tasks_cfg = _load(design, tmp_path, "crew_clashing")
+    assert {"coder", "coder_task_agent", "crew_agent", "task_agent"} == set(agents_cfg)
+    assert set(agents_cfg).isdisjoint(tasks_cfg)
+    calls: list[tuple[str, str]] = []
+    worker_llm, _ = _fakes(calls)
+    result = module.build_crew(llm={key: worker_llm(model="fake", tag=key) for key in agents_cfg}).kickoff(
+        inputs={"task": "x"}
+    )
+    assert [t.name for t in result.tasks_output] == list(tasks_cfg)
+    assert set(agents_cfg) <= {tag for tag, _ in calls}
+
+
+def test_the_project_is_what_crewai_install_and_run_read(tmp_path: Path) -> None:
+    """CrewAI's own CLI functions: a classic crew project, installed as a package, with the run_crew script."""
+    require("crewai")
+    project = require("crewai_core.project")
+    install = require("crewai_cli.install_crew")
+    utils = require("crewai_cli.utils")
+    export_design(load_design("star_research"), "crewai", tmp_path)
+    data = project.read_toml(tmp_path / "pyproject.toml")
+    assert project.get_crewai_project_type(data) == "crew"
+    package = utils.normalize_package_name(data["project"]["name"])
+    assert (tmp_path / "src" / package / "crew.py").is_file()
+    assert data["project"]["scripts"]["run_crew"] == f"{package}.main:run"
+    assert data["build-system"]["build-backend"] == "hatchling.build"
+    assert install._is_json_crew_project(tmp_path) is False  # `crewai install` installs it as a package
+    assert any(dep.startswith("crewai") for dep in data["project"]["dependencies"])
+
+
+def test_main_run_is_the_entry_point(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    """`run()` (what `crewai run` calls through `uv run run_crew`) runs the crew on the work item it is given."""
+    require("crewai")
+    export_design(load_design("code_review_chain"), "crewai", tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path / "src"))
+    for name in [m for m in sys.modules if m == "swarm_crew" or m.startswith("swarm_crew.")]:
+        monkeypatch.delitem(sys.modules, name)
+    main = importlib.import_module("swarm_crew.main")
+    choose = main.choose_llm
+    calls: list[tuple[str, str]] = []
+    worker_llm, _ = _fakes(calls, verdict="APPROVE")
+    chosen: list[tuple[str | None, str | None]] = []
+
+    def fake_choice(model: str | None, base_url: str | None) -> Any:
+        chosen.append((model, base_url))
+        return worker_llm(model="fake", tag="any")
+
+    monkeypatch.setattr(main, "choose_llm", fake_choice)
+    monkeypatch.setattr(sys, "argv", ["run_crew", "--model", "m1", "--base-url", "http://h/v1", "Add", "two"])
+    main.run()
+    assert chosen == [("m1", "http://h/v1")]
+    assert "Work item: Add two" in calls[0][1]
+    assert capsys.readouterr().out.strip().startswith("output of any #")
+
+    # The one place models are chosen: nothing set keeps each agent's own; MODEL + BASE_URL give one LLM.
+    for var in ("MODEL", "BASE_URL", "OPENAI_API_BASE", "OPENAI_BASE_URL", "MAX_TOKENS"):
+        monkeypatch.delenv(var, raising=False)
+    assert choose() is None
+    monkeypatch.setenv("MODEL", "smollm2")
+    monkeypatch.setenv("BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("MAX_TOKENS", "24")
+    llm = choose()
+    assert (llm.model, llm.base_url, llm.max_tokens) == ("smollm2", "http://127.0.0.1:9/v1", 24)
+    assert llm.provider == "openai"
+    monkeypatch.setenv("MAX_TOKENS", "lots")
+    with pytest.raises(SystemExit, match="MAX_TOKENS: expected a whole number"):
+        choose()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from export_helpers import BUNDLED, LARGE, export_options, hostile_design, load_design
+from export_helpers import BUNDLED, CLASHING_KEYS, LARGE, export_options, hostile_design, load_design
 
 from swarmdesign.design import Design
 from swarmdesign.errors import SwarmdesignError
@@ -264,3 +264,14 @@ def test_round_trip_of_a_run_result_keeps_its_edges(tmp_path: Path) -> None:
     imported, warnings = import_crewai(*_exported(tmp_path))
     assert warnings == []
     assert imported.to_dict() == design.to_dict()
+
+
+def test_round_trip_with_keys_renamed_for_crewai(tmp_path: Path) -> None:
+    """Agent keys renamed so they can be method names of the crew class still give back the same design."""
+    design = Design.from_dict(CLASHING_KEYS)
+    export_design(design, "crewai", tmp_path)
+    imported, warnings = import_crewai(*_exported(tmp_path))
+    assert warnings == []
+    assert imported.to_dict() == design.to_dict()
+    _strip_metadata(tmp_path)
+    assert _roles(import_crewai(*_exported(tmp_path))[0]) == _roles(design)
