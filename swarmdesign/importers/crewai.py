@@ -1,4 +1,4 @@
-"""Turn a CrewAI team (``agents.yaml`` + ``tasks.yaml``) into a Design.
+"""Turn a CrewAI team (``agents.yaml`` + ``tasks.yaml``, or a ``crewai create crew`` project) into a Design.
 
 The point is to seed a search with the team a user already has
 (``swarmdesign run --seed-design``). The mapping is the inverse of
@@ -11,7 +11,8 @@ The point is to seed a search with the team a user already has
   backstory (:mod:`swarmdesign.importers.keywords`); no match → ``generalist``,
   reported;
 * a task's ``context`` gives hand-offs from the roles of the context tasks to
-  the role of the task; our unrolled rounds (``<agent>_round_<k>``) give back
+  the role of the task; our review-round tasks (``<agent>_round_<k>``, which
+  the exported ``crew.py`` runs as conditional tasks) give back
   ``review_rounds`` and our attempts (``<agent>_attempt_<j>``) ``redundancy``;
 * a hierarchical process becomes a ``star`` around a coordinator (a
   ``manager`` role is added when no agent is a planner or orchestrator).
@@ -271,9 +272,35 @@ def _in_crew_terms(exc: SwarmdesignError, roles: list[dict[str, Any]]) -> Swarmd
     return SwarmdesignError(exc.message, file=exc.file, field=field)
 
 
+def find_crew_files(folder: str | Path) -> tuple[Path, Path]:
+    """``agents.yaml`` and ``tasks.yaml`` of a CrewAI project folder, as ``crewai create crew`` lays it out.
+
+    Looked for in the folder itself, in ``config/``, and in ``src/<package>/config/``
+    (the layout of ``crewai create crew`` and of our export).
+
+    Raises:
+        SwarmdesignError: none, or several packages, hold both files.
+    """
+    root = Path(folder)
+    places = [root, root / "config", *sorted(p.parent for p in root.glob("src/*/config/agents.yaml"))]
+    found = [p for p in places if (p / "agents.yaml").is_file() and (p / "tasks.yaml").is_file()]
+    if not found:
+        raise SwarmdesignError(
+            "no CrewAI project here; expected agents.yaml and tasks.yaml in the folder, in config/ "
+            "or in src/<package>/config/",
+            file=str(folder),
+        )
+    packages = [p.parent.name for p in found if p.parent.parent == root / "src"]
+    if found[0].parent.parent == root / "src" and len(packages) > 1:
+        raise SwarmdesignError(
+            f"several crews ({', '.join(packages)}); name the agents.yaml and tasks.yaml to read", file=str(folder)
+        )
+    return found[0] / "agents.yaml", found[0] / "tasks.yaml"
+
+
 def import_crewai(
     agents_yaml: str | Path,
-    tasks_yaml: str | Path,
+    tasks_yaml: str | Path | None = None,
     *,
     process: str | None = None,
     name: str | None = None,
@@ -281,8 +308,8 @@ def import_crewai(
     """Read a CrewAI team and return it as a Design, with warnings about what did not fit.
 
     Args:
-        agents_yaml: CrewAI ``agents.yaml``.
-        tasks_yaml: CrewAI ``tasks.yaml``.
+        agents_yaml: CrewAI ``agents.yaml``, or a project folder (see :func:`find_crew_files`).
+        tasks_yaml: CrewAI ``tasks.yaml``; left out when ``agents_yaml`` is a folder.
         process: ``"sequential"`` or ``"hierarchical"``; by default taken from
             our export's header comment, else from a ``crew.py`` beside the
             YAML (read as text), else sequential.
@@ -293,6 +320,8 @@ def import_crewai(
         SwarmdesignError: a file is missing or malformed, a task names an
             unknown agent or a later task, or the result is not a valid Design.
     """
+    if tasks_yaml is None or Path(agents_yaml).is_dir():
+        agents_yaml, tasks_yaml = find_crew_files(agents_yaml)
     agents_path, tasks_path = Path(agents_yaml), Path(tasks_yaml)
     afile, tfile = str(agents_yaml), str(tasks_yaml)
     if process is not None and process not in PROCESSES:

@@ -275,3 +275,28 @@ def test_round_trip_with_keys_renamed_for_crewai(tmp_path: Path) -> None:
     assert imported.to_dict() == design.to_dict()
     _strip_metadata(tmp_path)
     assert _roles(import_crewai(*_exported(tmp_path))[0]) == _roles(design)
+
+
+def test_a_project_folder_is_read_from_its_package_config(tmp_path: Path) -> None:
+    """The folder `crewai create crew` (or our export) makes is enough: src/<package>/config/*.yaml."""
+    design = load_design("hierarchical_org")
+    export_design(design, "crewai", tmp_path / "my_crew")
+    imported, warnings = import_crewai(tmp_path / "my_crew")
+    assert warnings == []
+    assert imported.to_dict() == design.to_dict()
+    user = tmp_path / "user"
+    user.mkdir()
+    agents, tasks = _user_crew(user)
+    assert import_crewai(user)[0] == import_crewai(agents, tasks)[0]  # config/ beside the folder
+
+
+def test_a_folder_without_one_crew_is_a_one_line_error(tmp_path: Path) -> None:
+    with pytest.raises(SwarmdesignError, match=r"no CrewAI project here; expected agents.yaml and tasks.yaml"):
+        import_crewai(tmp_path)
+    for package in ("a", "b"):
+        export_design(load_design("single_agent"), "crewai", tmp_path / package)
+        (tmp_path / "src").mkdir(exist_ok=True)
+        (tmp_path / package / "src" / "swarm_crew").rename(tmp_path / "src" / package)
+    with pytest.raises(SwarmdesignError, match=r"several crews \(a, b\)") as info:
+        import_crewai(tmp_path)
+    assert "\n" not in str(info.value)
