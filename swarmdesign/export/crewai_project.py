@@ -66,6 +66,9 @@ dependencies = [
 [project.scripts]
 {package} = "{package}.main:run"
 run_crew = "{package}.main:run"
+train = "{package}.main:train"
+replay = "{package}.main:replay"
+test = "{package}.main:test"
 
 [build-system]
 requires = ["hatchling"]
@@ -127,6 +130,12 @@ from {PACKAGE}.crew import {CREW_CLASS}
 PROJECT = Path(__file__).resolve().parents[2]
 
 
+def _load_env() -> None:
+    """The project's .env (where `crewai run` runs, else beside pyproject.toml); variables set in the shell win."""
+    for env_file in (Path.cwd() / ".env", PROJECT / ".env"):
+        load_dotenv(env_file)
+
+
 def choose_llm(model: str | None = None, base_url: str | None = None) -> Any:
     """One CrewAI LLM for every agent, or None to keep each agent's own llm from agents.yaml."""
     model = model or os.environ.get("MODEL") or None
@@ -170,8 +179,7 @@ def _work_item(words: list[str]) -> str:
 
 def run() -> None:
     """Run the crew; the entry point of `crewai run` (project script run_crew)."""
-    for env_file in (Path.cwd() / ".env", PROJECT / ".env"):
-        load_dotenv(env_file)  # variables already set in the shell win
+    _load_env()
     parser = argparse.ArgumentParser(prog="run_crew", description="Run the exported crew on one work item.")
     parser.add_argument("task", nargs="*", help="the work item (else WORK_ITEM, else standard input)")
     parser.add_argument("--base-url", help="an OpenAI-compatible server for every agent, e.g. http://127.0.0.1:8080/v1")
@@ -179,6 +187,26 @@ def run() -> None:
     args = parser.parse_args(sys.argv[1:])
     crew = {CREW_CLASS}(llm=choose_llm(args.model, args.base_url)).crew()
     print(crew.kickoff(inputs={{"task": _work_item(args.task)}}).raw)
+
+
+def train() -> None:
+    """`crewai train -n N -f FILE`: train the crew for N iterations on the work item from WORK_ITEM."""
+    _load_env()
+    crew = {CREW_CLASS}(llm=choose_llm()).crew()
+    crew.train(n_iterations=int(sys.argv[1]), filename=sys.argv[2], inputs={{"task": _work_item([])}})
+
+
+def replay() -> None:
+    """`crewai replay -t TASK_ID`: run the crew again from one task of the latest kickoff."""
+    _load_env()
+    {CREW_CLASS}(llm=choose_llm()).crew().replay(task_id=sys.argv[1])
+
+
+def test() -> None:
+    """`crewai test -n N -m MODEL`: run the crew N times and let MODEL score each task."""
+    _load_env()
+    crew = {CREW_CLASS}(llm=choose_llm()).crew()
+    crew.test(n_iterations=int(sys.argv[1]), eval_llm=sys.argv[2], inputs={{"task": _work_item([])}})
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import importlib
 import json
 import re
 import sys
+import tomllib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -329,3 +330,20 @@ def test_main_run_is_the_entry_point(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("MAX_TOKENS", "lots")
     with pytest.raises(SystemExit, match="MAX_TOKENS: expected a whole number"):
         choose()
+
+    # A .env where `crewai run` runs is read; what the shell sets wins.
+    for var in ("MODEL", "BASE_URL", "MAX_TOKENS"):
+        monkeypatch.setenv(var, "recorded")  # so the teardown removes what the .env sets
+        monkeypatch.delenv(var)
+    (tmp_path / ".env").write_text("MODEL=from-dotenv\nBASE_URL=http://127.0.0.1:9/v1\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MODEL", "from-shell")
+    main._load_env()
+    assert (choose().model, choose().base_url) == ("from-shell", "http://127.0.0.1:9/v1")
+
+    # Every project script of pyproject.toml is a function of main.py.
+    scripts = tomllib.loads((tmp_path / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert {"run_crew", "train", "replay", "test"} <= set(scripts)
+    for target in scripts.values():
+        module_name, function = target.split(":")
+        assert module_name == "swarm_crew.main" and callable(getattr(main, function))
