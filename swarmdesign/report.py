@@ -360,8 +360,8 @@ def _interactive(res: RunResults) -> tuple[str, str]:
             f'<script type="application/json" class="plotly-spec" data-div="plotly-{name}">{spec}</script></div>'
         )
     note = (
-        '<p class="note">Zoom, pan and hover for trial details. History, importances and parallel coordinates are '
-        "Optuna's own visualisations of the study; plotly.js is embedded (compressed), so this works offline.</p>"
+        '<p class="note">Zoom, pan and hover for trial details. Search trials only; importances are Optuna\'s '
+        "PED-ANOVA over them. plotly.js is embedded (compressed), so this works offline.</p>"
     )
     return _plotly_head(), note + "\n".join(divs) + _PLOT_ALL
 
@@ -372,13 +372,35 @@ def _plotly_head() -> str:
 
 @functools.lru_cache(maxsize=1)
 def _plotlyjs_gzip_base64() -> str:
-    """plotly.js, gzipped and base64-encoded (computed once per process: ~0.2 s)."""
+    """plotly.js, gzipped and base64-encoded: computed once per plotly version (~0.2 s of CPU), then read back.
+
+    The result is kept in the user's cache folder (``$XDG_CACHE_HOME`` or
+    ``~/.cache``, ``swarmdesign/``) under the plotly version; a folder that
+    cannot be written only means computing it each time.
+    """
     import gzip
 
+    import plotly
     import plotly.offline
 
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "swarmdesign"
+    cached = folder / f"plotly-{plotly.__version__}.min.js.gz.b64"
+    try:
+        text = cached.read_text(encoding="ascii")
+        if text and text.startswith("H4sI"):  # base64 of gzip's magic bytes: a whole file, not a torn one
+            return text
+    except (OSError, UnicodeDecodeError):
+        pass
     raw = plotly.offline.get_plotlyjs().encode("utf-8")
-    return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
+    text = base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode("ascii")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="ascii")
+        tmp.replace(cached)
+    except OSError:
+        pass
+    return text
 
 
 _LOAD_PLOTLY = """<script>
@@ -407,8 +429,9 @@ window.swarmdesignPlotly.then(function (Plotly) {
 
 
 # ------------------------------------------------------------ rendering
-#: Plots drawn in a forked child while this process draws the rest and builds the interactive part.
-_CHILD_PLOTS = ("convergence", "pareto_front", "loss_breakdown", "robustness")
+#: Plots drawn in a forked child while this process draws the rest (the role graph and the loss breakdown)
+#: and builds the interactive part: about the same CPU time on each side.
+_CHILD_PLOTS = ("convergence", "pareto_front", "param_importances", "robustness", "advantage")
 
 
 def _render(
@@ -422,6 +445,13 @@ def _render(
     interactive part: the page takes roughly the time of the longer half. A
     child that fails is simply redone here.
     """
+    if keys:
+        import matplotlib.backends.backend_agg  # noqa: F401 - imported once, before the fork, for both sides
+        import matplotlib.figure  # noqa: F401
+    if "param_importances" in keys or alongside is not None:
+        from swarmdesign.plots import _data
+
+        _data.param_importances(res)  # once, before the fork: the static and interactive plots share it
     child_keys = [k for k in keys if k in _CHILD_PLOTS] if _cores() >= 2 and sys.platform == "linux" else []
     receive, proc = None, None
     if child_keys:

@@ -29,13 +29,14 @@ def register(app: typer.Typer) -> None:
         from swarmdesign.results import load_run
 
         results = load_run(run_dir_arg(run_dir), storage=storage)
-        try:
-            import matplotlib  # noqa: F401
-            import plotly  # noqa: F401
-        except ImportError as exc:
-            raise SwarmdesignError(
-                f"the report needs matplotlib and plotly ({exc.name} is missing); pip install 'swarmdesign[report]'"
-            ) from None
+        import importlib.util
+
+        # Looked up, not imported: the report imports each where it draws (matplotlib in a forked child).
+        for package in ("matplotlib", "plotly"):
+            if importlib.util.find_spec(package) is None:
+                raise SwarmdesignError(
+                    f"the report needs matplotlib and plotly ({package} is missing); pip install 'swarmdesign[report]'"
+                )
         from swarmdesign.report import write_report
 
         path = write_report(results, out, interactive=not static, top=top)

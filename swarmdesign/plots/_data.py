@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from swarmdesign.results import (
 )
 
 if TYPE_CHECKING:
+    import optuna
     from optuna.trial import FrozenTrial
 
     from swarmdesign.design import Design
@@ -180,15 +182,107 @@ def log_scale_wanted(values: pd.Series) -> bool:
 
 
 # ------------------------------------------------------------ importances
+#: Per-run results computed once for all the plots of a report (the plot study, importances), keyed by
+#: ``id(run)`` and dropped when the run object is collected.
+_PER_RUN: dict[int, dict[Any, Any]] = {}
+
+
+def _per_run(res: RunResults, key: Any, build: Callable[[], Any]) -> Any:  # noqa: ANN401 - whatever build returns
+    cache = _PER_RUN.get(id(res))
+    if cache is None:
+        cache = _PER_RUN[id(res)] = {}
+        weakref.finalize(res, _PER_RUN.pop, id(res), None)
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
+
+
+def plot_study(res: RunResults) -> optuna.Study:
+    """The search's complete trials as a small in-memory study, for Optuna's importances and plots.
+
+    Rebuilt from the trials table (params, objective values and numeric
+    metrics) rather than copied from the run's study: that needs neither a
+    replay of the journal nor a copy of every trial's recorded design and
+    bookkeeping, which were most of a report's time. Stage trials
+    (re-scores, baselines, trims, robustness) are left out: they are scored
+    on other seeds, some outside the space, and would read as search
+    results. A run whose table holds no parameter columns falls back to
+    :attr:`RunResults.search_study`.
+    """
+    return _per_run(res, "plot_study", lambda: _build_plot_study(res))
+
+
+def _build_plot_study(res: RunResults) -> optuna.Study:
+    import optuna
+
+    frame = res.trials
+    dists = res.space.distributions()
+    columns = {name: f"param.{name}" for name in dists if f"param.{name}" in frame.columns}
+    if not columns:
+        return res.search_study
+    rows = frame[(frame["state"] == "COMPLETE") & search_mask(frame)]
+    names = [o.name for o in res.objectives]
+    metrics = [m for m in res.metrics if m in rows.columns]
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "A new study created in memory" line in a report
+    try:
+        study = optuna.create_study(directions=[o.direction for o in res.objectives], study_name=f"{res.name} (plots)")
+    finally:
+        optuna.logging.set_verbosity(level)
+    records = rows.to_dict("records")
+    trials = []
+    for row in records:
+        values = [row.get(n) for n in names]
+        if any(v is None or _missing(v) for v in values):
+            continue
+        params: dict[str, Any] = {}
+        used: dict[str, Any] = {}
+        for name, column in columns.items():
+            value = _param_value(dists[name], row[column])
+            if value is not None:
+                params[name], used[name] = value, dists[name]
+        attrs = {m: float(row[m]) for m in metrics if not _missing(row[m])}
+        trials.append(
+            optuna.trial.create_trial(
+                params=params, distributions=used, values=[float(v) for v in values], user_attrs=attrs
+            )
+        )
+    study.add_trials(trials)
+    return study
+
+
+def _missing(value: Any) -> bool:  # noqa: ANN401 - a table cell
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _param_value(dist: Any, value: Any) -> Any:  # noqa: ANN401 - an Optuna distribution and a table cell
+    """A table cell back as the value the distribution holds (``None`` for a parameter the trial lacked)."""
+    import optuna
+
+    if _missing(value):
+        return None
+    if isinstance(dist, optuna.distributions.CategoricalDistribution):
+        return next((c for c in dist.choices if c == value or str(c) == str(value)), None)
+    if isinstance(dist, optuna.distributions.IntDistribution):
+        return round(float(value))
+    return float(value)
+
+
 def param_importances(res: RunResults, target: str = DEFAULT_MEASURE) -> dict[str, float]:
     """Importance of each searched parameter for ``target`` (Optuna's default evaluator, PED-ANOVA).
 
     PED-ANOVA assumes smaller is better, so a metric to maximise is negated.
-    Empty when fewer than two trials are complete.
+    Empty when fewer than two trials are complete. Computed once per run and
+    target: the static and the interactive importances and the parallel
+    coordinates all use it.
     """
+    return dict(_per_run(res, ("importances", target), lambda: _importances(res, target)))
+
+
+def _importances(res: RunResults, target: str) -> dict[str, float]:
     import optuna
 
-    study = res.search_study  # stage trials (other seeds, some outside the space) are not search results
+    study = plot_study(res)
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if len(complete) < 2:
         return {}

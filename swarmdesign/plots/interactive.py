@@ -1,10 +1,12 @@
-"""Interactive plots (plotly): Optuna's own visualisations of the study, plus the swarmdesign pictures.
+"""Interactive plots (plotly): the run's history, front, importances, parallel coordinates and losses.
 
 Hover shows the trial number, its design's topology and agent count; zoom
-and the legend work as in any plotly figure. Optuna's functions
-(``optuna.visualization``) are used where they fit, with a metric from the
-trial's user attributes as the target, since a multi-objective study has no
-single value to plot.
+and the legend work as in any plotly figure. Every figure is drawn here from
+the trials table, as Optuna's visualisations would draw it (importances are
+Optuna's PED-ANOVA): ``optuna.visualization`` needs a deep copy of the study
+and imports matplotlib's pyplot, most of a report's time for the same
+pictures. Search trials only; the recommendation stages' trials are shown in
+their own sections.
 
 Save a figure for a browser with :func:`write_html`: ``offline=True``
 embeds plotly.js (about 4.8 MB, opens without network), ``offline=False``
@@ -13,7 +15,7 @@ loads it from a CDN (a 15 KB file).
 
 from __future__ import annotations
 
-import warnings
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,23 +33,41 @@ HEIGHT = 460
 
 
 def optimization_history(results: RunResults | str | Path, measure: str = DEFAULT_MEASURE) -> go.Figure:
-    """Optuna's optimization history of ``measure`` (every trial and the best so far)."""
-    import optuna
+    """Every search trial's ``measure`` against its trial number, and the best so far (Optuna's history plot).
+
+    Drawn from the trials table, with the trials' own numbers: Optuna's
+    ``plot_optimization_history`` would need the study copied and imports
+    ``optuna.visualization``, which imports matplotlib's pyplot (together,
+    seconds of a report's time), for the same two traces.
+    """
+    import plotly.graph_objects as go
 
     res = _data.load(results)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "experimental" notices say nothing to a reader
-        fig = optuna.visualization.plot_optimization_history(
-            res.search_study, target=_data.importance_target(res, measure), target_name=measure
+    frame = res.trials
+    done = frame[(frame["state"] == "COMPLETE") & _data.search_mask(frame)]
+    values = pd.to_numeric(done[measure], errors="coerce") if measure in done.columns else pd.Series(dtype=float)
+    fig = go.Figure(
+        go.Scatter(
+            x=done["trial"],
+            y=values,
+            mode="markers",
+            name="each trial",
+            marker={"color": "#4c72b0", "size": 6, "opacity": 0.6},
+            hovertemplate=f"trial %{{x}}<br>{measure} %{{y:.4g}}<extra></extra>",
         )
-    if not any(getattr(t, "name", "") == "Best Value" for t in fig.data):
-        _best_so_far_trace(fig, res, measure)
-    fig.update_layout(height=HEIGHT, title=f"Optimization history: {measure}")
+    )
+    _best_so_far_trace(fig, res, measure)
+    fig.update_layout(
+        height=HEIGHT,
+        title=f"Optimization history: {measure}",
+        xaxis_title="trial",
+        yaxis_title=measure,
+        template="plotly_white",
+    )
     return fig
 
 
 def _best_so_far_trace(fig: go.Figure, res: RunResults, measure: str) -> None:
-    """Optuna draws no best line for a custom target: add it."""
     import plotly.graph_objects as go
 
     counted = res.trials[res.trials["evaluation"].notna() & _data.search_mask(res.trials)]
@@ -223,19 +243,66 @@ def param_importances(results: RunResults | str | Path, target: str = DEFAULT_ME
 
 
 def parallel_coordinate(results: RunResults | str | Path, target: str = DEFAULT_MEASURE, top: int = 8) -> go.Figure:
-    """Optuna's parallel-coordinate plot over the ``top`` most important parameters for ``target``."""
-    import optuna
+    """Parallel coordinates of ``target`` and the ``top`` most important parameters, one line per search trial.
+
+    As Optuna's ``plot_parallel_coordinate`` draws it (categories as labelled
+    ticks, log-scaled parameters on a log axis, lines coloured by the
+    target), from the trials table: no copy of the study, no import of
+    ``optuna.visualization``.
+    """
+    import plotly.graph_objects as go
 
     res = _data.load(results)
     ranked = sorted(_data.param_importances(res, target).items(), key=lambda kv: kv[1], reverse=True)
-    params = [name for name, _ in ranked[:top]] or None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "experimental" notices say nothing to a reader
-        fig = optuna.visualization.plot_parallel_coordinate(
-            res.search_study, params=params, target=_data.importance_target(res, target), target_name=target
+    frame = res.trials
+    done = frame[(frame["state"] == "COMPLETE") & _data.search_mask(frame)]
+    if target in done.columns:
+        done = done[pd.to_numeric(done[target], errors="coerce").notna()]
+    dists = res.space.distributions()
+    params = [name for name, _ in ranked if f"param.{name}" in done.columns][:top]
+    colour = pd.to_numeric(done[target], errors="coerce") if target in done.columns else pd.Series(dtype=float)
+    dimensions = [{"label": target, "values": colour.to_numpy(dtype=float)}]
+    dimensions += [_axis(name, done[f"param.{name}"], dists.get(name)) for name in params]
+    reverse = metric_direction(target, res.objectives) == "minimize"
+    fig = go.Figure(
+        go.Parcoords(
+            dimensions=dimensions,
+            line={
+                "color": colour.to_numpy(dtype=float),
+                "colorscale": "Blues",
+                "reversescale": reverse,
+                "showscale": True,
+                "colorbar": {"title": {"text": target}},
+            },
+            labelangle=30,
+            labelside="bottom",
         )
-    fig.update_layout(height=HEIGHT, title=f"Parallel coordinates: the {len(params or [])} most important parameters")
+    )
+    fig.update_layout(
+        height=HEIGHT,
+        title=f"Parallel coordinates: the {len(params)} most important parameters",
+        margin={"b": 120},
+        template="plotly_white",
+    )
     return fig
+
+
+def _axis(name: str, column: pd.Series, dist: object) -> dict[str, object]:
+    """One parcoords axis: categories as labelled ticks, a log-scaled parameter on a log10 axis."""
+    import optuna
+
+    if isinstance(dist, optuna.distributions.CategoricalDistribution) or not pd.api.types.is_numeric_dtype(column):
+        labels = sorted({str(v) for v in column.dropna()})
+        codes = {label: i for i, label in enumerate(labels)}
+        values = np.array([codes.get(str(v), np.nan) if pd.notna(v) else np.nan for v in column], dtype=float)
+        return {"label": name, "values": values, "tickvals": list(range(len(labels))), "ticktext": labels}
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    if getattr(dist, "log", False) and np.nanmin(values, initial=np.inf) > 0:
+        low, high = np.log10(np.nanmin(values)), np.log10(np.nanmax(values))
+        ticks = np.arange(math.floor(low), math.ceil(high) + 1)
+        labels = [f"{10**t:,.0f}" if t >= 0 else f"{10**t:g}" for t in ticks]
+        return {"label": name, "values": np.log10(values), "tickvals": ticks.tolist(), "ticktext": labels}
+    return {"label": name, "values": values}
 
 
 def loss_breakdown(source: _data.LossSource, trial: int | None = None) -> go.Figure:
