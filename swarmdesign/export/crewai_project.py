@@ -14,7 +14,7 @@ which are the YAML keys: identifiers made by :func:`swarmdesign.export.plan.iden
 Everything else the design says stays in the YAML, as data.
 
 Models are chosen in one place, ``main.py``'s ``choose_llm``: ``MODEL`` and
-``BASE_URL`` (or ``OPENAI_API_BASE`` / ``OPENAI_BASE_URL``) from the
+``BASE_URL`` (or CrewAI's ``OPENAI_API_BASE``) from the
 environment or ``.env``, or ``--model`` / ``--base-url``, put every agent on
 one model; without them each agent keeps the ``llm`` of its YAML entry.
 """
@@ -139,13 +139,8 @@ def _load_env() -> None:
 def choose_llm(model: str | None = None, base_url: str | None = None) -> Any:
     """One CrewAI LLM for every agent, or None to keep each agent's own llm from agents.yaml."""
     model = model or os.environ.get("MODEL") or None
-    base_url = (
-        base_url
-        or os.environ.get("BASE_URL")
-        or os.environ.get("OPENAI_API_BASE")
-        or os.environ.get("OPENAI_BASE_URL")
-        or None
-    )
+    # Not OPENAI_BASE_URL: the OpenAI client reads that one itself, for each agent's own model.
+    base_url = base_url or os.environ.get("BASE_URL") or os.environ.get("OPENAI_API_BASE") or None
     if model is None and base_url is None:
         return None
     from crewai import LLM
