@@ -245,3 +245,22 @@ def test_gp_without_torch_names_the_extra(tmp_path: Path) -> None:
     )
     _one_line_error(res, "--optimizer", "torch", "pip install 'swarmdesign[gp]'")
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_docs_short_flag_table_matches_the_cli() -> None:
+    import re
+
+    table = {}
+    for line in (REPO / "docs" / "cli.md").read_text(encoding="utf-8").splitlines():
+        m = re.fullmatch(r"\| `(-\w)` \| `(--[\w-]+)` \| ([\w, ]+) \|", line.strip())
+        if m:
+            table[m.group(1)] = (m.group(2), sorted(c.strip() for c in m.group(3).split(",")))
+    actual: dict[str, tuple[str, list[str]]] = {}
+    for name, command in _click_commands():
+        for param in getattr(command, "params", []):
+            flags = list(getattr(param, "opts", []))
+            longs = [f for f in flags if f.startswith("--")]
+            for short in (f for f in flags if f.startswith("-") and not f.startswith("--")):
+                long, users = actual.get(short, (longs[0], []))
+                actual[short] = (long, sorted([*users, name.split()[-1]]))
+    assert table == actual
