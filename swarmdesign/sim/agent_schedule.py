@@ -189,15 +189,16 @@ class EventRun:
     def _transcript(self, b: DesignBatch, wl: Workload) -> tuple[float, float, float]:
         """Messages, tokens and USD per task of the orchestrator's rounds, played round by round.
 
-        The planner briefs each worker of the task and reads its report; a
+        The planner briefs each sub-task of the task and reads its report; a
         federation's hubs (one per cluster with work) also relay their round
-        to each other. From the second round on, every participant is sent the
-        messages of the round before and re-reads the whole transcript.
+        to each other. From the second round on, every participant (the
+        workers on the task and the hubs) is sent the messages of the round
+        before and re-reads the whole transcript.
         """
         pop, env = self.pop, self.env
         workers = min(pop.producers.size, wl.subtasks) if self.split else 1
         hubs = min(int(b.clusters[0]), workers) if self.kind == "federated" else 1
-        per_round = 2 * workers + (hubs * (hubs - 1) if self.kind == "federated" else 0)
+        per_round = 2 * wl.subtasks + (hubs * (hubs - 1) if self.kind == "federated" else 0)
         messages = reads = 0.0
         transcript = 0
         for _ in range(self.plan_rounds):

@@ -389,29 +389,30 @@ def latency_and_cost(
 def _orchestration_team(views: RoleViews, wl: Workload) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Workers, coordinators and inter-hub relays per round of one task's orchestration, ``(D,)`` each."""
     b = views.batch
-    pieces = np.where(views.split, np.minimum(views.n_producers, wl.subtasks), 1.0)
+    workers = np.where(views.split, np.minimum(views.n_producers, wl.subtasks), 1.0)
     fed = b.is_kind("federated")
-    k = np.maximum(np.minimum(b.clusters, pieces), 1.0)
+    k = np.maximum(np.minimum(b.clusters, workers), 1.0)
     coordinators = np.where(fed, k, 1.0)
     relays = np.where(fed, k * (k - 1.0), 0.0)
-    return pieces, coordinators, relays
+    return workers, coordinators, relays
 
 
 def orchestration_transcript(views: RoleViews, wl: Workload, params: SimParams) -> tuple[np.ndarray, np.ndarray]:
     """Transcript messages and message-sized reads per task of planned designs (0 elsewhere), ``(D,)`` each.
 
-    One coordinator per task (star, hierarchy) or one per cluster with work
-    (federated, whose hubs also relay their round to each other); see
-    :func:`topology.orchestration_transcript`.
+    Every sub-task of a task is a piece the coordinator briefs and hears
+    back from; one coordinator per task (star, hierarchy) or one per cluster
+    with work (federated, whose hubs also relay their round to each other);
+    see :func:`topology.orchestration_transcript`.
     """
-    pieces, coordinators, relays = _orchestration_team(views, wl)
+    workers, coordinators, relays = _orchestration_team(views, wl)
     msgs, reads = topology.orchestration_transcript(
-        pieces, coordinators, relays, params.decomposition.orchestration_rounds
+        float(wl.subtasks), workers, coordinators, relays, params.decomposition.orchestration_rounds
     )
     return msgs * views.planned, reads * views.planned
 
 
 def t_price(views: RoleViews, usd_in: np.ndarray, crd_in: np.ndarray, wl: Workload) -> np.ndarray:
     """USD per transcript token: workers read at the producers' input price, coordinators at theirs, ``(D,)``."""
-    pieces, coordinators, _ = _orchestration_team(views, wl)
-    return (pieces * usd_in + coordinators * crd_in) / (pieces + coordinators)
+    workers, coordinators, _ = _orchestration_team(views, wl)
+    return (workers * usd_in + coordinators * crd_in) / (workers + coordinators)

@@ -188,22 +188,23 @@ def handoff_hops(kind: np.ndarray, n: np.ndarray, branching: np.ndarray) -> np.n
 
 
 def orchestration_transcript(
-    pieces: np.ndarray, coordinators: np.ndarray, relays: np.ndarray, rounds: int
+    pieces: float | np.ndarray, workers: np.ndarray, coordinators: np.ndarray, relays: np.ndarray, rounds: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Messages delivered and message-sized reads per task of an orchestrator's ``rounds`` rounds, ``(D,)`` each.
 
-    Each round the coordinators brief ``pieces`` workers and read their
-    reports (``2 pieces`` messages, plus ``relays`` between federated hubs),
-    then re-plan; every later round starts from the task's transcript, so
-    each of the ``pieces + coordinators`` participants is sent the earlier
-    rounds' messages and re-reads all of them (Anthropic 2025: the lead agent
-    synthesises the subagents' results and decides whether another round is
-    needed; Kim et al. 2025, Table 2: centralised calls grow as ``r n k``).
-    Messages grow as ``n^2`` in the team size and reads as ``n^2 r^2``; one
-    round (``rounds = 1``) has no transcript to share.
+    Each round the coordinators brief the task's ``pieces`` and read one
+    report per piece (``2 pieces`` messages, plus ``relays`` between
+    federated hubs), then re-plan; every later round starts from the task's
+    transcript, so each of the ``workers + coordinators`` participants is sent
+    the earlier round's messages and re-reads all rounds so far (Anthropic
+    2025: the lead agent synthesises the subagents' results and decides
+    whether another round is needed; Kim et al. 2025, Table 2: centralised
+    calls grow as ``r n k``). With a piece per worker, messages grow as
+    ``n^2`` in the team size and reads as ``n^2 r^2``; one round
+    (``rounds = 1``) has no transcript to share.
     """
     per_round = 2.0 * pieces + relays
-    participants = pieces + coordinators
+    participants = workers + coordinators
     messages = (rounds - 1.0) * per_round * participants
     reads = per_round * participants * rounds * (rounds - 1.0) / 2.0
     return messages, reads
