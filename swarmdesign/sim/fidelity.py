@@ -219,11 +219,11 @@ def kim_turns_exponent(simulator: dict[str, Any] | None = None) -> dict[str, flo
     return per
 
 
-def kim_overhead(simulator: dict[str, Any] | None = None) -> dict[str, float]:
+def kim_overhead(simulator: dict[str, Any] | None = None, n: int = 4, subtasks: int = 4) -> dict[str, float]:
     """Token overhead of each architecture over the single agent, in % (Kim et al. 2025 Table: 58/263/285/515 %)."""
-    scn = scenario(parallel_fraction=0.9, subtasks=4, depth=2, simulator=simulator)
+    scn = scenario(parallel_fraction=0.9, subtasks=subtasks, depth=2, simulator=simulator)
     names = ("single", *KIM_MAS)
-    tok = evaluate([kim_team(a) for a in names], scn)["tokens"].to_numpy()
+    tok = evaluate([kim_team(a, n=n) for a in names], scn)["tokens"].to_numpy()
     return {a: float(100.0 * (tok[i] / tok[0] - 1.0)) for i, a in enumerate(names) if a != "single"}
 
 
