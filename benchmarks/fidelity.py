@@ -98,9 +98,9 @@ def rows() -> list[Row]:
             "… and changes sign near single-agent accuracy 0.45",
             f"{KIM}, capability saturation",
             "zero ≈ 0.45",
-            f"zero at {sat['zero_at']:.2f} in success points ({sat['zero_at_relative']:.2f} on relative gains)",
+            f"zero at {sat['zero_at']:.2f} in success points ({sat['zero_at_relative']:.2f} in relative gain)",
             0.3 <= sat["zero_at"] <= 0.6,
-            "zero of the success-point line in 0.30 … 0.60",
+            "task-averaged advantage in success points changes sign in 0.30 … 0.60",
         )
     )
     amp = F.kim_error_amplification()

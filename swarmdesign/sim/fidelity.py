@@ -147,21 +147,25 @@ def kim_sequential(simulator: dict[str, Any] | None = None) -> dict[str, float]:
 def kim_saturation(simulator: dict[str, Any] | None = None) -> dict[str, float]:
     """Multi-agent advantage against single-agent accuracy over model skills, within task kinds; slope and its zero.
 
-    Kim et al. 2025 model task success (an absolute rate) with the
-    single agent's accuracy as a predictor, the task as a control, and find
-    the advantage of coordination shrinks as that accuracy rises, changing
-    sign near 0.45. Here the mean advantage of the four architectures is
-    measured for five model skills on parallel, mixed and sequential work.
-    ``slope`` is the within-task slope (task fixed effects) of the relative
-    gain; ``zero_at`` is where the pooled line of the advantage in success
-    points (Kim et al.'s outcome scale), with its within-task slope, crosses
-    0; ``zero_at_relative`` is the same line drawn through relative gains,
-    which weighs the large relative losses of weak single agents on
-    sequential work far more than the study's scale does.
+    Kim et al. 2025 model task success (an absolute rate) with the single
+    agent's accuracy as a predictor and the task as a control, and find the
+    advantage of coordination shrinks as that accuracy rises, changing sign
+    near 0.45. Here the mean advantage of the four architectures is measured
+    for five model skills on parallel, mixed and sequential work. ``slope``
+    is the within-task slope (task fixed effects) of the relative gain;
+    ``zero_at`` is the single-agent accuracy (averaged over the task kinds at
+    each skill) at which the task-averaged advantage in success points (the
+    study's outcome scale) changes from positive to negative, interpolated
+    linearly between skills (NaN if it never does); ``zero_at_relative`` is the
+    same crossing of relative gains, which weigh the large relative losses of
+    weak single agents on sequential work (a few points of success) as much as
+    the gains on parallel work.
     """
-    xs, rel, groups = [], [], []
-    for g_id, (pf, depth) in enumerate(((0.95, 2), (0.5, 4), (0.0, 8))):
-        for s in (-1.5, -0.75, 0.0, 0.75, 1.5):
+    kinds, skills = ((0.95, 2), (0.5, 4), (0.0, 8)), (-1.5, -0.75, 0.0, 0.75, 1.5)
+    acc = np.zeros((len(kinds), len(skills)))
+    rel = np.zeros_like(acc)
+    for i, (pf, depth) in enumerate(kinds):
+        for j, s in enumerate(skills):
             g = kim_relative_gain(
                 scenario(
                     skill=s,
@@ -172,20 +176,25 @@ def kim_saturation(simulator: dict[str, Any] | None = None) -> dict[str, float]:
                     simulator=simulator,
                 )
             )
-            xs.append(g["single_accuracy"])
-            rel.append(float(np.mean([g[a] for a in KIM_MAS])))
-            groups.append(g_id)
-    x, grp = np.array(xs), np.array(groups)
+            acc[i, j] = g["single_accuracy"]
+            rel[i, j] = float(np.mean([g[a] for a in KIM_MAS]))
+    xd = acc - acc.mean(axis=1, keepdims=True)
+    yd = rel - rel.mean(axis=1, keepdims=True)
+    x = acc.mean(axis=0)
+    return {
+        "slope": float((xd * yd).sum() / (xd * xd).sum()),
+        "zero_at": _sign_change(x, (rel * acc).mean(axis=0)),
+        "zero_at_relative": _sign_change(x, rel.mean(axis=0)),
+    }
 
-    def line(y: np.ndarray) -> tuple[float, float]:
-        xd = x - np.array([x[grp == k].mean() for k in grp])
-        yd = y - np.array([y[grp == k].mean() for k in grp])
-        slope = float((xd * yd).sum() / (xd * xd).sum())
-        return slope, float(x.mean() - y.mean() / slope) if slope != 0 else float("nan")
 
-    slope, zero_rel = line(np.array(rel))
-    _, zero_points = line(np.array(rel) * x)
-    return {"slope": slope, "zero_at": zero_points, "zero_at_relative": zero_rel}
+def _sign_change(x: np.ndarray, y: np.ndarray) -> float:
+    """First ``x`` where ``y`` goes from > 0 to <= 0, linearly interpolated; NaN if it never does."""
+    down = np.flatnonzero((y[:-1] > 0) & (y[1:] <= 0))
+    if down.size == 0:
+        return float("nan")
+    i = int(down[0])
+    return float(x[i] + (x[i + 1] - x[i]) * y[i] / (y[i] - y[i + 1]))
 
 
 def kim_error_amplification(simulator: dict[str, Any] | None = None) -> dict[str, float]:

@@ -4,12 +4,13 @@ Published: with the task controlled, the multi-agent advantage shrinks as the
 single agent's accuracy rises and changes sign near 0.45 (the study models
 task success, an absolute rate). Stated tolerance: the within-task slope of
 the mean architecture gain against single-agent accuracy is negative, and
-the pooled line of the advantage in success points crosses zero within
-0.30 … 0.60. Mechanism: orchestration's value comes from decomposition and
+the advantage in success points, averaged over parallel, mixed and
+sequential work at each model skill, changes sign at a single-agent accuracy
+within 0.30 … 0.60. Mechanism: orchestration's value comes from decomposition and
 containment, which help most where the single agent fails most, while its
 costs (hand-offs, merges, state lost between agents) fall on the right
-work; without plan relief or without hub verification the advantage is
-negative almost everywhere and the sign change leaves the range; without
+work; without plan relief the advantage is never positive, without hub
+verification it turns negative near 0.2; without
 decomposition, hub catch and peer critique the slope turns positive.
 """
 
@@ -34,5 +35,6 @@ def test_the_advantage_changes_sign_between_030_and_060() -> None:
 
 
 def test_without_decomposition_or_verification_the_sign_change_leaves_the_range() -> None:
-    assert fidelity.kim_saturation({"decomposition": {"plan_relief": 0.0}})["zero_at"] < 0.30
-    assert fidelity.kim_saturation({"propagation": {"hub_catch": 0.0}})["zero_at"] < 0.30
+    for off in ({"decomposition": {"plan_relief": 0.0}}, {"propagation": {"hub_catch": 0.0}}):
+        zero = fidelity.kim_saturation(off)["zero_at"]
+        assert not 0.30 <= zero <= 0.60, (off, zero)  # NaN: the advantage never turns positive
