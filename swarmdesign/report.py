@@ -429,9 +429,9 @@ window.swarmdesignPlotly.then(function (Plotly) {
 
 
 # ------------------------------------------------------------ rendering
-#: Plots drawn in a forked child while this process draws the rest (the role graph and the loss breakdown)
-#: and builds the interactive part: about the same CPU time on each side.
-_CHILD_PLOTS = ("convergence", "pareto_front", "param_importances", "robustness", "advantage")
+#: Plots drawn in a forked child while this process computes the importances, draws them and the role
+#: graph, and builds the interactive part: about the same CPU time on each side.
+_CHILD_PLOTS = ("convergence", "pareto_front", "loss_breakdown", "robustness", "advantage")
 
 
 def _render(
@@ -448,10 +448,6 @@ def _render(
     if keys:
         import matplotlib.backends.backend_agg  # noqa: F401 - imported once, before the fork, for both sides
         import matplotlib.figure  # noqa: F401
-    if "param_importances" in keys or alongside is not None:
-        from swarmdesign.plots import _data
-
-        _data.param_importances(res)  # once, before the fork: the static and interactive plots share it
     child_keys = [k for k in keys if k in _CHILD_PLOTS] if _cores() >= 2 and sys.platform == "linux" else []
     receive, proc = None, None
     if child_keys:
