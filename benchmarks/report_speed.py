@@ -26,11 +26,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """Wall and CPU seconds (user + system of the child) of ``cmd``."""
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system of the child and its own children) of ``cmd``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -59,11 +59,39 @@ def measure(run_dir: Path) -> dict[str, tuple[float, float]]:
     return out
 
 
+def compare(run_dir: Path, other: Path, repeats: int) -> list[str]:
+    """``report`` of this checkout and of ``other`` on one run, alternated so both see the same machine load."""
+    py = sys.executable
+    cmd = [py, "-m", "swarmdesign.cli", "report", str(run_dir), "--out", str(run_dir / "c.html")]
+    rows: dict[str, list[tuple[float, float]]] = {"this checkout": [], f"{other}": []}
+    for _ in range(repeats):
+        for label, root in (("this checkout", HERE.parent), (f"{other}", other.resolve())):
+            env = dict(os.environ, PYTHONPATH=str(root))
+            rows[label].append(timed(cmd, env=env))
+    out = [
+        f"report, alternated {repeats} times on the same run (median):",
+        "",
+        "| code | wall s | CPU s |",
+        "|---|---|---|",
+    ]
+    for label, times in rows.items():
+        walls, cpus = sorted(w for w, _ in times), sorted(c for _, c in times)
+        out.append(f"| {label} | {walls[len(walls) // 2]:.2f} | {cpus[len(cpus) // 2]:.2f} |")
+    return [*out, ""]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=200)
     ap.add_argument("--big", type=int, default=0)
     ap.add_argument("--label", default="now")
+    ap.add_argument(
+        "--compare-with",
+        type=Path,
+        default=None,
+        help="a checkout of another commit: its report is timed on the same run, alternating with this one's",
+    )
+    ap.add_argument("--repeats", type=int, default=3, help="alternations for --compare-with")
     args = ap.parse_args()
     lines = [f"## {args.label}", "", f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", ""]
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,6 +102,8 @@ def main() -> None:
         lines += [f"{args.trials}-trial run:", "", "| step | wall s | CPU s |", "|---|---|---|"]
         lines += [f"| {k} | {w:.2f} | {c:.2f} |" for k, (w, c) in figures.items()]
         lines += ["", f"page: {size:.2f} MB interactive, {ssize:.2f} MB static", ""]
+        if args.compare_with is not None:
+            lines += compare(run_dir, args.compare_with, args.repeats)
         if args.big:
             big = make_run(Path(tmp), "big", args.big, recommend=False)
             py = sys.executable
