@@ -63,9 +63,11 @@ def compare(run_dir: Path, other: Path, repeats: int) -> list[str]:
     """``report`` of this checkout and of ``other`` on one run, alternated so both see the same machine load."""
     py = sys.executable
     cmd = [py, "-m", "swarmdesign.cli", "report", str(run_dir), "--out", str(run_dir / "c.html")]
-    rows: dict[str, list[tuple[float, float]]] = {"this checkout": [], f"{other}": []}
+    head = subprocess.run(["git", "-C", str(other), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    name = f"commit {head.stdout.strip()}" if head.returncode == 0 else str(other)
+    rows: dict[str, list[tuple[float, float]]] = {"this checkout": [], name: []}
     for _ in range(repeats):
-        for label, root in (("this checkout", HERE.parent), (f"{other}", other.resolve())):
+        for label, root in (("this checkout", HERE.parent), (name, other.resolve())):
             env = dict(os.environ, PYTHONPATH=str(root))
             rows[label].append(timed(cmd, env=env))
     out = [
