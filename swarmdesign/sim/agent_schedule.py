@@ -236,7 +236,8 @@ class EventRun:
         ready_heap: list[tuple[float, int, int]] = []
         route_tok = self.route_msgs * env.message_tokens
         # plans and merges are calls too: their failures are retried
-        per_task = int(pop.planners.size > 0) + int(pop.mergers.size > 0)
+        plans = self.plan_rounds * int(pop.planners.size > 0)  # one plan-sized call per orchestration round
+        per_task = plans + int(pop.mergers.size > 0)
         task_retries = retries(self.rng, np.full(wl.tasks, per_task), env.fault_rate, fp.max_retries, fp.silent_share)
         for task in range(wl.tasks):
             ready = self.coord_pool.serve(0.0, self.plan_s) if pop.planners.size else 0.0
@@ -275,8 +276,8 @@ class EventRun:
             latest = self._item(it, latest, parallel=False)
         if per_task:
             n_retries = float(task_retries.sum())
-            per_call = (self.plan_usd * (pop.planners.size > 0) + self.merge_usd * (pop.mergers.size > 0)) / per_task
-            size = (params.decomposition.plan_token_share * (pop.planners.size > 0) + (pop.mergers.size > 0)) / per_task
+            per_call = (self.plan_usd * plans + self.merge_usd * (pop.mergers.size > 0)) / per_task
+            size = (params.decomposition.plan_token_share * plans + (pop.mergers.size > 0)) / per_task
             self._charge("faults", n_retries, size * self.step_tok, n_retries * per_call)
         self._standing(latest)
         servers = float(self.wiring.hub_servers[: self.wiring.leaf_queues].sum())
