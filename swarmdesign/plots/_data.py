@@ -242,11 +242,13 @@ def _build_plot_study(res: RunResults) -> optuna.Study:
             if value is not None:
                 params[name], used[name] = value, dists[name]
         attrs = {m: float(row[m]) for m in metrics if not _missing(row[m])}
-        trials.append(
-            optuna.trial.create_trial(
+        try:
+            trial = optuna.trial.create_trial(
                 params=params, distributions=used, values=[float(v) for v in values], user_attrs=attrs
             )
-        )
+        except ValueError:  # a table value its distribution refuses (e.g. rounded past a bound): use the study
+            return res.search_study
+        trials.append(trial)
     study.add_trials(trials)
     return study
 

@@ -61,3 +61,12 @@ def test_report_needs_neither_optuna_visualization_nor_pyplot(default_run: Path,
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "A new study created" not in proc.stderr
     assert (tmp_path / "r.html").stat().st_size > 500_000
+
+
+def test_a_table_value_the_space_refuses_falls_back_to_the_study(default_run: Path) -> None:
+    res = load_run(default_run)
+    column = next(c for c in res.trials.columns if c.startswith("param.count."))
+    res.trials.loc[res.trials.index[0], column] = 10**12  # far outside any count range
+    study = _data.plot_study(res)
+    assert study.study_name.endswith("(search)")  # res.search_study, not the table's copy
+    assert _data.param_importances(res)
