@@ -225,7 +225,7 @@ def _read_csv(path: Path, kinds: dict[str, str | None], n: int) -> pd.DataFrame 
                 [math.nan if pd.isna(v) else v in (True, "True") for v in values], index=frame.index, dtype=object
             )
         elif kind == STR:  # built as a frame of Python values is: pandas picks the same string dtype
-            frame[col] = pd.Series([None if pd.isna(v) else v for v in values], index=frame.index)
+            frame[col] = pd.Series(values.to_numpy(dtype=object), index=frame.index)
         elif kind == NUM and values.dtype == object:
             return None  # a number column that did not parse as numbers: not the file the stamp describes
     for col in ("generation", "particle"):
