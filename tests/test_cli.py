@@ -137,6 +137,34 @@ def test_seed_design_outside_the_space_is_refused(tmp_path: Path) -> None:
     )
 
 
+def test_seed_design_takes_a_bundled_name_and_names_an_unknown_one(tmp_path: Path) -> None:
+    res = run_cli(
+        "run", "--seed-design", "code_review_chain", "-n", "4", "--out", str(tmp_path), "--name", "s",
+        "--quiet", "--no-recommend",
+    )  # fmt: skip
+    assert res.code == 0, res.stderr
+    from swarmdesign.design import Design
+    from swarmdesign.results import load_run
+
+    first = load_run(tmp_path / "s").trials.iloc[0]
+    seed = Design.load(REPO / "designs" / "code_review_chain.yaml")
+    assert first["agents"] == seed.total_agents  # the first trial evaluated is the seed
+    _one_line_error(
+        run_cli("run", "--seed-design", "no_such_design", "--out", str(tmp_path)), "--seed-design", "no_such_design"
+    )
+
+
+def test_import_crewai_takes_an_exported_project_folder(tmp_path: Path) -> None:
+    assert run_cli("export", "code_review_chain", "--to", "crewai", "--out", str(tmp_path / "crew")).code == 0
+    res = run_cli("import", "crewai", str(tmp_path / "crew"), "--out", str(tmp_path / "seed.yaml"))
+    assert res.code == 0, res.stderr
+    from swarmdesign.design import Design
+
+    back = Design.load(tmp_path / "seed.yaml")
+    original = Design.load(REPO / "designs" / "code_review_chain.yaml")
+    assert [(r.name, r.count) for r in back.roles] == [(r.name, r.count) for r in original.roles]
+
+
 @pytest.mark.parametrize(
     ("args", "needles"),
     [

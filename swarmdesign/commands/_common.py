@@ -31,7 +31,7 @@ def load_scenario(ref: str) -> tuple[Scenario, str]:
     return Scenario.load(path), str(path)
 
 
-def resolve_design(ref: str) -> Path:
+def resolve_design(ref: str, option: str = "DESIGN") -> Path:
     """A design given on the command line: a YAML path, or the bare name of a bundled design.
 
     ``export`` and ``evaluate`` take the same references, so a name that one
@@ -39,7 +39,7 @@ def resolve_design(ref: str) -> Path:
     """
     from swarmdesign.resources import resolve
 
-    return resolve(ref, "designs", option="DESIGN")
+    return resolve(ref, "designs", option=option)
 
 
 def parse_key_values(items: list[str] | None, option: str) -> dict[str, Any]:

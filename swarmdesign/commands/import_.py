@@ -1,4 +1,4 @@
-"""``swarmdesign import crewai AGENTS TASKS``: turn an existing team into a Design."""
+"""``swarmdesign import crewai PROJECT`` (or ``AGENTS TASKS``): turn an existing team into a Design."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ def register(app: typer.Typer) -> None:
 
     @group.command("crewai")
     def crewai(
-        agents_yaml: Path = typer.Argument(..., help="CrewAI agents.yaml."),
-        tasks_yaml: Path = typer.Argument(..., help="CrewAI tasks.yaml."),
+        agents_yaml: Path = typer.Argument(
+            ..., help="A CrewAI project folder (src/<package>/config/*.yaml), or its agents.yaml."
+        ),
+        tasks_yaml: Path | None = typer.Argument(None, help="CrewAI tasks.yaml (left out for a project folder)."),
         out: Path | None = typer.Option(None, "--out", help="Design file to write (default: print to stdout)."),
         process: str | None = typer.Option(
             None, "--process", help="sequential or hierarchical (default: from the files, else sequential)."

@@ -23,7 +23,9 @@ def register(app: typer.Typer) -> None:
         storage: str = typer.Option(
             None, "--storage", help="Optuna storage URL or journal path (default: own journal)."
         ),
-        seed_design: list[Path] = typer.Option(None, "--seed-design", help="A known design to evaluate first."),
+        seed_design: list[str] = typer.Option(
+            None, "--seed-design", help="A known design to evaluate first: a YAML file or a bundled design's name."
+        ),
         evaluator: str = typer.Option("simulated", "--evaluator", "-e", help="Evaluator name or package.module:Class."),
         evaluator_param: list[str] = typer.Option(None, "--evaluator-param", "-E", help="Evaluator KEY=VALUE."),
         eval_timeout: float = typer.Option(None, "--eval-timeout", help="Seconds per design before a trial fails."),
@@ -148,9 +150,11 @@ def register(app: typer.Typer) -> None:
             typer.echo(confirm_with_progress(folder, confirm_top, confirm_scenario, max_cost_usd=max_cost, quiet=quiet))
 
 
-def _seed_design(path: Path, space):  # noqa: ANN001, ANN202
+def _seed_design(ref: str, space):  # noqa: ANN001, ANN202
+    from swarmdesign.commands._common import resolve_design
     from swarmdesign.design import Design
 
+    path = resolve_design(ref, option="--seed-design")  # the same references export and evaluate take
     design = Design.load(path)
     space.design_to_params(design, file=str(path))  # fail early, naming the file
     return design
