@@ -221,6 +221,9 @@ class Run:
         if sampler is not None:
             study.sampler = sampler
         run = cls(run_dir, config, store, study, space, scenario, optimizer, evaluator)
+        bind_scenario = getattr(optimizer, "bind_scenario", None)  # optimizers that call models themselves
+        if bind_scenario is not None:
+            bind_scenario(scenario.llm)
         for part in (evaluator, optimizer):  # parts that keep files (traces, caches) in the run folder
             bind_run = getattr(part, "bind_run", None)
             if bind_run is not None:

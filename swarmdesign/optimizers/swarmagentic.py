@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
     from swarmdesign.llm.client import LLMClient
     from swarmdesign.llm.flaws import Adjustment
+    from swarmdesign.scenario_llm import LLMSettings as ScenarioLLM
 
 
 def _outcome(trial: optuna.trial.FrozenTrial) -> Outcome:
@@ -64,8 +65,8 @@ class SwarmAgenticOptimizer(PopulationOptimizer):
         inertia, cognitive, social: PSO weights ``w``, ``c1``, ``c2`` of the numeric move.
         guidance: probability of copying a role policy from the personal / global best.
         llm_model: litellm model for the flaw, velocity and policy steps (default: the
-            particle's first role's model).
-        api_base: OpenAI-compatible server for that model.
+            particle's first role's model, through the scenario's ``llm.model_map``).
+        api_base: OpenAI-compatible server for that model (default: the scenario's ``llm.api_base``).
         max_tokens: completion tokens per optimizer call.
         max_cost_usd: hard cap on the optimizer's own LLM spending.
         cache_dir: answer cache (default: the evaluator's default cache).
@@ -106,6 +107,7 @@ class SwarmAgenticOptimizer(PopulationOptimizer):
             raise ValueError("guidance must be in [0, 1]")
         self.inertia, self.cognitive, self.social, self.guidance = inertia, cognitive, social, guidance
         self.llm_model, self.api_base, self.max_tokens = llm_model, api_base, max_tokens
+        self._scenario_llm: ScenarioLLM | None = None  # set by bind_scenario
         self.max_cost_usd, self.cache_dir, self.trace_dir = max_cost_usd, cache_dir, trace_dir
         self._client: LLMClient | None = None
         self._reset_state()
@@ -114,6 +116,17 @@ class SwarmAgenticOptimizer(PopulationOptimizer):
         """Send the optimizer's LLM steps to the run folder's trace file."""
         if self.trace_dir is None:
             self.trace_dir = str(run_dir)
+
+    def bind_scenario(self, llm_section: dict[str, Any] | None) -> None:
+        """Take the run scenario's model map and server for the optimizer's own calls.
+
+        Why: a scenario that maps its models to local or fake ones (``llm_offline``)
+        must not send the optimizer's steps to the hosted model of the same name.
+        Explicit ``llm_model`` / ``api_base`` parameters still win.
+        """
+        from swarmdesign.scenario_llm import validate_llm_section
+
+        self._scenario_llm = validate_llm_section(llm_section) if llm_section else None
 
     # ------------------------------------------------------------ state
     def _reset_state(self) -> None:
@@ -299,7 +312,9 @@ class SwarmAgenticOptimizer(PopulationOptimizer):
     def _asker(self, particle: int, design: Design) -> Any:
         from swarmdesign.llm.workflow import call_seed
 
-        model = self.llm_model or design.active_roles[0].model
+        settings = self._scenario_llm
+        first = design.active_roles[0].model
+        model = self.llm_model or (settings.litellm_model(first) if settings is not None else first)
         client = self._llm()
 
         def ask(system: str, user: str, tag: str) -> str:
@@ -321,7 +336,7 @@ class SwarmAgenticOptimizer(PopulationOptimizer):
             settings = LLMSettings(
                 max_tokens=self.max_tokens,
                 temperature=0.0,
-                api_base=self.api_base,
+                api_base=self.api_base or (self._scenario_llm.api_base if self._scenario_llm else None),
                 cache_dir=self.cache_dir,
                 max_cost_usd=self.max_cost_usd,
                 concurrency=1,

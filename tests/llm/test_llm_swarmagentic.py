@@ -141,3 +141,14 @@ def test_hyperparameters_are_checked():
     with pytest.raises(ValueError):
         SwarmAgenticOptimizer(guidance=2.0)
     assert SwarmAgenticOptimizer(population=3, llm_model="fake/x").params()["llm_model"] == "fake/x"
+
+
+def test_the_optimizer_calls_the_scenario_s_mapped_model_not_the_hosted_one(tmp_path, fake):
+    # A space of hosted model names, a scenario that maps them to the offline fake provider:
+    # the optimizer's own steps must go to the mapped model (no API key, no network).
+    run = start(tmp_path, {"n_tasks": 6, "model_map": {"gpt-4o-mini": "fake/skill-0.6"}}, sp=space("gpt-4o-mini"))
+    run.execute()
+    steps = [json.loads(line) for line in (run.run_dir / "llm_traces.jsonl").read_text().splitlines()]
+    models = {s["model"] for s in steps if "step" in s and "model" in s}
+    assert models == {"fake/skill-0.6"}
+    assert not [s for s in steps if s.get("error")]
