@@ -17,6 +17,7 @@ scenario, a round trip per batch. So the pool is used only where it wins:
 
 * the first two batches are evaluated here and timed (the quickest of the
   last three counts, so a batch slowed by other processes starts nothing);
+  one is enough when it took :data:`SURE_POOL_BATCH_S` or more;
 * the pool is started (in the background: batches keep being evaluated
   here while its processes import) only when a batch takes at least
   :data:`MIN_POOL_BATCH_S` here and the rest of the run, spread over the
@@ -27,7 +28,7 @@ scenario, a round trip per batch. So the pool is used only where it wins:
 
 Each choice against the pool is said once on the run's log, so
 ``--workers N`` is never much slower than one process. On a 0.1 s per
-design evaluator a pool of two takes over from the fourth batch.
+design evaluator a pool of two takes over from the third batch.
 
 Processes start with ``spawn``: they are the run's own children, joined when
 the pool shuts down, so none outlives the run (a ``forkserver`` server
@@ -66,6 +67,8 @@ if TYPE_CHECKING:
 MAX_POOL_RESTARTS = 3
 #: A batch that evaluates faster than this in-process is not sent to the pool (seconds).
 MIN_POOL_BATCH_S = 0.25
+#: A batch this slow in-process starts the pool after one timing instead of ``timed_batches`` (seconds).
+SURE_POOL_BATCH_S = 4 * MIN_POOL_BATCH_S
 #: Seconds a pool must save over the rest of the run before it is started (its processes' start-up).
 POOL_STARTUP_S = 3.0
 
@@ -210,7 +213,12 @@ class ProcessPoolBatchExecutor:
 
     def _use_pool(self, batch: int, remaining: int) -> bool:
         """Where the next batch goes (see the module docstring); starts the pool in the background when worth it."""
-        if self.local_s is None or len(self._recent_local) < self.timed_batches or self._pool_lost:
+        if self.local_s is None or self._pool_lost:
+            return False
+        # One batch suffices when it is clearly slow (no momentary slow-down makes a cheap batch take 4x the
+        # threshold): each batch timed here is one the pool could have halved.
+        slow = self.local_s * batch >= SURE_POOL_BATCH_S
+        if len(self._recent_local) < (1 if slow else self.timed_batches):
             return False
         if self._pool is None:
             gain = self.local_s * remaining * (1.0 - 1.0 / self.workers)
