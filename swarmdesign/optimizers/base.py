@@ -179,18 +179,18 @@ class SamplerOptimizer(Optimizer):
         self._open: dict[int, optuna.Trial] = {}
 
     def sampler(self) -> optuna.samplers.BaseSampler:
-        return self._make_sampler()
+        return self._make_sampler(self.seed)
 
     @abstractmethod
-    def _make_sampler(self) -> optuna.samplers.BaseSampler: ...
+    def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler: ...
 
     def _shadow_of(self, study: optuna.Study) -> optuna.Study:
         if self._shadow is None:
-            sampler = self._make_sampler()
+            recorded = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL))
+            sampler = self._make_sampler(_resumed_seed(self.seed, len(recorded)))
             shadow = optuna.create_study(
                 storage=optuna.storages.InMemoryStorage(), sampler=sampler, directions=study.directions
             )
-            recorded = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL))
             if recorded and _reads_history(sampler):
                 dists = self.space.distributions() if self.space is not None else {}
                 replay = [
@@ -245,6 +245,19 @@ class SamplerOptimizer(Optimizer):
                 shadow.tell(trial, state=TrialState.FAIL)
             else:
                 shadow.tell(trial, outcome.values)
+
+
+def _resumed_seed(seed: int, recorded: int) -> int:
+    """The sampler's seed when a run opens with ``recorded`` trials: the run's seed for a new run.
+
+    Why: replayed trials do not advance a sampler's random stream, so a resumed
+    run seeded as at its start re-proposed its first designs (a resumed
+    ``random`` run of 20 + 20 trials held 20 distinct designs). Deriving the
+    seed from the count keeps a resume reproducible and its stream fresh.
+    """
+    if recorded == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, recorded]).generate_state(1)[0])
 
 
 def _reads_history(sampler: optuna.samplers.BaseSampler) -> bool:

@@ -19,8 +19,8 @@ class RandomOptimizer(SamplerOptimizer):
 
     name = "random"
 
-    def _make_sampler(self) -> optuna.samplers.BaseSampler:
-        return optuna.samplers.RandomSampler(seed=self.seed, **self.hyperparameters)
+    def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
+        return optuna.samplers.RandomSampler(seed=seed, **self.hyperparameters)
 
 
 class TPEOptimizer(SamplerOptimizer):
@@ -28,10 +28,10 @@ class TPEOptimizer(SamplerOptimizer):
 
     name = "tpe"
 
-    def _make_sampler(self) -> optuna.samplers.BaseSampler:
+    def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
         kwargs: dict[str, Any] = {"multivariate": True, "constant_liar": True}
         kwargs.update(self.hyperparameters)
-        return optuna.samplers.TPESampler(seed=self.seed, **kwargs)
+        return optuna.samplers.TPESampler(seed=seed, **kwargs)
 
 
 class CmaEsOptimizer(SamplerOptimizer):
@@ -40,12 +40,12 @@ class CmaEsOptimizer(SamplerOptimizer):
     name = "cmaes"
     multi_objective = False
 
-    def _make_sampler(self) -> optuna.samplers.BaseSampler:
+    def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
         import warnings
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.samplers.CmaEsSampler(seed=self.seed, warn_independent_sampling=False, **self.hyperparameters)
+            return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False, **self.hyperparameters)
 
 
 class NSGA2Optimizer(SamplerOptimizer):
@@ -53,10 +53,10 @@ class NSGA2Optimizer(SamplerOptimizer):
 
     name = "nsga2"
 
-    def _make_sampler(self) -> optuna.samplers.BaseSampler:
+    def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
         kwargs: dict[str, Any] = {"population_size": 20}
         kwargs.update(self.hyperparameters)
-        return optuna.samplers.NSGAIISampler(seed=self.seed, **kwargs)
+        return optuna.samplers.NSGAIISampler(seed=seed, **kwargs)
 
 
 class GPOptimizer(SamplerOptimizer):
@@ -64,7 +64,7 @@ class GPOptimizer(SamplerOptimizer):
 
     name = "gp"
 
-    def _make_sampler(self) -> optuna.samplers.BaseSampler:
+    def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
         try:
             import torch  # noqa: F401
         except ImportError:
@@ -74,7 +74,7 @@ class GPOptimizer(SamplerOptimizer):
                 "the 'gp' optimizer needs torch: pip install 'swarmdesign[gp]' (or choose another --optimizer)",
                 field="--optimizer",
             ) from None
-        return optuna.samplers.GPSampler(seed=self.seed, **self.hyperparameters)
+        return optuna.samplers.GPSampler(seed=seed, **self.hyperparameters)
 
 
 OPTIMIZERS = [RandomOptimizer, TPEOptimizer, CmaEsOptimizer, NSGA2Optimizer, GPOptimizer]

@@ -250,6 +250,10 @@ class OptimizerConformance:
         assert got[: len(before)] == expected[: len(before)], "trials before the kill differ from a whole run"
         if whole.optimizer.population_based:
             assert got == expected, "a resumed population run must equal the uninterrupted run"
+        else:  # a sampler's stream goes on after a resume: it does not start over with the run's first designs
+            params = [tuple(sorted(t.params.items())) for t in finished(resumed.study)]
+            again = set(params[len(before) :]) & set(params[: len(before)])
+            assert len(again) <= 1, f"the resumed run re-proposed {len(again)} designs of its first part"
 
     def test_resume_after_kill_between_batches(self, optimizer_name: str, tmp_path: Path) -> None:
         # Generations take two batches (4 + 2 particles): the third batch ends mid-generation.
