@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
 from swarmdesign.errors import SwarmdesignError
 from swarmdesign.evaluators import Evaluator
@@ -35,6 +34,8 @@ from swarmdesign.sim.skill import difficulty_draws
 from swarmdesign.sim.views import RoleViews
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from swarmdesign.design import Design
     from swarmdesign.fitness import Scenario
 
@@ -67,6 +68,8 @@ class SimulatedEvaluator(Evaluator):
 
     def evaluate(self, designs: Sequence[Design], scenario: Scenario, *, seed: int) -> pd.DataFrame:
         """One row per design, in order, with the columns of :data:`METRICS`."""
+        import pandas as pd  # here, not at the top: scoring through simulate_fast needs no pandas (CLI start-up)
+
         params = validate_simulator_section(scenario.simulator)
         if not designs:
             return pd.DataFrame({name: pd.Series(dtype=float) for name in METRICS})
