@@ -21,11 +21,13 @@ real (Erlang B through the regularised incomplete gamma function).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammainc, gammaincc, gammaln
 
 
 def erlang_b(c: np.ndarray, a: np.ndarray) -> np.ndarray:
     """Blocking probability of an M/M/c/c loss system; ``c > 0`` servers, offered load ``a`` Erlangs."""
+    # scipy.special on first use: its ~0.2 s import is not for validating a scenario
+    from scipy.special import gammainc, gammaincc, gammaln
+
     c = np.asarray(c, dtype=float)
     a = np.maximum(np.asarray(a, dtype=float), 1e-300)
     log_pmf = c * np.log(a) - a - gammaln(c + 1.0)
@@ -93,6 +95,9 @@ def closed_loop_wait(
     per message, the settled utilisation (< 1) and the offered load per
     server if nobody waited (``workers m s / (c think)``; may exceed 1).
     """
+    # scipy.special on first use: its ~0.2 s import is not for validating a scenario
+    from scipy.special import gammainc, gammaln
+
     shape = np.broadcast(workers, messages_per_cycle, think_s, service_s, servers).shape
     wait, rho_out, offered_out = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     m_all = np.broadcast_to(np.asarray(messages_per_cycle, dtype=float), shape)

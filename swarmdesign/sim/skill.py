@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.special import betaincinv, expit
 
 
 def success_probability(ability: np.ndarray, difficulty: np.ndarray, slope: float, center: float) -> np.ndarray:
@@ -25,6 +24,9 @@ def success_probability(ability: np.ndarray, difficulty: np.ndarray, slope: floa
 
     ``ability`` is on the logit scale, ``difficulty`` in [0, 1].
     """
+    # scipy.special on first use: its ~0.2 s import is not for validating a scenario
+    from scipy.special import expit
+
     return expit(ability - slope * (difficulty - center))
 
 
@@ -35,6 +37,9 @@ def difficulty_draws(rng: np.random.Generator, replicas: int, alpha: float, beta
     CDF: the same rng gives the same draws, so every design of a batch sees
     the same tasks (common random numbers).
     """
+    # scipy.special on first use: its ~0.2 s import is not for validating a scenario
+    from scipy.special import betaincinv
+
     u = (np.arange(replicas) + rng.random(replicas)) / replicas
     return np.clip(betaincinv(alpha, beta, u), 1e-6, 1 - 1e-6)
 

@@ -27,7 +27,6 @@ from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import comb
 
 MAX_RHO = 0.999
 
@@ -35,6 +34,9 @@ MAX_RHO = 0.999
 @lru_cache(maxsize=128)
 def _comb_row(m: int) -> np.ndarray:
     """Binomial coefficients ``C(m, 0..m)`` (cached: the same few counts recur in every batch)."""
+    # scipy.special on first use: its ~0.2 s import is not for validating a scenario
+    from scipy.special import comb
+
     return comb(m, np.arange(m + 1))
 
 
@@ -99,6 +101,9 @@ def plurality_win_table(n: int, concentration: float) -> np.ndarray:
     with probability ``concentration``, else on an answer nobody else gives.
     Ties are broken uniformly among the tied answers. Independent of ``p``.
     """
+    # scipy.special on first use: its ~0.2 s import is not for validating a scenario
+    from scipy.special import comb
+
     out = np.zeros(n + 1)
     for j in range(1, n + 1):
         wrong = n - j
