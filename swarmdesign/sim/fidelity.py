@@ -42,6 +42,9 @@ ARCHITECTURES: dict[str, tuple[str, ...]] = {
 #: model ladder (logit skill) used by every shape; prices and speeds of a mid-size hosted model
 _MODEL = {"input_usd_per_mtok": 0.15, "output_usd_per_mtok": 0.60, "seconds_per_call": 5.0}
 SEED = 11
+#: logits per unit of difficulty (``simulator.skill.slope`` default): a variant that makes items harder by
+#: ``h`` and the model stronger by ``SLOPE * h`` keeps the single agent's accuracy
+SLOPE = 6.0
 
 
 def scenario(
@@ -112,39 +115,62 @@ def kim_team(architecture: str, n: int = 4, producer: str = "worker", model: str
 KIM_MAS = ("independent", "centralized", "decentralized", "hybrid")
 
 
-def kim_relative_gain(scn: Scenario) -> dict[str, float]:
-    """Relative quality change of each architecture against the single agent, plus the single agent's accuracy."""
+def kim_relative_gain(scn: Scenario, n: int = 4) -> dict[str, float]:
+    """Relative quality change of each architecture (``n`` producers) against the single agent, plus its accuracy."""
     names = ("single", *KIM_MAS)
-    q = evaluate([kim_team(a) for a in names], scn)["quality"].to_numpy()
+    q = evaluate([kim_team(a, n=n) for a in names], scn)["quality"].to_numpy()
     out = {a: float(q[i] / q[0] - 1.0) for i, a in enumerate(names) if a != "single"}
     out["single_accuracy"] = float(q[0])
     return out
 
 
-def kim_parallel(simulator: dict[str, Any] | None = None) -> dict[str, float]:
-    """Finance-Agent-like: parallel sub-questions, single agent near 0.35 (Kim et al. 2025: centralized +80.9 %)."""
+def kim_parallel(
+    simulator: dict[str, Any] | None = None, *, n: int = 4, subtasks: int = 4, harder: float = 0.0
+) -> dict[str, float]:
+    """Finance-Agent-like: parallel sub-questions, single agent near 0.35 (Kim et al. 2025: centralized +80.9 %).
+
+    ``harder`` raises the items' difficulty and the model's skill together
+    (by the skill slope), so the single agent stays near the study's 0.35
+    while planning, review and merging face harder items.
+    """
     return kim_relative_gain(
-        scenario(skill=-0.55, parallel_fraction=0.95, subtasks=4, depth=2, difficulty=0.55, simulator=simulator)
+        scenario(
+            skill=-0.55 + SLOPE * harder,
+            parallel_fraction=0.95,
+            subtasks=subtasks,
+            depth=2,
+            difficulty=0.55 + harder,
+            simulator=simulator,
+        ),
+        n=n,
     )
 
 
-def kim_sequential(simulator: dict[str, Any] | None = None) -> dict[str, float]:
-    """PlanCraft-like: strictly sequential steps (Kim et al. 2025: every architecture -39 ... -70 %)."""
+def kim_sequential(
+    simulator: dict[str, Any] | None = None, *, n: int = 4, depth: int = 8, harder: float = 0.0
+) -> dict[str, float]:
+    """PlanCraft-like: strictly sequential steps (Kim et al. 2025: every architecture -39 ... -70 %).
+
+    ``harder`` as in :func:`kim_parallel`; ``depth`` sequential steps, one sub-task each.
+    """
     return kim_relative_gain(
         scenario(
-            skill=0.5,
+            skill=0.5 + SLOPE * harder,
             parallel_fraction=0.0,
-            subtasks=8,
-            depth=8,
-            difficulty=0.35,
+            subtasks=depth,
+            depth=depth,
+            difficulty=0.35 + harder,
             spread=0.12,
             simulator=simulator,
             input_tokens=4000,  # a planning state (inventory, recipes, goal) far longer than a hand-off message
-        )
+        ),
+        n=n,
     )
 
 
-def kim_saturation(simulator: dict[str, Any] | None = None) -> dict[str, float]:
+def kim_saturation(
+    simulator: dict[str, Any] | None = None, *, n: int = 4, difficulty: float = 0.5, subtasks_per_level: int = 2
+) -> dict[str, float]:
     """Multi-agent advantage against single-agent accuracy over model skills, within task kinds; slope and its zero.
 
     Kim et al. 2025 model task success (an absolute rate) with the single
@@ -159,7 +185,9 @@ def kim_saturation(simulator: dict[str, Any] | None = None) -> dict[str, float]:
     linearly between skills (NaN if it never does); ``zero_at_relative`` is the
     same crossing of relative gains, which weigh the large relative losses of
     weak single agents on sequential work (a few points of success) as much as
-    the gains on parallel work.
+    the gains on parallel work. ``n`` producers per team, items of mean
+    ``difficulty``, ``subtasks_per_level`` sub-tasks per dependency level
+    (parallel work has at least four sub-tasks) vary the set-up.
     """
     kinds, skills = ((0.95, 2), (0.5, 4), (0.0, 8)), (-1.5, -0.75, 0.0, 0.75, 1.5)
     acc = np.zeros((len(kinds), len(skills)))
@@ -170,11 +198,12 @@ def kim_saturation(simulator: dict[str, Any] | None = None) -> dict[str, float]:
                 scenario(
                     skill=s,
                     parallel_fraction=pf,
-                    subtasks=depth * 2 if depth > 2 else 4,
+                    subtasks=max(depth * subtasks_per_level, 4),
                     depth=depth,
-                    difficulty=0.5,
+                    difficulty=difficulty,
                     simulator=simulator,
-                )
+                ),
+                n=n,
             )
             acc[i, j] = g["single_accuracy"]
             rel[i, j] = float(np.mean([g[a] for a in KIM_MAS]))
@@ -197,18 +226,30 @@ def _sign_change(x: np.ndarray, y: np.ndarray) -> float:
     return float(x[i] + (x[i + 1] - x[i]) * y[i] / (y[i] - y[i + 1]))
 
 
-def kim_error_amplification(simulator: dict[str, Any] | None = None) -> dict[str, float]:
+def kim_error_amplification(
+    simulator: dict[str, Any] | None = None, *, n: int = 8, subtasks: int = 8, harder: float = 0.0
+) -> dict[str, float]:
     """Error of each architecture / error of the single agent on parallel work with a strong model.
 
     Kim et al. 2025: Independent 17.2x, Decentralized 7.8x, Hybrid 5.1x, Centralized 4.4x.
+    ``harder`` as in :func:`kim_parallel`.
     """
-    scn = scenario(skill=2.5, parallel_fraction=0.95, subtasks=8, depth=3, difficulty=0.35, simulator=simulator)
+    scn = scenario(
+        skill=2.5 + SLOPE * harder,
+        parallel_fraction=0.95,
+        subtasks=subtasks,
+        depth=3,
+        difficulty=0.35 + harder,
+        simulator=simulator,
+    )
     names = ("single", *KIM_MAS)
-    err = 1.0 - evaluate([kim_team(a, n=8) for a in names], scn)["quality"].to_numpy()
+    err = 1.0 - evaluate([kim_team(a, n=n) for a in names], scn)["quality"].to_numpy()
     return {a: float(err[i] / err[0]) for i, a in enumerate(names) if a != "single"}
 
 
-def kim_turns_exponent(simulator: dict[str, Any] | None = None) -> dict[str, float]:
+def kim_turns_exponent(
+    simulator: dict[str, Any] | None = None, *, parallel_fraction: float = 0.9, subtasks_per_agent: int = 1
+) -> dict[str, float]:
     """Exponent of coordination messages per task against team size, over the four architectures together.
 
     Kim et al. 2025: coordination turns grow as n^1.724.
@@ -218,7 +259,10 @@ def kim_turns_exponent(simulator: dict[str, Any] | None = None) -> dict[str, flo
     per: dict[str, float] = {}
     for a in KIM_MAS:
         # as in the study, a team of n splits each task into n sub-tasks, one per agent
-        scns = [scenario(parallel_fraction=0.9, subtasks=int(n), simulator=simulator) for n in ns]
+        scns = [
+            scenario(parallel_fraction=parallel_fraction, subtasks=int(n) * subtasks_per_agent, simulator=simulator)
+            for n in ns
+        ]
         pairs = zip(ns, scns, strict=True)
         m = np.array([evaluate([kim_team(a, n=int(n))], sc)["messages_per_task"][0] for n, sc in pairs])
         total += m
@@ -240,12 +284,16 @@ LI_SKILLS = {"weak": -1.0, "mid": 0.0, "strong": 1.0}
 LI_VOTERS = (1, 5, 10, 15, 20, 30, 40)
 
 
-def li_voting(simulator: dict[str, Any] | None = None) -> dict[str, Any]:
+def li_voting(
+    simulator: dict[str, Any] | None = None, *, skill_shift: float = 0.0, spread: float = 0.22
+) -> dict[str, Any]:
     """Sampling-and-voting on math-like questions (Li et al. 2024), one model per row of :data:`LI_SKILLS`.
 
     Returns per model the quality at each voter count in :data:`LI_VOTERS`,
     the gain at 40 voters (points), the share of that gain reached by 15
     voters, and the quality of 15 voters of the weak and mid models.
+    ``skill_shift`` moves the whole model ladder, ``spread`` is the items'
+    difficulty spread.
     """
     # free-form numeric answers: wrong answers scatter, a fifth fall on the most common wrong value
     sim: dict[str, Any] = {"voting": {"wrong_answer_concentration": 0.2}}
@@ -254,12 +302,12 @@ def li_voting(simulator: dict[str, Any] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, s in LI_SKILLS.items():
         scn = scenario(
-            skill=s,
+            skill=s + skill_shift,
             parallel_fraction=1.0,
             subtasks=1,
             depth=1,
             difficulty=0.5,
-            spread=0.22,
+            spread=spread,
             producer="solver",
             simulator=sim,
         )
@@ -279,7 +327,7 @@ def li_voting(simulator: dict[str, Any] | None = None) -> dict[str, Any]:
 MACNET_SIZES = (1, 2, 4, 8, 16, 32, 64, 128)
 
 
-def macnet(simulator: dict[str, Any] | None = None) -> dict[str, Any]:
+def macnet(simulator: dict[str, Any] | None = None, *, skill: float = 0.0, difficulty: float = 0.5) -> dict[str, Any]:
     """Quality against the number of collaborating agents on one artefact per topology (Qian et al. 2024).
 
     Mesh (dense), star and chain teams of ``n`` agents refine one artefact (a
@@ -288,7 +336,7 @@ def macnet(simulator: dict[str, Any] | None = None) -> dict[str, Any]:
     returns the quality curves and, for the mesh, the agent count at the
     steepest rise (the inflection, on a log2 axis).
     """
-    scn = scenario(skill=0.0, parallel_fraction=0.0, subtasks=1, depth=1, difficulty=0.5, simulator=simulator)
+    scn = scenario(skill=skill, parallel_fraction=0.0, subtasks=1, depth=1, difficulty=difficulty, simulator=simulator)
     curves: dict[str, list[float]] = {}
     for kind in ("mesh", "star", "chain"):
         designs = []
@@ -308,17 +356,17 @@ def macnet(simulator: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"curves": curves, "inflection_agents": inflection}
 
 
-def token_multiples(simulator: dict[str, Any] | None = None) -> dict[str, float]:
+def token_multiples(simulator: dict[str, Any] | None = None, *, n: int = 4, subtasks: int = 4) -> dict[str, float]:
     """Tokens of a multi-agent research team over one agent (Anthropic 2025: ~15x a chat), and dense/sparse at 5.
 
     The team is an orchestrator with four sub-agents (star), the sparse and
     dense teams five peers in a chain and in a mesh (AgentPrune / G-Designer:
     dense communication costs 1.4-3.7x a sparse graph).
     """
-    scn = scenario(parallel_fraction=0.9, subtasks=4, depth=2, simulator=simulator)
+    scn = scenario(parallel_fraction=0.9, subtasks=subtasks, depth=2, simulator=simulator)
     designs = [
         kim_team("single"),
-        kim_team("centralized"),
+        kim_team("centralized", n=n),
         make_design([("worker", 5, "m")], "chain", routing="routed"),
         make_design([("worker", 5, "m")], "mesh", routing="routed"),
     ]
