@@ -14,10 +14,10 @@ module that owns them, so this file never has to know a mechanism's knobs.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from swarmdesign import yamlio
@@ -25,6 +25,7 @@ from swarmdesign.design import Float, Int
 from swarmdesign.errors import SwarmdesignError, choices, from_validation_error
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 FORMAT_KEY = "swarmdesign_scenario"
@@ -53,11 +54,26 @@ LLM_METRICS: tuple[str, ...] = (
 )
 
 
+#: Metrics the simulated evaluator reports (the keys of :data:`swarmdesign.sim.metrics.METRICS`), written out
+#: here so that checking a scenario's metric names does not import the simulator (numpy, scipy and its
+#: mechanisms: most of ``validate``'s and an llm run's start-up). A test keeps the two in step.
+SIMULATED_METRICS: tuple[str, ...] = (
+    *("quality", "cost", "latency", "robustness", "tokens", "llm_calls", "messages", "messages_per_task"),
+    *("channels", "spread_rounds", "hub_utilisation", "hub_busy", "hub_wait_s", "stampede_collisions"),
+    *("collision_share", "routing_accuracy", "effective_voters", "voter_correlation", "speedup"),
+    *("ideal_latency", "ideal_cost", "agents"),
+    *(f"loss_quality_{m}" for m in ("skill", "routing", "planning", "context", "faults", "voting", "review")),
+    *(f"loss_quality_{m}" for m in ("handoff", "propagation", "merge", "stampede")),
+    *(f"loss_latency_{m}" for m in ("redundancy", "faults", "review", "judge", "hub_queue", "communication")),
+    *(f"loss_latency_{m}" for m in ("routing", "stampede", "concurrency", "serial", "contention", "pipeline")),
+    *(f"loss_cost_{m}" for m in ("redundancy", "review", "messages", "routing", "coordination", "stampede")),
+    *(f"loss_cost_{m}" for m in ("deployment", "faults")),
+)
+
+
 def known_metrics() -> frozenset[str]:
     """Numeric metrics the bundled evaluators report, plus ``score`` and ``violation`` (added here)."""
-    from swarmdesign.sim.metrics import METRICS
-
-    return frozenset(CORE_METRICS) | frozenset(METRICS) | frozenset(LLM_METRICS) | {"violation"}
+    return frozenset(CORE_METRICS) | frozenset(SIMULATED_METRICS) | frozenset(LLM_METRICS) | {"violation"}
 
 
 def reported_metrics(evaluator: Any) -> frozenset[str] | None:
@@ -65,12 +81,10 @@ def reported_metrics(evaluator: Any) -> frozenset[str] | None:
 
     A third-party evaluator may declare its metrics in a ``metrics`` class attribute.
     """
-    from swarmdesign.sim.metrics import METRICS
-
     added = {"score", "violation"}
     name = getattr(evaluator, "name", None)
     if name == "simulated":
-        return frozenset(METRICS) | added
+        return frozenset(SIMULATED_METRICS) | added
     if name == "llm":
         return frozenset(CORE_METRICS) | frozenset(LLM_METRICS) | added
     declared = getattr(evaluator, "metrics", None)
@@ -279,34 +293,56 @@ class Scenario(_Strict):
         computed by one rule.
         """
         out = metrics.copy()
-        violation = np.zeros(len(out))
+        for name, values in self._added_metrics(lambda name: out[name].to_numpy(), out.columns, len(out)).items():
+            out[name] = values
+        return out
+
+    def finish_columns(self, columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """:meth:`finish_metrics` for metrics held as ``{name: array of shape (n_designs,)}``.
+
+        The same rule without pandas, for callers that score a few designs and
+        must start fast (``swarmdesign evaluate``).
+        """
+        out = dict(columns)
+        n = len(next(iter(out.values()))) if out else 0
+        out.update(self._added_metrics(out.__getitem__, out, n))
+        return out
+
+    def _added_metrics(
+        self, column: Callable[[str], np.ndarray], names: Iterable[str], n: int
+    ) -> dict[str, np.ndarray]:
+        """``violation``, ``feasible`` and ``score`` for ``n`` designs whose metric ``name`` is ``column(name)``."""
+        import numpy as np
+
+        violation = np.zeros(n)
         c = self.constraints
         if c.max_cost_usd is not None:
-            violation += np.maximum(out["cost"].to_numpy() / c.max_cost_usd - 1.0, 0.0)
+            violation += np.maximum(np.asarray(column("cost"), dtype=float) / c.max_cost_usd - 1.0, 0.0)
         if c.max_latency_s is not None:
-            violation += np.maximum(out["latency"].to_numpy() / c.max_latency_s - 1.0, 0.0)
+            violation += np.maximum(np.asarray(column("latency"), dtype=float) / c.max_latency_s - 1.0, 0.0)
         if c.min_quality is not None:
-            violation += np.maximum(c.min_quality - out["quality"].to_numpy(), 0.0)
-        out["violation"] = violation
-        out["feasible"] = violation <= 0.0
+            violation += np.maximum(c.min_quality - np.asarray(column("quality"), dtype=float), 0.0)
+        added: dict[str, np.ndarray] = {"violation": violation, "feasible": violation <= 0.0}
+        available = sorted({*names, *added})
         for i, name in enumerate(self.objective_names):
-            if name not in out.columns and name != "score":
+            if name not in available and name != "score":
                 raise SwarmdesignError(
                     f"objective names metric '{name}', which the evaluator does not report; "
-                    f"expected one of {choices(sorted(out.columns))}",
+                    f"expected one of {choices(available)}",
                     field=f"objectives[{i}].name",
                 )
-        score = np.zeros(len(out))
+        score = np.zeros(n)
         for name, weight in self.score.weights.items():
-            if name not in out.columns:
+            if name not in available:
                 raise SwarmdesignError(
                     f"score weight names metric '{name}', which the evaluator does not report; "
-                    f"expected one of {sorted(out.columns)}",
+                    f"expected one of {available}",
                     field=f"score.weights.{name}",
                 )
-            score += weight * out[name].to_numpy(dtype=float) / self.score.reference.get(name, 1.0)
-        out["score"] = score - self.score.penalty * violation
-        return out
+            values = added[name] if name in added else column(name)
+            score += weight * np.asarray(values, dtype=float) / self.score.reference.get(name, 1.0)
+        added["score"] = score - self.score.penalty * violation
+        return added
 
     # ------------------------------------------------------------------- io
     def to_dict(self) -> dict[str, Any]:
