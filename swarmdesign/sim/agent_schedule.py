@@ -119,7 +119,18 @@ class EventRun:
         self.crit_usd = rv.review_token_share * float(self.call.mean())
         self.plan_usd = dp.plan_token_share * (float(self.call[pop.planners].mean()) if pop.planners.size else 0.0)
         self.transcript = self._transcript(b, wl) if pop.planners.size else (0.0, 0.0, 0.0)
-        self.merge_usd = float(self.call[pop.mergers].mean()) if pop.mergers.size else 0.0
+        # a synthesis call reads the task and every piece's output (see fast_resources): a merger role makes
+        # it; without one a producer does, where no coordinator, pipeline or all-hearing peer group has them
+        self.synth_in = float(wl.input_tokens_per_step + wl.subtasks * wl.output_tokens_per_step)
+        self.synth_tok = self.synth_in + wl.output_tokens_per_step
+        synth_call = self.synth_in * pop.usd_in + wl.output_tokens_per_step * pop.usd_out  # USD, (n,)
+        self.merge_usd = float(synth_call[pop.mergers].mean()) if pop.mergers.size else 0.0
+        team = min(pop.producers.size, wl.subtasks)
+        gathered = float(np.mean(wiring.heard[pop.producers])) >= team - 1
+        planned = pop.planners.size > 0
+        self.synthesis = bool(self.split and not planned and self.kind not in ("chain", "ring") and not gathered)
+        self.synthesis = self.synthesis and not pop.mergers.size
+        self.synth_usd = float(synth_call[pop.producers].mean())
         judges = pop.judges if pop.judges.size else pop.coordinators if pop.coordinators.size else pop.producers
         self.judge_usd = vp.judge_token_share * self.k * float(self.call[judges].mean())
         self.workers = _Pool(groups)
@@ -237,7 +248,8 @@ class EventRun:
         route_tok = self.route_msgs * env.message_tokens
         # plans and merges are calls too: their failures are retried
         plans = self.plan_rounds * int(pop.planners.size > 0)  # one plan-sized call per orchestration round
-        per_task = plans + int(pop.mergers.size > 0)
+        merges = int(pop.mergers.size > 0 or self.synthesis)  # one synthesis call per task
+        per_task = plans + merges
         task_retries = retries(self.rng, np.full(wl.tasks, per_task), env.fault_rate, fp.max_retries, fp.silent_share)
         for task in range(wl.tasks):
             ready = self.coord_pool.serve(0.0, self.plan_s) if pop.planners.size else 0.0
@@ -270,15 +282,18 @@ class EventRun:
                 continue
             if pop.mergers.size:
                 level_end = self.merge_pool.serve(level_end, self.merge_s)
-                self._charge("coordination", 1.0, self.step_tok, self.merge_usd)
+                self._charge("coordination", 1.0, self.synth_tok, self.merge_usd)
+            elif self.synthesis:
+                self._charge("coordination", 1.0, self.synth_tok, self.synth_usd)
             latest = max(latest, level_end)
         for it in deferred:
             latest = self._item(it, latest, parallel=False)
         if per_task:
             n_retries = float(task_retries.sum())
-            per_call = (self.plan_usd * plans + self.merge_usd * (pop.mergers.size > 0)) / per_task
-            size = (params.decomposition.plan_token_share * plans + (pop.mergers.size > 0)) / per_task
-            self._charge("faults", n_retries, size * self.step_tok, n_retries * per_call)
+            synth_usd = self.merge_usd if pop.mergers.size else self.synth_usd
+            per_call = (self.plan_usd * plans + synth_usd * merges) / per_task
+            size = (params.decomposition.plan_token_share * plans * self.step_tok + merges * self.synth_tok) / per_task
+            self._charge("faults", n_retries, size, n_retries * per_call)
         self._standing(latest)
         servers = float(self.wiring.hub_servers[: self.wiring.leaf_queues].sum())
         w = self.wiring

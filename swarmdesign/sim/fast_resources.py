@@ -298,7 +298,6 @@ def latency_and_cost(
     chk_call = _masked_mean(role_call, views.count * views.checker, call)
     crd_call = _masked_mean(role_call, views.count * views.coordinator, call)
     crd_in = _masked_mean(views.usd_in, views.count * views.coordinator, usd_in)  # the hub re-reads worker status
-    mrg_call = _masked_mean(role_call, views.count * views.merger, call)
     jdg_call = _masked_mean(role_call, views.count * act * views.arch_is("judge"), crd_call)
     review_calls = items * prod.review_rounds
     validation_calls = np.where(first_valid & (k > 1), items * qual.attempts, 0.0)  # one check per attempt
@@ -311,7 +310,20 @@ def latency_and_cost(
     t_msgs, t_reads = orchestration_transcript(views, wl, params)
     transcript_tok = T * t_reads * env.message_tokens
     transcript_usd = transcript_tok * t_price(views, usd_in, crd_in, wl)
+    # synthesis: a task split over agents is combined by one call that reads the task and every piece's output
+    # (Kim et al. 2025: Independent agents' outputs are aggregated by a synthesis step). A merger role does it
+    # at its own price. Without one, a producer does it where no agent holds every piece: not after a
+    # coordinator (its last round synthesises), a pipeline (its last stage's output is the answer) or peers
+    # who hear every piece's author (the last author has them all in context).
     merge_calls = np.where(views.n_mergers > 0, T, 0.0)
+    gathered = views.heard >= np.minimum(views.n_producers, wl.subtasks) - 1.0
+    synth_calls = np.where(
+        views.split & ~views.planned & ~views.pipeline_kind & ~gathered & (views.n_mergers == 0), T, 0.0
+    )
+    synth_in = in_tok + wl.subtasks * out_tok
+    synth_tok = synth_in + out_tok
+    mrg_synth = _masked_mean(synth_in * views.usd_in + out_tok * views.usd_out, views.count * views.merger, call)
+    synth_usd = synth_in * usd_in + out_tok * usd_out
     judge_calls = np.where(uses_judge, items, 0.0)
     judge_share = params.voting.judge_token_share * k
     # standing cost: every deployed agent loads its prompt once and answers heartbeats for the whole run
@@ -336,11 +348,13 @@ def latency_and_cost(
         "coordination": (
             step_tok * (plan_calls * dp.plan_token_share + hub_calls * qp.hub_token_share)
             + hub_calls * load.hub_context_tokens
-            + step_tok * (merge_calls + judge_calls * judge_share)
+            + synth_tok * (merge_calls + synth_calls)
+            + step_tok * judge_calls * judge_share
             + transcript_tok,
             plan_calls * dp.plan_token_share * crd_call
             + hub_calls * (qp.hub_token_share * crd_call + load.hub_context_tokens * crd_in)
-            + merge_calls * mrg_call
+            + merge_calls * mrg_synth
+            + synth_calls * synth_usd
             + judge_calls * judge_share * jdg_call
             + transcript_usd,
         ),
@@ -360,7 +374,7 @@ def latency_and_cost(
     tokens = called_tok * calls_per_call + standing_tok
 
     llm_calls = prod_calls + rework_calls + review_calls + critique_calls + hub_calls + validation_calls
-    llm_calls = llm_calls + plan_calls + merge_calls + judge_calls
+    llm_calls = llm_calls + plan_calls + merge_calls + synth_calls + judge_calls
     step_messages = items * qual.attempts * views.messages_per_step + 2.0 * (review_calls + validation_calls)
     messages = step_messages + T * (route_msgs + t_msgs)
     picks = items * attempts

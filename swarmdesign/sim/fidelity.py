@@ -177,8 +177,9 @@ def kim_saturation(
     agent's accuracy as a predictor and the task as a control, and find the
     advantage of coordination shrinks as that accuracy rises, changing sign
     near 0.45. Here the mean advantage of the four architectures is measured
-    for five model skills on parallel, mixed and sequential work. ``slope``
-    is the within-task slope (task fixed effects) of the relative gain;
+    for seven model skills on parallel, mixed and sequential work (single
+    agents from a few per cent to about 0.9, so that hard items still reach
+    the crossing). ``slope`` is the within-task slope (task fixed effects) of the relative gain;
     ``zero_at`` is the single-agent accuracy (averaged over the task kinds at
     each skill) at which the task-averaged advantage in success points (the
     study's outcome scale) changes from positive to negative, interpolated
@@ -189,7 +190,7 @@ def kim_saturation(
     ``difficulty``, ``subtasks_per_level`` sub-tasks per dependency level
     (parallel work has at least four sub-tasks) vary the set-up.
     """
-    kinds, skills = ((0.95, 2), (0.5, 4), (0.0, 8)), (-1.5, -0.75, 0.0, 0.75, 1.5)
+    kinds, skills = ((0.95, 2), (0.5, 4), (0.0, 8)), (-2.25, -1.5, -0.75, 0.0, 0.75, 1.5, 2.25)
     acc = np.zeros((len(kinds), len(skills)))
     rel = np.zeros_like(acc)
     for i, (pf, depth) in enumerate(kinds):

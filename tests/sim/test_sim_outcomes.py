@@ -165,3 +165,24 @@ def test_a_higher_first_valid_cap_lengthens_the_run_through_its_stragglers() -> 
     extra_attempts = df["llm_calls"][1] / df["llm_calls"][0]
     assert df["latency"][1] - df["latency"][0] > 4 * 4.0  # at least four more sequential calls of 4 s
     assert extra_attempts < 1.5
+
+
+@pytest.mark.parametrize("mode", ["fast", "agent"])
+def test_split_work_nobody_holds_whole_is_synthesised_by_a_call_reading_every_piece(mode: str) -> None:
+    """Independent agents' pieces are combined by one synthesis call per task (task + every piece's output).
+
+    Peers who hear every piece's author need no such call (the last author holds them all), nor does a
+    team with a coordinator, whose last orchestration round synthesises.
+    """
+    models = {"flat": {"skill": 0.0, "input_usd_per_mtok": 1.0, "output_usd_per_mtok": 1.0, "seconds_per_call": 4.0}}
+    wl = {"subtasks": 4, "dependency_depth": 2, "parallel_fraction": 0.9, "tasks": 50}
+    scenario = make_scenario(workload=wl, environment={"models": models})
+    designs = [
+        make_design([("worker", 4, "flat")], "independent", model="flat"),
+        make_design([("worker", 4, "flat")], "mesh", model="flat"),
+    ]
+    df = evaluate(designs, scenario, replicas=16, mode=mode)
+    in_tok, out_tok = scenario.workload.input_tokens_per_step, scenario.workload.output_tokens_per_step
+    per_task = (in_tok + 4 * out_tok + out_tok) / 1e6  # USD at 1 USD per million tokens
+    assert df["loss_cost_coordination"][0] == pytest.approx(50 * per_task, rel=1e-6)
+    assert df["loss_cost_coordination"][1] == pytest.approx(0.0, abs=1e-12)
