@@ -5,18 +5,21 @@ A deliberately slow evaluator (``sleeping``: the simulator's metrics, then
 figures show the parallel speed-up and what coordination costs on top:
 
 * ``in-process``: the plain run (one process, the run folder's own journal);
-* ``local pool``: ``--workers N``, a process pool on this machine;
+* ``local pool``: ``--workers N`` as a user runs it (this process and N - 1 pool processes),
+  the pool's start-up inside the clock: the run decides when to start it and evaluates
+  in-process meanwhile;
 * ``journal file``: a driver and N ``swarmdesign worker`` processes on a shared journal file;
 * ``postgresql``: the same on PostgreSQL (``--postgres URL``, else a throw-away server
   started with ``scripts/postgres.sh``, which runs without fsync).
 
 Coordination overhead per trial = (wall seconds x workers - trials x sleep) / trials:
 the worker-seconds each trial costs beyond its sleep (the simulator's own
-few milliseconds included). Worker start-up is not timed: workers are started
-first and wait for the study, as on a cluster.
+few milliseconds included). The driver's worker start-up is not timed: workers
+are started first and wait for the study, as on a cluster.
 
 Prints a table and writes ``benchmarks/results/parallel_speed.json``. Run with
-``python benchmarks/parallel_speed.py [--trials 48] [--sleep 0.1] [--postgres URL]``.
+``python benchmarks/parallel_speed.py [--trials 48] [--sleep 0.1] [--modes local,journal,postgres]
+[--postgres URL]``; goal 4 of the run-speed work is measured with ``--modes local --trials 320``.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import optuna
 
 from swarmdesign.commands._common import load_scenario, load_space
 from swarmdesign.distributed import Driver
-from swarmdesign.parallel import ProcessPoolBatchExecutor
+from swarmdesign.parallel import ProcessPoolBatchExecutor, batch_executor
 from swarmdesign.runner import Run, RunSettings
 from swarmdesign.testing.sleepy import register
 
@@ -69,26 +72,21 @@ def make_run(out: Path, storage: str | None, trials: int, sleep_s: float, batch:
     )
 
 
-def warm_up(seconds: float) -> None:
-    """Import what a pool process needs, and stay busy so that every process of the pool starts."""
-    import swarmdesign.sim
-    import swarmdesign.testing.sleepy  # noqa: F401
-
-    time.sleep(seconds)
-
-
 def timed_local(out: Path, workers: int, trials: int, sleep_s: float, batch: int) -> float:
+    """Wall seconds of ``run --workers N`` (pool start-up included); prints where the batches went."""
     run = make_run(out, None, trials, sleep_s, batch)
-    if workers == 1:
-        t0 = time.perf_counter()
-        run.execute()
-        return time.perf_counter() - t0
-    with ProcessPoolBatchExecutor(workers) as pool:
-        # Start every pool process (and its imports) before the clock, like the workers below.
-        list(pool._ensure_pool().map(warm_up, [0.5] * workers))
-        t0 = time.perf_counter()
-        run.execute(batch_executor=pool)
-        return time.perf_counter() - t0
+    notes: list[str] = []
+    t0 = time.perf_counter()
+    with batch_executor(run, workers=workers, log=notes.append) as ex:
+        run.execute(batch_executor=ex)
+        seconds = time.perf_counter() - t0
+        if isinstance(ex, ProcessPoolBatchExecutor):
+            print(
+                f"  batches in-process {ex.in_process_batches}, shared {ex.pool_batches} "
+                f"(pieces: pool {ex.pool_pieces}, this process {ex.local_pieces}); restarts {ex.restarts}"
+                + "".join(f"\n  {n}" for n in notes)
+            )
+    return seconds
 
 
 def timed_driver(out: Path, storage: str, workers: int, trials: int, sleep_s: float, batch: int) -> float:
@@ -148,8 +146,10 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=48, help="Evaluations per measurement.")
     parser.add_argument("--sleep", type=float, default=0.1, help="Seconds of sleep per design.")
     parser.add_argument("--batch", type=int, default=16, help="Population / batch size.")
+    parser.add_argument("--modes", default="local,journal,postgres", help="Comma-separated modes to measure.")
     parser.add_argument("--postgres", default=os.environ.get("SWARMDESIGN_TEST_POSTGRES_URL"), help="Storage URL.")
     args = parser.parse_args()
+    modes = set(args.modes.split(","))
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     register()
     rows: list[dict[str, object]] = []
@@ -171,22 +171,31 @@ def main() -> None:
             flush=True,
         )
 
-    print(f"{args.trials} trials, sleep {args.sleep} s per design, batch {args.batch}, {os.cpu_count()} CPUs")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"{args.trials} trials, sleep {args.sleep} s per design, batch {args.batch}, {os.cpu_count()} CPUs, "
+        f"load average {load:.2f} at start"
+    )
     tmp = Path(tempfile.mkdtemp(prefix="swarmdesign-bench-"))
     try:
-        for workers in (1, 2):
-            record(
-                "in-process" if workers == 1 else "local pool",
-                workers,
-                timed_local(tmp, workers, args.trials, args.sleep, args.batch),
-            )
-        for workers in (1, 2):
-            journal = str(tmp / f"shared-{workers}.journal")
-            record("journal file", workers, timed_driver(tmp, journal, workers, args.trials, args.sleep, args.batch))
-        with postgres(args.postgres) as url:
-            if url is not None:
-                for workers in (1, 2):
-                    record("postgresql", workers, timed_driver(tmp, url, workers, args.trials, args.sleep, args.batch))
+        if "local" in modes:
+            for workers in (1, 2):
+                record(
+                    "in-process" if workers == 1 else "local pool",
+                    workers,
+                    timed_local(tmp, workers, args.trials, args.sleep, args.batch),
+                )
+        if "journal" in modes:
+            for workers in (1, 2):
+                journal = str(tmp / f"shared-{workers}.journal")
+                seconds = timed_driver(tmp, journal, workers, args.trials, args.sleep, args.batch)
+                record("journal file", workers, seconds)
+        if "postgres" in modes:
+            with postgres(args.postgres) as url:
+                if url is not None:
+                    for workers in (1, 2):
+                        seconds = timed_driver(tmp, url, workers, args.trials, args.sleep, args.batch)
+                        record("postgresql", workers, seconds)
     finally:
         with suppress(OSError):
             shutil.rmtree(tmp)
@@ -198,6 +207,7 @@ def main() -> None:
                 "sleep_s": args.sleep,
                 "batch": args.batch,
                 "cpus": os.cpu_count(),
+                "load_average_at_start": round(load, 2),
                 "python": platform.python_version(),
                 "optuna": optuna.__version__,
                 "rows": rows,
