@@ -232,7 +232,14 @@ class EventRun:
         size = max(w.hub_servers.size, 1)
         if not w.hub_servers.size or self.kind == "pubsub":
             return np.full(size, w.hub_service_s), np.zeros(size)
-        tracked = np.bincount(w.hub_of[w.hub_of >= 0], minlength=w.hub_servers.size) / w.hub_servers
+        tracked = np.bincount(w.hub_of[w.hub_of >= 0], minlength=w.hub_servers.size).astype(float)
+        # the checkers, mergers and other non-coordinating members work through the hubs too: spread over
+        # the leaf queues, each is one more status a hub re-reads
+        pop = self.pop
+        others = pop.n - pop.producers.size - pop.coordinators.size
+        leaf = max(int(w.leaf_queues), 1)
+        tracked[:leaf] += max(others, 0) / leaf
+        tracked = tracked / w.hub_servers
         ctx = np.minimum(
             tracked * qp.hub_context_per_worker * self.env.message_tokens,
             self.params.communication.context_window_tokens,

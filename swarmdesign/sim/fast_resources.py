@@ -91,7 +91,11 @@ def compute_load(
 
     hub_msgs = np.where(views.hub_kind | views.pubsub, views.messages_per_step, 0.0)
     hub_workers = busy / queues
-    span = n_work / queues / servers  # a hub re-reads the status of every worker it manages, busy or idle
+    # a hub re-reads the status of every member it manages, busy or idle: its producers, and the checkers,
+    # mergers and other non-coordinating members who send and receive work through it (Graicunas 1933: a
+    # manager's relationships grow with every subordinate), spread over the hub queues
+    others = np.maximum(views.n_agents - views.n_producers - views.n_coordinators, 0.0)
+    span = (n_work + others) / queues / servers
     context = np.minimum(
         span * qp.hub_context_per_worker * scenario.environment.message_tokens,
         params.communication.context_window_tokens,

@@ -186,3 +186,23 @@ def test_split_work_nobody_holds_whole_is_synthesised_by_a_call_reading_every_pi
     per_task = (in_tok + 4 * out_tok + out_tok) / 1e6  # USD at 1 USD per million tokens
     assert df["loss_cost_coordination"][0] == pytest.approx(50 * per_task, rel=1e-6)
     assert df["loss_cost_coordination"][1] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_hub_rereads_every_member_it_manages_so_surplus_checkers_cost() -> None:
+    """Idle reviewers in a star are still members the hub tracks: each adds status to every hub call.
+
+    Fast and agent modes charge the same growth (within 15 %), so a star with 40 reviewers for 4 workers
+    spends more on coordination than the same star with one.
+    """
+    scenario = make_scenario(workload={"subtasks": 4, "dependency_depth": 2, "parallel_fraction": 0.9, "tasks": 50})
+    designs = [
+        make_design([("orchestrator", 1, "m0"), ("worker", 4, "m0"), ("reviewer", k, "m0")], "star", review_rounds=1)
+        for k in (1, 40)
+    ]
+    growth = {}
+    for mode in ("fast", "agent"):
+        df = evaluate(designs, scenario, replicas=16, mode=mode)
+        coord = df["loss_cost_coordination"].to_numpy()
+        assert coord[1] > 1.3 * coord[0], (mode, coord)
+        growth[mode] = coord[1] - coord[0]
+    assert growth["agent"] == pytest.approx(growth["fast"], rel=0.15)
