@@ -65,9 +65,9 @@ def register(app: typer.Typer) -> None:
             )
             _report(f"prediction on {len(held_ids)} held-out task ids (designs seen in the fit)", table)
         if lodo and len(obs.tasks) >= 2:
-            _report(
-                "leave-one-design-out: each design predicted from the other designs only", _lodo(cal, base, obs, seed)
-            )
+            table = _lodo(cal, base, obs, seed)
+            _report("leave-one-design-out: each design predicted from the other designs only", table)
+            _rank_report(obs, table, seed)
         elif lodo:
             typer.echo("\nleave-one-design-out needs at least 2 traced designs")
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -82,6 +82,16 @@ def _lodo(cal, base, obs, seed):  # noqa: ANN001, ANN202
     table["base_error"] = table["base_quality"] - table["real_quality"]
     table["calibrated_error"] = table["calibrated_quality"] - table["real_quality"]
     return table
+
+
+def _rank_report(obs, table, seed: int) -> None:  # noqa: ANN001
+    """Rank agreement with its uncertainty: few tasks per design leave most real differences unresolved."""
+    from swarmdesign.llm.rank_stats import agreement_line
+
+    records = {obs.designs[did].name: recs for did, recs in obs.tasks.items()}
+    for label in ("base", "calibrated"):
+        predicted = dict(zip(table["design"], table[f"{label}_quality"], strict=True))
+        typer.echo(f"{label:10s} {agreement_line(records, predicted, seed=seed)}")
 
 
 def _report(title: str, table) -> None:  # noqa: ANN001

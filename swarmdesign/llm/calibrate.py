@@ -19,6 +19,10 @@ holds whatever form the simulator gives a mechanism:
   a producer checking its own work (review rounds without a checker) sets
   ``self_review_detection`` / ``self_review_false_alarm``;
 * ``simulator.voting.judge_bonus`` - a judge's real share of right picks;
+* ``simulator.decomposition`` - what reading a plan does to an attempt, from
+  planned against plain attempts on the same tasks (:mod:`swarmdesign.llm.plan_fit`);
+  ``simulator.propagation.hub_catch`` is 0, because the ``llm`` workflow's
+  coordinators plan but never check the producers' reports;
 * token sizes per call kind and ``environment.message_tokens``.
 
 Models are the ones that really answered: the design's model names go
@@ -36,6 +40,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from swarmdesign.llm.holdout import errors, mapped, predictions, spearman, token_targets
+from swarmdesign.llm.plan_fit import fit_planning, planning_statistics
+from swarmdesign.llm.sim_probe import bisect as _bisect
+from swarmdesign.llm.sim_probe import quality as _quality
+from swarmdesign.llm.sim_probe import sim_params as _sim_params
+from swarmdesign.llm.sim_probe import single_agent
+from swarmdesign.llm.sim_probe import with_simulator as _with_simulator
 from swarmdesign.llm.trace_stats import (
     MIN_OBSERVATIONS,
     Observations,
@@ -95,18 +105,6 @@ def model_aliases(scenario: Scenario, obs: Observations | None = None) -> dict[s
     return {k: v for k, v in out.items() if k != v}
 
 
-def single_agent(model: str) -> Design:
-    from swarmdesign.design import Design
-
-    return Design.model_validate(
-        {
-            "name": "probe",
-            "roles": [{"name": "solver", "archetype": "solver", "count": 1, "model": model}],
-            "topology": {"kind": "single"},
-        }
-    )
-
-
 def vote_probe(model: str, k: int) -> Design:
     from swarmdesign.design import Design
 
@@ -118,24 +116,6 @@ def vote_probe(model: str, k: int) -> Design:
             "coordination": {"redundancy": k, "aggregation": "majority_vote"},
         }
     )
-
-
-def _quality(scenario: Scenario, design: Design, seed: int) -> float:
-    from swarmdesign.sim.evaluator import SimulatedEvaluator
-
-    return float(SimulatedEvaluator().evaluate([design], scenario, seed=seed).iloc[0]["quality"])
-
-
-def _bisect(fn: Any, target: float, lo: float, hi: float, steps: int = 20) -> float:
-    """The x in [lo, hi] where the increasing ``fn`` reaches ``target`` (clamped to the bounds)."""
-    if fn(lo) >= target:
-        return lo
-    if fn(hi) <= target:
-        return hi
-    for _ in range(steps):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if fn(mid) < target else (lo, mid)
-    return round((lo + hi) / 2, 3)
 
 
 def fit_skill(scenario: Scenario, model: str, target: float, *, seed: int = 0) -> float:
@@ -153,20 +133,6 @@ def with_model(scenario: Scenario, model: str, **fields: float) -> Scenario:
     spec.update(fields)
     models[model] = spec
     return Scenario.from_dict(data)
-
-
-def _with_simulator(scenario: Scenario, section: str, **fields: Any) -> Scenario:
-    from swarmdesign.fitness import Scenario
-
-    data = scenario.to_dict()
-    data.setdefault("simulator", {}).setdefault(section, {}).update(fields)
-    return Scenario.from_dict(data)
-
-
-def _sim_params(scenario: Scenario) -> Any:
-    from swarmdesign.sim.params import validate_simulator_section
-
-    return validate_simulator_section(scenario.simulator)
 
 
 def _item_success(scenario: Scenario, ability: float, spread: float | None = None) -> np.ndarray:
@@ -259,7 +225,7 @@ def calibrate(
     """
     aliases = aliases or {}
     changes: list[str] = []
-    current = _fit_spread(_one_item_per_task(scenario, changes), stats, changes)
+    current = _fit_spread(_no_hub_verification(_one_item_per_task(scenario, changes), changes), stats, changes)
     for model, (p, n) in sorted(stats["accuracy"].items()):
         if n < MIN_OBSERVATIONS:
             changes.append(f"{model}: only {n} producer attempts, skill left as it was")
@@ -274,6 +240,8 @@ def calibrate(
     current = _fit_tokens(current, stats, changes)
     current = _fit_review(current, stats, changes)
     current = _fit_voting(current, stats, aliases, changes, seed)
+    if "planning" in stats:
+        current = fit_planning(current, stats["planning"], changes, seed=seed)
     if targets:
         current, line = fit_message_tokens(current, [(mapped(d, aliases), t) for d, t in targets], seed=seed)
         changes.append(line)
@@ -291,6 +259,14 @@ def _one_item_per_task(scenario: Scenario, changes: list[str]) -> Scenario:
     wl["subtasks"], wl["dependency_depth"] = 1, 1
     changes.append("workload.subtasks: 1, dependency_depth: 1 (a traced task is answered whole, as one item)")
     return Scenario.from_dict(data)
+
+
+def _no_hub_verification(scenario: Scenario, changes: list[str]) -> Scenario:
+    """The ``llm`` evaluator's coordinators plan but never read the producers' reports: no hub catches an error."""
+    if _sim_params(scenario).propagation.hub_catch == 0:
+        return scenario
+    changes.append("simulator.propagation.hub_catch: 0 (a traced coordinator plans; it does not check reports)")
+    return _with_simulator(scenario, "propagation", hub_catch=0.0)
 
 
 def _fit_spread(scenario: Scenario, stats: dict[str, Any], changes: list[str]) -> Scenario:
@@ -476,6 +452,7 @@ def fit_message_tokens(
 def fit(base: Scenario, obs: Observations, keep: set[str], *, seed: int = 0) -> tuple[Scenario, list[str], dict]:
     """Calibrate ``base`` on the task ids ``keep`` of every design in ``obs``: (scenario, changes, statistics)."""
     stats = statistics(obs, keep)
+    stats["planning"] = planning_statistics(obs, keep)
     aliases = model_aliases(base, obs)
     new, changes = calibrate(base, stats, seed=seed, targets=token_targets(obs, keep), aliases=aliases)
     return new, changes, stats

@@ -2,8 +2,10 @@
 
 One of each mechanism the simulator models and the ``llm`` evaluator runs:
 one agent alone, self-consistency votes of 3 and 5, a reviewer, a judge over
-three attempts, a planned chain of two solvers, and a producer checking its
-own work. All name one model (``model``), so differences between them are the
+three attempts, a planned chain of two solvers, a planner fanning out to a
+vote of three (planning without the chain's hand-off: with two planned kinds,
+leave-one-design-out can fit planning from one and predict the other), and a
+producer checking its own work. All name one model (``model``), so differences between them are the
 mechanisms', not the models'. Used by ``benchmarks/real_model.py`` and the
 real-model calibration test.
 """
@@ -49,6 +51,12 @@ def design_kinds(model: str) -> dict[str, Design]:
                 {**solver, "name": "second"},
             ],
             "chain",
+        ),
+        "planned_vote3": _design(
+            "planned_vote3",
+            [{"name": "planner", "archetype": "planner", "count": 1, "model": model}, {**solver, "count": 3}],
+            "star",
+            redundancy=3,
         ),
         "self_check": _design("self_check", [solver], "independent", review_rounds=1),
     }

@@ -27,7 +27,9 @@ SmolLM2-135M per family.
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -129,15 +131,40 @@ def generate(
     return [{"id": f"small-{k:03d}", **out[int(j)]} for k, j in enumerate(order)]
 
 
+def extend(
+    base: list[dict[str, Any]], n: int, seed: int = DEFAULT_SEED + 1, families: tuple[str, ...] = CHOICE_FAMILIES
+) -> list[dict[str, Any]]:
+    """``base`` followed by new tasks up to ``n`` in all, none repeating a question of ``base``.
+
+    A larger set that keeps a smaller one as its prefix (same ids, same questions)
+    keeps every answer already cached for the smaller one: sampling seeds are
+    derived from the task id, so a benchmark grown from 60 to 100 tasks pays
+    model time only for the new ones.
+    """
+    seen = {t["input"] for t in base}
+    fresh = [t for t in generate(2 * n + 20, seed, families) if t["input"] not in seen]
+    fresh = fresh[: max(n - len(base), 0)]
+    if len(base) + len(fresh) < n:
+        raise ValueError(f"only {len(base) + len(fresh)} distinct questions in {list(families)}, asked for {n}")
+    prefix = base[0]["id"].rsplit("-", 1)[0] if base else "small"
+    return [*base, *({**t, "id": f"{prefix}-{len(base) + k:03d}"} for k, t in enumerate(fresh))]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=DEFAULT_SIZE, help="number of tasks")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--families", default=",".join(DEFAULT_FAMILIES), help="comma-separated family names")
     parser.add_argument("--out", default="tasks/small_mixed.jsonl")
+    parser.add_argument("--extend", default=None, help="a task file to keep as the prefix; --n counts it in")
     args = parser.parse_args(argv)
     families = tuple(f.strip() for f in args.families.split(",") if f.strip())
-    path = write_jsonl(generate(args.n, args.seed, families), args.out)
+    if args.extend:
+        base = [json.loads(line) for line in Path(args.extend).read_text(encoding="utf-8").splitlines() if line]
+        items = extend(base, args.n, args.seed, families)
+    else:
+        items = generate(args.n, args.seed, families)
+    path = write_jsonl(items, args.out)
     print(f"wrote {args.n} tasks to {path}")
 
 

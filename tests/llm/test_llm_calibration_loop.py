@@ -137,6 +137,7 @@ def test_calibrate_command_on_several_runs(traces, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "skipped design 'killed'" in done.stdout
     assert "leave-one-design-out" in done.stdout and "Spearman" in done.stdout and "held-out" in done.stdout
+    assert "calibrated Spearman" in done.stdout and "resolved design pairs" in done.stdout
     calibrated = Scenario.load(out)
     assert calibrated.name == "base-calibrated"
     assert calibrated.model(MODEL).skill == calibrated.model(REAL).skill

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -53,3 +54,20 @@ def test_families_and_seeds():
     adds = generate(12, seed=5, families=("add",))
     assert all(t["meta"]["family"] == "add" for t in adds)
     assert generate(12, seed=5, families=("add",)) == adds != generate(12, seed=6, families=("add",))
+
+
+def test_the_100_task_choice_set_extends_the_60_task_one():
+    from swarmdesign.llm.taskgen_small import extend
+
+    small = resolve("small_choice", "tasks", option="llm.tasks")
+    bundled = resolve("small_choice_100", "tasks", option="llm.tasks")
+    base = [json.loads(line) for line in small.read_text(encoding="utf-8").splitlines()]
+    assert bundled.read_text(encoding="utf-8").startswith(small.read_text(encoding="utf-8"))
+    rebuilt = extend(base, 100, seed=2027, families=CHOICE_FAMILIES)
+    assert "".join(json.dumps(it, ensure_ascii=False) + "\n" for it in rebuilt) == bundled.read_text(encoding="utf-8")
+    items = load_tasks(bundled)
+    assert len({it.input for it in items}) == len({it.id for it in items}) == 100
+    for it in items:
+        assert int(it.answer) == _solve(it.input)
+    with pytest.raises(ValueError, match="distinct questions"):
+        extend(base, 10_000, seed=1, families=("add",))
