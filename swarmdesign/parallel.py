@@ -24,7 +24,7 @@ wins:
   counts, so a batch slowed by other processes starts nothing), until two
   of them show that the pool pays, or one when it took
   :data:`SURE_POOL_BATCH_S` or more; a batch still running after
-  :data:`SURE_POOL_BATCH_S` starts the pool at once when the rest of the run
+  :data:`WATCH_POOL_S` starts the pool at once when the rest of the run
   can repay it, so the pool's start-up overlaps that batch;
 * the pool pays when a batch takes at least :data:`MIN_POOL_BATCH_S` here
   and the rest of the run, spread over the workers, saves more than
@@ -80,6 +80,9 @@ MIN_POOL_BATCH_S = 0.25
 #: A batch this slow in-process starts the pool after one timing instead of ``timed_batches`` (seconds);
 #: a batch still running after this long starts it at once (when the rest of the run repays the start-up).
 SURE_POOL_BATCH_S = 4 * MIN_POOL_BATCH_S
+#: A batch still running in-process after this long starts the pool during the batch, when the rest of the run
+#: (at this batch's pace so far, a lower bound) repays the start-up (seconds).
+WATCH_POOL_S = 2 * MIN_POOL_BATCH_S
 #: Seconds a pool must save over the rest of the run before it is started (its processes' start-up).
 POOL_STARTUP_S = 3.0
 #: Seconds of evaluation a piece of a shared batch is cut to (its round trip to a pool process is ~1 ms).
@@ -276,9 +279,9 @@ class ProcessPoolBatchExecutor:
         """A batch in this process alone, timed; a slow one starts the pool while it runs."""
         watch = None
         if not self._pool_lost:
-            per_design = SURE_POOL_BATCH_S / len(proposals)  # at least, once the timer fires
+            per_design = WATCH_POOL_S / len(proposals)  # at least, once the timer fires
             if per_design * remaining * (1.0 - 1.0 / self.workers) >= self.startup_s:
-                watch = threading.Timer(SURE_POOL_BATCH_S, self._start_pool)
+                watch = threading.Timer(WATCH_POOL_S, self._start_pool)
                 watch.daemon = True
                 watch.start()
         t0 = time.perf_counter()
