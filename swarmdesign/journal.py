@@ -42,7 +42,8 @@ class BufferedJournalBackend(BaseJournalBackend):
         self._inner = JournalFileBackend(str(path))
         self._persisted = 0  # log lines known to be in the file
         self._read_once = False
-        self._buffer: list[dict[str, Any]] = []
+        #: Buffered logs: dicts from Optuna, or JSON lines written by :mod:`swarmdesign.journal_format`.
+        self._buffer: list[dict[str, Any] | str] = []
         self._lock: runlock.RunLock | None = None
 
     def read_logs(self, log_number_from: int) -> Iterable[dict[str, Any]]:
@@ -50,11 +51,20 @@ class BufferedJournalBackend(BaseJournalBackend):
             logs = list(self._inner.read_logs(log_number_from))
             self._persisted = log_number_from + len(logs) if logs else max(self._persisted, log_number_from)
             self._read_once = True
-            return logs + list(self._buffer)
-        return self._buffer[log_number_from - self._persisted :]
+            return logs + [_as_log(log) for log in self._buffer]
+        return [_as_log(log) for log in self._buffer[log_number_from - self._persisted :]]
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
         self._buffer.extend(logs)
+
+    def append_lines(self, lines: list[str]) -> None:
+        """Buffer journal records that are already JSON text (one record per line, no newline)."""
+        self._buffer.extend(lines)
+
+    @property
+    def log_count(self) -> int:
+        """Log records in the journal as this writer knows it: read or written, buffered or not."""
+        return self._persisted + len(self._buffer)
 
     def flush(self) -> None:
         """Append the buffered logs with one write and one fsync.
@@ -70,7 +80,7 @@ class BufferedJournalBackend(BaseJournalBackend):
             self._lock = runlock.acquire(self._path.parent)
             runlock.unpin(self._path.parent)  # the creation's handle: this writer holds the lock from now on
         with _signals_deferred():
-            data = ("\n".join(json.dumps(log, separators=(",", ":")) for log in self._buffer) + "\n").encode()
+            data = ("\n".join(_as_line(log) for log in self._buffer) + "\n").encode()
             append_journal(self._path, data)
             self._persisted += len(self._buffer)
             self._buffer = []
@@ -78,6 +88,14 @@ class BufferedJournalBackend(BaseJournalBackend):
     @property
     def pending(self) -> int:
         return len(self._buffer)
+
+
+def _as_log(log: dict[str, Any] | str) -> dict[str, Any]:
+    return json.loads(log) if isinstance(log, str) else log
+
+
+def _as_line(log: dict[str, Any] | str) -> str:
+    return log if isinstance(log, str) else json.dumps(log, separators=(",", ":"))
 
 
 def append_journal(path: Path, data: bytes) -> None:

@@ -35,11 +35,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import optuna
+from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from swarmdesign import records, table_cache
-from swarmdesign.recommend.best import is_search, trial_key
+from swarmdesign.recommend.best import best_of, is_search, trial_key
 from swarmdesign.storage import BEST_NAME, PARETO_DIR, TRIALS_NAME, write_atomic
 
 _SETTLED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
@@ -66,13 +66,21 @@ class RunOutputs:
         self._fronts: dict[bool, _Front] = {}
         self._pareto_at = -math.inf
 
-    def refresh(self, study: optuna.Study, *, final: bool = False) -> None:
+    def refresh(
+        self,
+        trials: Sequence[FrozenTrial],
+        directions: Sequence[StudyDirection],
+        *,
+        recommendation: dict[str, Any] | None = None,
+        final: bool = False,
+    ) -> None:
         """Fold in the trials finished since the last refresh and update the files.
 
-        The final refresh also stamps ``trials.csv`` (:mod:`swarmdesign.table_cache`) when it holds
-        every trial: the caller must have flushed the journal first.
+        ``trials`` are every trial of the study in number order, ``recommendation`` the study's stored
+        one (:func:`swarmdesign.recommend.best.recommendation`). The final refresh also stamps
+        ``trials.csv`` (:mod:`swarmdesign.table_cache`) when it holds every trial: the caller must
+        have flushed the journal first.
         """
-        trials = study.get_trials(deepcopy=False)
         new: list[FrozenTrial] = []
         for t in trials[self._next :]:
             if t.state not in _SETTLED:
@@ -80,14 +88,14 @@ class RunOutputs:
             new.append(t)
         self._write_rows(trials, new)
         self._next += len(new)
-        multi = len(study.directions) > 1
+        multi = len(directions) > 1
         for t in new:
             key = trial_key(t) if is_search(t) else None
             if key is not None and (self._best_key is None or key > self._best_key):
                 self._best, self._best_key = t, key
         if multi:
-            self._fold_front(study, new)
-        best = records.best_trial(study) if final else self._best
+            self._fold_front(directions, new)
+        best = best_of(trials, recommendation) if final else self._best
         if best is not None and best.number != self._best_written:
             write_atomic(self.run_dir / BEST_NAME, records.design_of(best, provenance=self.provenance()).to_yaml())
             self._best_written = best.number
@@ -98,7 +106,13 @@ class RunOutputs:
             if self._kinds is not None and self._columns is not None and self._next == len(trials):
                 kinds = {c: self._kinds.get(c) for c in self._columns}
                 table_cache.write_stamp(
-                    self.run_dir, self.journal, study, trials, kinds, best=best, pareto=records.pareto_trials(study)
+                    self.run_dir,
+                    self.journal,
+                    trials,
+                    kinds,
+                    best=best,
+                    pareto=records.pareto_of(trials, directions),
+                    recommendation=recommendation,
                 )
             else:
                 table_cache.remove_stamp(self.run_dir)
@@ -160,8 +174,8 @@ class RunOutputs:
         return held
 
     # ---------------------------------------------------------------- pareto
-    def _fold_front(self, study: optuna.Study, new: list[FrozenTrial]) -> None:
-        signs = np.array([-1.0 if d == optuna.study.StudyDirection.MAXIMIZE else 1.0 for d in study.directions])
+    def _fold_front(self, directions: Sequence[StudyDirection], new: list[FrozenTrial]) -> None:
+        signs = np.array([-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in directions])
         done = [t for t in new if t.state == TrialState.COMPLETE and is_search(t) and t.values is not None]
         if not done:
             return
@@ -227,13 +241,22 @@ class _Front:
 
 
 def _csv_text(columns: list[str], rows: list[dict[str, Any]], *, header: bool) -> str:
-    """Rows as CSV in the layout ``pandas.DataFrame.to_csv(index=False)`` gives (missing = empty)."""
+    """Rows as CSV in the layout ``pandas.DataFrame.to_csv(index=False)`` gives (missing = empty).
+
+    The csv module writes None as an empty cell already; only NaN (the one value unequal to
+    itself) is blanked, in the rare rows that hold one.
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     if header:
         writer.writerow(columns)
+    table = []
     for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
+        cells = list(map(row.get, columns))
+        if any(v != v for v in cells):  # noqa: PLR0124 - NaN test without a call per cell
+            cells = [_cell(v) for v in cells]
+        table.append(cells)
+    writer.writerows(table)
     return buf.getvalue()
 
 

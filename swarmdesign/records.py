@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import optuna
@@ -94,13 +95,17 @@ def pareto_trials(study: optuna.Study) -> list[FrozenTrial]:
     Computed here rather than with ``study.best_trials``, which deep-copies
     every trial (seconds for a few thousand trials, and it runs every batch).
     """
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    complete = [t for t in complete if "stage" not in t.user_attrs]  # search trials only
+    return pareto_of(study.get_trials(deepcopy=False), study.directions)
+
+
+def pareto_of(trials: Sequence[FrozenTrial], directions: Sequence[optuna.study.StudyDirection]) -> list[FrozenTrial]:
+    """:func:`pareto_trials` from a study's trials and directions (a run keeps both in memory)."""
+    complete = [t for t in trials if t.state == TrialState.COMPLETE and "stage" not in t.user_attrs]  # search only
     # Designs that break the scenario's constraints only count when nothing is feasible.
     complete = [t for t in complete if t.user_attrs.get("feasible", True)] or complete
     if not complete:
         return []
-    signs = [-1.0 if d == optuna.study.StudyDirection.MAXIMIZE else 1.0 for d in study.directions]
+    signs = [-1.0 if d == optuna.study.StudyDirection.MAXIMIZE else 1.0 for d in directions]
     if len(signs) == 1:
         from swarmdesign.recommend.best import best_search_trial
 

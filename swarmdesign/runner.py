@@ -37,7 +37,8 @@ from swarmdesign.evaluators import Evaluator, make_evaluator
 from swarmdesign.fitness import Scenario
 from swarmdesign.optimizers import Optimizer, Outcome, Proposal, make_optimizer
 from swarmdesign.outputs import RunOutputs
-from swarmdesign.recommend.best import RunningBest
+from swarmdesign.recommend.best import RunningBest, best_of, best_search_trial, trial_key
+from swarmdesign.run_trials import RunTrials
 from swarmdesign.space import SearchSpace
 from swarmdesign.stopping import cleanup_shield, stop_signals
 from swarmdesign.storage import (
@@ -119,8 +120,9 @@ class Run:
         self.evaluator = evaluator
         # Only the run folder's own journal gets trials.csv stamped against it: it has one writer (this process).
         self._outputs = RunOutputs(run_dir, self.provenance, run_dir / JOURNAL_NAME if store.url is None else None)
-        self._study_id: int | None = None
         self._distributions = space.distributions()
+        #: Every trial of the study, kept in memory as the run writes them (no Optuna replay during a run).
+        self.trials = RunTrials(study, store, self._distributions)
         #: Seconds per design of the last batch evaluated in this process (executors use it to choose where).
         self.last_eval_s_per_design: float | None = None
         #: Trials finished as the loop counts them (executors size their choices by what is left).
@@ -236,7 +238,8 @@ class Run:
         return int(self.config["budget"])
 
     def finished(self) -> int:
-        return len(records.finished_trials(self.study))
+        is_finished = records.is_finished
+        return sum(1 for t in self.trials.trials() if is_finished(t))
 
     def provenance(self) -> dict[str, Any]:
         c = self.config
@@ -404,11 +407,7 @@ class Run:
                     )
                 )
         if to_add:
-            storage = self.store.storage
-            if self._study_id is None:
-                self._study_id = storage.get_study_id_from_name(self.study.study_name)
-            for frozen in to_add:
-                storage.create_new_trial(self._study_id, template_trial=frozen)
+            self.trials.add(to_add)
         self.store.flush()
         return outcomes, failed
 
@@ -427,7 +426,8 @@ class Run:
         """A run folder's own journal has one writer, so RUNNING trials there are from a dead process."""
         if self.store.shared:
             return
-        for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        running = [t for t in self.trials.trials() if t.state == TrialState.RUNNING]
+        for t in running:
             self.study._storage.set_trial_user_attr(t._trial_id, "fail_reason", "abandoned")  # noqa: SLF001
             self.study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)  # noqa: SLF001
         self.store.flush()
@@ -435,10 +435,13 @@ class Run:
     # ------------------------------------------------------------- outputs
     def _running_best(self) -> RunningBest:
         """The progress bar's best-so-far, by the one rule of :mod:`swarmdesign.recommend.best`."""
-        return RunningBest(self.study)
+        running = RunningBest()
+        t = best_search_trial(t for t in self.trials.trials() if t.state == TrialState.COMPLETE)
+        running.key = None if t is None else trial_key(t)
+        return running
 
     def best_design(self) -> Design | None:
-        t = records.best_trial(self.study)
+        t = best_of(self.trials.trials(), self.trials.recommendation())
         return None if t is None else records.design_of(t, provenance=self.provenance())
 
     def write_outputs(self, *, final: bool = True) -> None:
@@ -451,7 +454,8 @@ class Run:
         """
         if final:
             self.store.flush()
-        self._outputs.refresh(self.study, final=final)
+        trials = self.trials
+        self._outputs.refresh(trials.trials(), trials.directions, recommendation=trials.recommendation(), final=final)
 
 
 def evaluate_designs(

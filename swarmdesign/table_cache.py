@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any
 from swarmdesign import records
 
 if TYPE_CHECKING:
-    import optuna
     import pandas as pd
     from optuna.trial import FrozenTrial
 
@@ -76,17 +75,37 @@ _KIND_OF_TYPE: dict[type, str | None] = {
 
 
 def fold_kinds(kinds: dict[str, str | None], rows: Iterable[dict[str, Any]]) -> None:
-    """Fold the value kinds of ``rows`` (trials.csv rows) into ``kinds`` (column -> kind)."""
+    """Fold the value kinds of ``rows`` (trials.csv rows) into ``kinds`` (column -> kind).
+
+    Column by column over the set of value types (a batch's rows share their
+    columns and types), not cell by cell: a cell-by-cell pass was a large share
+    of refreshing trials.csv. The result is the same: a column's kind is the
+    one kind of its values, None if it only has missing ones, "mixed" if more.
+    """
+    rows = rows if isinstance(rows, list) else list(rows)
+    if not rows:
+        return
+    columns: dict[str, None] = {}
     for row in rows:
-        for key, value in row.items():
-            seen = kinds.get(key, "")
-            if seen == MIXED:
-                continue
-            kind = value_kind(value)
-            if seen == "" or seen is None:
-                kinds[key] = kind
-            elif kind is not None and kind != seen:
-                kinds[key] = MIXED
+        columns.update(dict.fromkeys(row))
+    for key in columns:
+        seen = kinds.get(key, "")
+        if seen == MIXED:
+            continue
+        values = [row.get(key) for row in rows]  # a missing cell and None are both "no kind"
+        found: set[str] = set()
+        for kind_type in set(map(type, values)):
+            kind = _KIND_OF_TYPE.get(kind_type, "?")
+            if kind == "?":  # an unusual type: classify its values one by one
+                found.update(value_kind(v) or "" for v in values if type(v) is kind_type)
+            elif kind == STR:
+                found.add(MIXED if any(type(v) is str and not v for v in values) else STR)
+            elif kind is not None:
+                found.add(kind)
+        found.discard("")
+        if seen not in ("", None):
+            found.add(seen)
+        kinds[key] = MIXED if len(found) > 1 else (found.pop() if found else None)
 
 
 def topology_and_size(trial: FrozenTrial) -> tuple[str | None, float]:
@@ -109,22 +128,21 @@ def topology_and_size(trial: FrozenTrial) -> tuple[str | None, float]:
 def write_stamp(
     run_dir: Path,
     journal: Path,
-    study: optuna.Study,
     trials: Sequence[FrozenTrial],
     kinds: dict[str, str | None],
     *,
     best: FrozenTrial | None,
     pareto: Sequence[FrozenTrial],
+    recommendation: dict[str, Any] | None,
 ) -> None:
-    """Record that ``trials.csv`` holds every trial of ``study`` as the journal now stands.
+    """Record that ``trials.csv`` holds every trial of the study (``trials``) as the journal now stands.
 
-    Call only when the journal holds everything ``study`` knows (nothing
-    buffered) and ``trials.csv`` has a row for each of ``trials``. ``best``
-    and ``pareto`` are :func:`swarmdesign.records.best_trial` and
-    :func:`swarmdesign.records.pareto_trials` of the study, which the caller
-    has at hand.
+    Call only when the journal holds every trial (nothing buffered) and
+    ``trials.csv`` has a row for each of ``trials``. ``best``, ``pareto``
+    and ``recommendation`` are :func:`swarmdesign.records.best_trial`,
+    :func:`swarmdesign.records.pareto_trials` and the study's stored
+    recommendation, which the caller has at hand.
     """
-    from swarmdesign.recommend.best import recommendation
     from swarmdesign.storage import TRIALS_NAME, write_atomic
 
     remove_stamp(run_dir)  # never leave an old stamp beside files it does not describe
@@ -146,7 +164,7 @@ def write_stamp(
         "uncounted": [t.number for t in trials if not records.is_finished(t)],
         "best_trial": None if best is None else best.number,
         "pareto": [t.number for t in pareto],
-        "recommendation": recommendation(study),
+        "recommendation": recommendation,
     }
     write_atomic(run_dir / STAMP_NAME, json.dumps(stamp, separators=(",", ":"), allow_nan=False))
 

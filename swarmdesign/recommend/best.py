@@ -81,7 +81,11 @@ def recommendation(study: optuna.Study) -> dict[str, Any] | None:
 def best_trial(study: optuna.Study, trials: Sequence[FrozenTrial] | None = None) -> FrozenTrial | None:
     """The best trial of ``study`` (see the module docstring); ``trials`` saves a re-read when known."""
     trials = study.get_trials(deepcopy=False) if trials is None else trials
-    rec = recommendation(study)
+    return best_of(trials, recommendation(study))
+
+
+def best_of(trials: Sequence[FrozenTrial], rec: dict[str, Any] | None) -> FrozenTrial | None:
+    """:func:`best_trial` from a study's trials and its stored recommendation (a run keeps both in memory)."""
     if rec is not None:
         number = rec.get("trial")
         if isinstance(number, int) and 0 <= number < len(trials) and trials[number].number == number:
@@ -116,6 +120,7 @@ __all__ = [
     "STAGES",
     "STAGE_ATTR",
     "RunningBest",
+    "best_of",
     "best_search_trial",
     "best_trial",
     "is_search",

@@ -1,0 +1,202 @@
+"""Trials appended as journal records by swarmdesign read back exactly as trials added through Optuna's API.
+
+:mod:`swarmdesign.journal_format` writes Optuna's journal file format itself;
+these tests are what binds it to the installed Optuna: the same trials are
+recorded once through that module (:class:`swarmdesign.run_trials.RunTrials`
+on a run folder's own journal) and once through ``study.add_trial``, and
+``optuna.load_study`` must read back equal trials from both files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import FrozenTrial, TrialState
+
+from swarmdesign.commands._common import load_space
+from swarmdesign.run_trials import RunTrials
+from swarmdesign.storage import JOURNAL_NAME, open_storage
+
+DISTS = {
+    "cat": CategoricalDistribution([None, True, 2, 2.5, "two", "", "ünï"]),
+    "flag": CategoricalDistribution([False, True]),
+    "n": IntDistribution(1, 64, log=True),
+    "k": IntDistribution(0, 10, step=2),
+    "x": FloatDistribution(0.0, 1.0),
+    "lr": FloatDistribution(1e-5, 1e-1, log=True),
+    "q": FloatDistribution(0.0, 1.0, step=0.25),
+}
+
+
+def _trials(count: int, n_obj: int, start: int = 0) -> list[FrozenTrial]:
+    """Finished trials over :data:`DISTS`: every third one FAIL, attrs of every JSON kind."""
+    out = []
+    base = dt.datetime(2026, 3, 29, 1, 30, 0, 123456)  # naive local time, as the runner records it
+    cats = DISTS["cat"].choices
+    for i in range(start, start + count):
+        failed = i % 3 == 2
+        when = base + dt.timedelta(seconds=i, microseconds=7 * i)
+        out.append(
+            FrozenTrial(
+                number=-1,
+                state=TrialState.FAIL if failed else TrialState.COMPLETE,
+                value=None,
+                values=None if failed else [0.1 * i + j for j in range(n_obj)],
+                datetime_start=when,
+                datetime_complete=when + dt.timedelta(milliseconds=3),
+                params={
+                    "cat": cats[i % len(cats)],
+                    "flag": bool(i % 2),
+                    "n": 1 + i % 64,
+                    "k": 2 * (i % 6),
+                    "x": (i % 7) / 7,
+                    "lr": 10 ** -(1 + i % 4),
+                    "q": 0.25 * (i % 5),
+                },
+                distributions=DISTS,
+                user_attrs={
+                    "design": '{"name":"d","roles":[]}',
+                    "score": 0.5 + i,
+                    "feasible": i % 2 == 0,
+                    "generation": i // 4,
+                    "note": 'naïve \u2013 "quoted"\n',
+                    "nan_metric": math.nan,
+                    "list": [1, 2.5, None],
+                    **({"fail_reason": "ValueError: boom"} if failed else {}),
+                },
+                system_attrs={"sampler": {"state": [i, i + 1]}},
+                intermediate_values={},
+                trial_id=-1,
+            )
+        )
+    return out
+
+
+def _study(path: Path, n_obj: int) -> optuna.Study:
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+    return optuna.create_study(storage=storage, study_name="s", directions=["maximize"] * n_obj)
+
+
+def _direct(run_dir: Path, n_obj: int, batches: list[list[FrozenTrial]], *, create: bool) -> None:
+    """Record ``batches`` through swarmdesign's own journal records (one flush per batch)."""
+    run_dir.mkdir(exist_ok=True)
+    store = open_storage(run_dir, None)
+    if create:
+        study = optuna.create_study(storage=store.storage, study_name="s", directions=["maximize"] * n_obj)
+        store.flush()
+    else:
+        study = optuna.load_study(study_name="s", storage=store.storage)
+    log = RunTrials(study, store, DISTS)
+    assert log.direct
+    for batch in batches:
+        log.add(batch)
+        store.flush()
+    assert [t.number for t in log.trials()] == list(range(len(log.trials())))
+
+
+def _read(path: Path) -> list[FrozenTrial]:
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+    return optuna.load_study(study_name="s", storage=storage).get_trials(deepcopy=False)
+
+
+def _same(ours: list[FrozenTrial], theirs: list[FrozenTrial]) -> None:
+    assert len(ours) == len(theirs) > 0
+    for a, b in zip(ours, theirs, strict=True):
+        assert a.number == b.number
+        assert a.state == b.state
+        assert a.values == b.values
+        assert a.params == b.params
+        assert [type(v) for v in a.params.values()] == [type(v) for v in b.params.values()]
+        assert a.distributions == b.distributions
+        assert a.system_attrs == b.system_attrs
+        assert a.datetime_start == b.datetime_start and a.datetime_complete == b.datetime_complete
+        assert a.intermediate_values == b.intermediate_values
+        nan_a = {k for k, v in a.user_attrs.items() if isinstance(v, float) and math.isnan(v)}
+        nan_b = {k for k, v in b.user_attrs.items() if isinstance(v, float) and math.isnan(v)}
+        assert nan_a == nan_b
+        assert {k: v for k, v in a.user_attrs.items() if k not in nan_a} == {
+            k: v for k, v in b.user_attrs.items() if k not in nan_b
+        }
+
+
+@pytest.mark.parametrize("n_obj", [1, 3])
+def test_direct_records_read_back_as_optunas(tmp_path: Path, n_obj: int) -> None:
+    _direct(tmp_path / "ours", n_obj, [_trials(5, n_obj), _trials(7, n_obj, 5)], create=True)
+    theirs = _study(tmp_path / "theirs.journal", n_obj)
+    for t in _trials(12, n_obj):
+        theirs.add_trial(t)
+    read = _read(tmp_path / "ours" / JOURNAL_NAME)
+    _same(read, _read(tmp_path / "theirs.journal"))
+    assert {t.state for t in read} == {TrialState.COMPLETE, TrialState.FAIL}
+
+
+def test_a_resumed_study_mixes_both_writers(tmp_path: Path) -> None:
+    """Optuna's API, then a run's own records, then Optuna's API again on the same journal."""
+    run_dir = tmp_path / "ours"
+    run_dir.mkdir()
+    journal = run_dir / JOURNAL_NAME
+    first = _study(journal, 2)
+    for t in _trials(4, 2):
+        first.add_trial(t)
+    _direct(run_dir, 2, [_trials(6, 2, 4)], create=False)
+    again = optuna.load_study(
+        study_name="s", storage=optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
+    )
+    assert len(again.trials) == 10
+    for t in _trials(3, 2, 10):
+        again.add_trial(t)
+    _direct(run_dir, 2, [_trials(2, 2, 13)], create=False)
+
+    theirs = _study(tmp_path / "theirs.journal", 2)
+    for t in _trials(15, 2):
+        theirs.add_trial(t)
+    _same(_read(journal), _read(tmp_path / "theirs.journal"))
+
+
+def test_the_real_space_distributions_read_back(tmp_path: Path) -> None:
+    """Every distribution of a bundled space (categoricals of names, counts, flags) survives the round trip."""
+    space = load_space("software_team")
+    dists = space.distributions()
+    run_dir = tmp_path / "ours"
+    run_dir.mkdir()
+    store = open_storage(run_dir, None)
+    study = optuna.create_study(storage=store.storage, study_name="s", direction="maximize")
+    log = RunTrials(study, store, dists)
+    sampler = optuna.samplers.RandomSampler(seed=3)
+    probe = optuna.create_study(sampler=sampler, direction="maximize")
+    frozen = []
+    for i in range(8):
+        trial = probe.ask(dists)
+        probe.tell(trial, float(i))
+        frozen.append(probe.trials[-1])
+    theirs = _study(tmp_path / "theirs.journal", 1)
+    for t in frozen:
+        theirs.add_trial(t)
+    log.add([_copy(t) for t in frozen])
+    store.flush()
+    ours, other = _read(run_dir / JOURNAL_NAME), _read(tmp_path / "theirs.journal")
+    assert [t.params for t in ours] == [t.params for t in other]
+    assert [t.distributions for t in ours] == [t.distributions for t in other]
+    assert [t.values for t in ours] == [t.values for t in other]
+
+
+def _copy(t: FrozenTrial) -> FrozenTrial:
+    return FrozenTrial(
+        number=-1,
+        state=t.state,
+        value=None,
+        values=t.values,
+        datetime_start=t.datetime_start,
+        datetime_complete=t.datetime_complete,
+        params=dict(t.params),
+        distributions=t.distributions,
+        user_attrs=dict(t.user_attrs),
+        system_attrs=dict(t.system_attrs),
+        intermediate_values={},
+        trial_id=-1,
+    )
