@@ -119,25 +119,22 @@ def evaluate_chunk(
     return rows, reasons, time.perf_counter() - t0
 
 
-def _warm_up(evaluator_module: str) -> None:
+def _warm_up(evaluator: Evaluator | None) -> None:
     """Import what evaluating needs, in a pool process that is starting while batches run elsewhere.
 
     Everything a piece's first evaluation would otherwise import: the
-    evaluator's module, what unpickling a piece needs (designs, the scenario),
+    evaluator's module (unpickling ``evaluator`` imports it), what unpickling a piece needs (designs, the scenario),
     pandas (evaluators return frames) and, for the bundled evaluators, which
     score with the simulator, ``scipy.special`` (the simulator imports it at
     its first evaluation).
     """
-    import importlib
-
     import pandas  # noqa: F401
 
     import swarmdesign.design
     import swarmdesign.evaluation
     import swarmdesign.fitness  # noqa: F401
 
-    importlib.import_module(evaluator_module)
-    if evaluator_module.startswith("swarmdesign."):
+    if type(evaluator).__module__.startswith("swarmdesign."):
         import scipy.special  # noqa: F401
 
 
@@ -194,7 +191,7 @@ class ProcessPoolBatchExecutor:
         self._warming: list[Future[None]] = []
         self._pool_lost = False  # the pool proved slower, or kept dying: not started again
         self._pool: ProcessPoolExecutor | None = None
-        self._evaluator_module = "swarmdesign.sim"
+        self._evaluator: Evaluator | None = None
 
     @property
     def pool_processes(self) -> int:
@@ -231,7 +228,7 @@ class ProcessPoolBatchExecutor:
         """Start the pool's processes in the background; they import what evaluating needs."""
         ctx = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(self.pool_processes, mp_context=ctx, initializer=_ignore_sigint)
-        self._warming = [pool.submit(_warm_up, self._evaluator_module) for _ in range(self.pool_processes)]
+        self._warming = [pool.submit(_warm_up, self._evaluator) for _ in range(self.pool_processes)]
         self._pool = pool
 
     def _pool_ready(self) -> bool:
@@ -267,7 +264,7 @@ class ProcessPoolBatchExecutor:
         """Evaluate ``proposals`` here or shared with the pool, and record them in ``run`` (in order, one flush)."""
         if self.workers < 2 or len(proposals) < 2 or run.evaluator.costly:
             return run.evaluate_and_record(proposals, seed)
-        self._evaluator_module = type(run.evaluator).__module__
+        self._evaluator = run.evaluator
         remaining = max(run.budget - run.finished_so_far - len(proposals), 0)
         if self._pool is None:
             return self._local_batch(run, proposals, seed, remaining)
