@@ -1,17 +1,18 @@
-"""Search quality of every optimizer on a space small enough to enumerate, and swarm overhead.
+"""Search quality of every optimizer on three spaces small enough to enumerate, and swarm overhead.
 
 Usage::
 
     python benchmarks/search_quality.py                 # the full table (~10 min on 2 cores)
-    python benchmarks/search_quality.py --seeds 3 --quick
+    python benchmarks/search_quality.py --seeds 3 --quick --share 0.01 --problems qa_wide
     python benchmarks/search_quality.py --markdown benchmarks/results/search_quality.md
 
 What it does:
 
-1. **Brute force.** Every point of ``search_spaces/bench_small.yaml`` (69,120
-   parameter combinations, 27,180 distinct designs after ``decode``'s
-   repairs) is scored by the simulated evaluator under the bundled
-   ``math_qa`` scenario, reduced to one objective: its declared ``score``
+1. **Brute force.** Every point of each space of ``PROBLEMS`` (the bundled
+   ``bench_small``, 69,120 parameter combinations, where ``psoga``'s defaults
+   were chosen; and two held-out variants of bundled spaces, ``qa_wide`` and
+   ``team_small``) is scored once per distinct design by the simulated
+   evaluator under its scenario, reduced to one objective: its declared ``score``
    (quality - 0.05 * cost in USD, minus the constraint penalty). The
    simulator runs once, in vectorised batches, with evaluator seed 0; its
    metrics are then served by a lookup evaluator so that every optimizer and
@@ -70,8 +71,48 @@ from swarmdesign.runner import Run, RunSettings
 from swarmdesign.sim import SimulatedEvaluator
 from swarmdesign.space import SearchSpace
 
-SPACE = "bench_small"
-SCENARIO = "math_qa"
+#: The tuning space (bundled) and two held-out spaces, each with its scenario. ``psoga``'s defaults were chosen on
+#: the first only; the others are enumerable variants of bundled spaces that no default was ever tried on.
+PROBLEMS: dict[str, dict[str, Any]] = {
+    "bench_small": {"space": "bench_small", "scenario": "math_qa", "held_out": False},
+    "qa_wide": {
+        "space": "qa_ensemble",
+        "scenario": "math_qa",
+        "held_out": True,
+        "edit": {
+            "name": "qa_wide",
+            "roles": [
+                {"name": "orchestrator", "archetype": "orchestrator", "count": {"min": 0, "max": 1},
+                 "models": ["gpt-4o-mini"]},
+                {"name": "solver", "archetype": "solver", "count": {"min": 1, "max": 9}},
+                {"name": "judge", "archetype": "judge", "count": {"min": 0, "max": 3}, "models": ["gpt-4o-mini",
+                 "gpt-4o"]},
+            ],
+            "coordination": {"redundancy": {"min": 1, "max": 5}, "aggregation": ["majority_vote", "judge",
+                             "first_valid"], "review_rounds": {"min": 0, "max": 2}, "heterogeneity": 0.5},
+        },
+    },
+    "team_small": {
+        "space": "software_team",
+        "scenario": "software_project",
+        "held_out": True,
+        "edit": {
+            "name": "team_small",
+            "models": ["gpt-4o-mini", "gpt-4o", "llama-3.1-8b"],
+            "roles": [
+                {"name": "planner", "archetype": "planner", "count": {"min": 0, "max": 1}, "models": ["gpt-4o"]},
+                {"name": "coder", "archetype": "coder", "count": {"min": 1, "max": 16}},
+                {"name": "reviewer", "archetype": "reviewer", "count": {"min": 0, "max": 4}, "models": ["gpt-4o-mini"]},
+                {"name": "tester", "archetype": "tester", "count": {"min": 0, "max": 1}, "models": ["gpt-4o-mini"]},
+            ],
+            "topology": {"kinds": ["chain", "star", "hierarchical"], "branching": {"min": 2, "max": 4}},
+            "coordination": {"redundancy": {"min": 1, "max": 2}, "aggregation": ["majority_vote"],
+                             "review_rounds": {"min": 0, "max": 2}, "heterogeneity": 0.5, "routing": ["broadcast"]},
+            "edges": {"search": [["reviewer", "coder"]]},
+            "constraints": {"max_total_agents": 24},
+        },
+    },
+}  # fmt: skip
 EVAL_SEED = 0
 OPTIMIZERS = ("random", "tpe", "cmaes", "nsga2", "pso", "ga", "psoga")
 PEERS = ("pyswarms GlobalBestPSO", "DEAP eaSimple")
@@ -80,6 +121,8 @@ SHARES = (0.0025, 0.01, 0.02, 0.05)
 #: TPE's asks grow with the study; it runs to this share only.
 TPE_SHARE = 0.02
 TARGET = 0.99
+#: The share of the space at which the worst seed is reported.
+WORST_AT = 0.01
 BATCH = 20
 OVERHEAD_EVALS = 5000
 #: Clerc & Kennedy's constriction coefficients, the defaults of ``pso`` too.
@@ -87,9 +130,13 @@ CLERC = {"c1": 1.49618, "c2": 1.49618, "w": 0.7298}
 
 
 # ------------------------------------------------------------ the landscape
-def load_problem() -> tuple[SearchSpace, Scenario]:
-    space = SearchSpace.load(resolve(SPACE, "search_spaces", option="SPACE"))
-    base = Scenario.load(resolve(SCENARIO, "fitness", option="--fitness"))
+def load_problem(problem: str) -> tuple[SearchSpace, Scenario]:
+    """The space (a bundled one, or a bundled one with the fields of ``edit`` replaced) and its reduced scenario."""
+    spec = PROBLEMS[problem]
+    space = SearchSpace.load(resolve(spec["space"], "search_spaces", option="SPACE"))
+    if "edit" in spec:
+        space = SearchSpace.from_dict({**space.to_dict(), **spec["edit"]}, file=problem)
+    base = Scenario.load(resolve(spec["scenario"], "fitness", option="--fitness"))
     scenario = Scenario.from_dict({**base.to_dict(), "objectives": [{"name": "score"}]})
     return space, scenario
 
@@ -103,7 +150,7 @@ def every_point(space: SearchSpace) -> list[dict[str, Any]]:
         elif isinstance(d, IntDistribution):
             choices.append(list(range(d.low, d.high + 1)))
         else:
-            raise SystemExit(f"{SPACE}: parameter {p.name} is a float; the benchmark needs an enumerable space")
+            raise SystemExit(f"{space.name}: parameter {p.name} is a float; the benchmark needs an enumerable space")
         names.append(p.name)
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*choices)]
 
@@ -112,17 +159,24 @@ def brute_force(space: SearchSpace, scenario: Scenario) -> tuple[pd.DataFrame, d
     """Simulator metrics of every distinct design (rows), the row of each design's JSON, and the optimum score."""
     rows: dict[str, int] = {}
     designs = []
+    keys: set[tuple[Any, ...]] = set()
     for params in every_point(space):
-        design = space.decode_params(params)
-        key = records.design_json(design)
-        if key not in rows:
-            rows[key] = len(designs)
-            designs.append(design)
+        key = space.design_key(params)  # equal keys = equal designs: decode each design once
+        if key in keys:
+            continue
+        keys.add(key)
+        design = space.decode_params(params, trusted=True)
+        rows[records.design_json(design)] = len(designs)
+        designs.append(design)
     evaluator = SimulatedEvaluator()
     frames = [evaluator.evaluate(designs[i : i + 4096], scenario, seed=EVAL_SEED) for i in range(0, len(designs), 4096)]
     metrics = pd.concat(frames, ignore_index=True)
     score = scenario.finish_metrics(metrics)["score"].to_numpy()
     return metrics, rows, float(score.max())
+
+
+def table_name(problem: str) -> str:
+    return f"bench-table-{problem}"
 
 
 class TableEvaluator(Evaluator):
@@ -138,23 +192,24 @@ class TableEvaluator(Evaluator):
         return self.metrics.iloc[idx].reset_index(drop=True)
 
 
-def _init_worker(metrics: pd.DataFrame, rows: dict[str, int]) -> None:
+def _init_worker(tables: dict[str, tuple[pd.DataFrame, dict[str, int]]]) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    if TableEvaluator.name not in evaluator_names():
-        register_evaluator(TableEvaluator.name, lambda: TableEvaluator(metrics, rows))
+    for problem, (metrics, rows) in tables.items():
+        if table_name(problem) not in evaluator_names():
+            register_evaluator(table_name(problem), lambda m=metrics, r=rows: TableEvaluator(m, r))
 
 
 # --------------------------------------------------------------- the runs
-def run_optimizer(name: str, seed: int, budget: int) -> list[float]:
+def run_optimizer(problem: str, name: str, seed: int, budget: int) -> list[float]:
     """Scores of a swarmdesign run's evaluations, in order."""
-    space, scenario = load_problem()
+    space, scenario = load_problem(problem)
     with tempfile.TemporaryDirectory() as tmp:
         run = Run.create(
             RunSettings(
                 space=space,
                 scenario=scenario,
                 optimizer=name,
-                evaluator=TableEvaluator.name,
+                evaluator=table_name(problem),
                 budget=budget,
                 seed=seed,
                 batch_size=BATCH,
@@ -175,14 +230,14 @@ def _scorer(space: SearchSpace, scenario: Scenario, metrics: pd.DataFrame, rows:
     return of
 
 
-def run_pyswarms(seed: int, budget: int, metrics: pd.DataFrame, rows: dict[str, int]) -> list[float]:
+def run_pyswarms(problem: str, seed: int, budget: int, metrics: pd.DataFrame, rows: dict[str, int]) -> list[float]:
     """A plain GlobalBestPSO loop, as its documentation shows it."""
     from swarmdesign.optimizers._pyswarms import quiet
 
     with quiet():  # pyswarms otherwise writes ./report.log and configures the root logger
         import pyswarms
 
-    space, scenario = load_problem()
+    space, scenario = load_problem(problem)
     score_of = _scorer(space, scenario, metrics, rows)
     trace: list[float] = []
 
@@ -203,7 +258,7 @@ def run_pyswarms(seed: int, budget: int, metrics: pd.DataFrame, rows: dict[str, 
     return trace[:budget]
 
 
-def run_deap(seed: int, budget: int, metrics: pd.DataFrame, rows: dict[str, int]) -> list[float]:
+def run_deap(problem: str, seed: int, budget: int, metrics: pd.DataFrame, rows: dict[str, int]) -> list[float]:
     """A plain ``eaSimple`` loop with DEAP's usual real-valued operators."""
     from deap import algorithms, base, tools
 
@@ -215,7 +270,7 @@ def run_deap(seed: int, budget: int, metrics: pd.DataFrame, rows: dict[str, int]
             super().__init__(genes)
             self.fitness = Fitness()
 
-    space, scenario = load_problem()
+    space, scenario = load_problem(problem)
     score_of = _scorer(space, scenario, metrics, rows)
     trace: list[float] = []
 
@@ -236,17 +291,17 @@ def run_deap(seed: int, budget: int, metrics: pd.DataFrame, rows: dict[str, int]
     return trace[:budget]
 
 
-def _job(kind: str, name: str, seed: int, budget: int) -> tuple[str, int, list[float], float]:
-    """One run in a worker process (the lookup table was registered there by :func:`_init_worker`)."""
+def _job(problem: str, kind: str, name: str, seed: int, budget: int) -> tuple[str, str, int, list[float], float]:
+    """One run in a worker process (the lookup tables were registered there by :func:`_init_worker`)."""
     t0 = time.perf_counter()
     if kind == "optimizer":
-        trace = run_optimizer(name, seed, budget)
+        trace = run_optimizer(problem, name, seed, budget)
     else:
-        table_ev = make_evaluator(TableEvaluator.name)
+        table_ev = make_evaluator(table_name(problem))
         assert isinstance(table_ev, TableEvaluator)
         peer = run_pyswarms if name == PEERS[0] else run_deap
-        trace = peer(seed, budget, table_ev.metrics, table_ev.rows)
-    return name, seed, trace, time.perf_counter() - t0
+        trace = peer(problem, seed, budget, table_ev.metrics, table_ev.rows)
+    return problem, name, seed, trace, time.perf_counter() - t0
 
 
 # ---------------------------------------------------------------- summary
@@ -256,19 +311,33 @@ def summarise(traces: list[list[float]], optimum: float, size: int, budget: int)
     pct = []
     for m in marks:
         pct.append(float(np.median([100.0 * b[m - 1] / optimum for b in best])) if m <= budget else math.nan)
+    one = max(1, round(WORST_AT * size))
+    worst = float(min(100.0 * b[one - 1] / optimum for b in best)) if one <= budget else math.nan
     reach = [int(np.argmax(b >= TARGET * optimum)) + 1 if (b >= TARGET * optimum).any() else math.inf for b in best]
-    return {"pct": pct, "reach": float(np.median(reach)), "hits": sum(r < math.inf for r in reach), "budget": budget}
+    return {
+        "pct": pct,
+        "worst": worst,
+        "reach": float(np.median(reach)),
+        "hits": sum(r < math.inf for r in reach),
+        "budget": budget,
+    }
 
 
-def table(results: dict[str, dict[str, Any]], optimum: float, size: int, seeds: int) -> str:
-    marks = [round(s * size) for s in SHARES]
-    cols = [f"% of optimum at {s * 100:g}% ({m:,} evals)" for s, m in zip(SHARES, marks, strict=True)]
-    head = "| optimizer | " + " | ".join(cols) + f" | median evals to {TARGET:.0%} | seeds reaching {TARGET:.0%} |"
-    lines = [head, "|" + "---|" * (len(SHARES) + 3)]
+def table(results: dict[str, dict[str, Any]], size: int, seeds: int, budget: int) -> str:
+    shares = [s for s in SHARES if round(s * size) <= budget]
+    marks = [round(s * size) for s in shares]
+    cols = [f"% of optimum at {s * 100:g}% ({m:,} evals)" for s, m in zip(shares, marks, strict=True)]
+    head = (
+        "| optimizer | "
+        + " | ".join(cols)
+        + f" | worst seed at {WORST_AT:.0%} | median evals to {TARGET:.0%} | seeds reaching {TARGET:.0%} |"
+    )
+    lines = [head, "|" + "---|" * (len(shares) + 4)]
     for name, r in results.items():
-        cells = ["—" if math.isnan(p) else f"{p:.2f}" for p in r["pct"]]
+        cells = ["—" if math.isnan(p) else f"{p:.2f}" for p in r["pct"][: len(shares)]]
+        worst = "—" if math.isnan(r["worst"]) else f"{r['worst']:.2f}"
         reach = f"{r['reach']:,.0f}" if r["reach"] < math.inf else f">{r['budget']:,}"
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {reach} | {r['hits']}/{seeds} |")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {worst} | {reach} | {r['hits']}/{seeds} |")
     return "\n".join(lines)
 
 
@@ -279,7 +348,7 @@ def overhead(evals: int) -> tuple[float, float]:
     with quiet():
         import pyswarms
 
-    space, scenario = load_problem()
+    space, scenario = load_problem("bench_small")
     evaluator = SimulatedEvaluator()
 
     def cost(x: np.ndarray) -> np.ndarray:
@@ -312,55 +381,82 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--optimizers", default=",".join(OPTIMIZERS + PEERS))
+    ap.add_argument("--problems", default=",".join(PROBLEMS), help=f"spaces to search, of {', '.join(PROBLEMS)}")
+    ap.add_argument("--share", type=float, default=max(SHARES), help="budget of every run, as a share of its space")
     ap.add_argument("--quick", action="store_true", help="skip the overhead measurement")
     ap.add_argument("--markdown", type=Path, help="also write the report to this file")
     args = ap.parse_args(argv)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started = time.perf_counter()
-
-    space, scenario = load_problem()
-    t0 = time.perf_counter()
-    metrics, rows, optimum = brute_force(space, scenario)
-    size = int(space.size())
-    print(
-        f"{SPACE}: {size:,} points, {len(rows):,} distinct designs, scored in {time.perf_counter() - t0:.1f} s; "
-        f"optimum score {optimum:.5f}",
-        flush=True,
-    )
-    budget = round(max(SHARES) * size)
+    problems = [p.strip() for p in args.problems.split(",") if p.strip()]
     chosen = [n.strip() for n in args.optimizers.split(",") if n.strip()]
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+
+    tables: dict[str, tuple[pd.DataFrame, dict[str, int]]] = {}
+    facts: dict[str, dict[str, Any]] = {}
+    for problem in problems:
+        space, scenario = load_problem(problem)
+        t0 = time.perf_counter()
+        metrics, rows, optimum = brute_force(space, scenario)
+        size = int(space.size())
+        if optimum <= 0:
+            raise SystemExit(f"{problem}: optimum score {optimum} is not positive; '% of optimum' needs it to be")
+        tables[problem] = (metrics, rows)
+        facts[problem] = {"size": size, "designs": len(rows), "optimum": optimum, "scenario": scenario.name}
+        print(
+            f"{problem}: {size:,} points, {len(rows):,} distinct designs, scored in {time.perf_counter() - t0:.1f} s; "
+            f"optimum score {optimum:.5f}",
+            flush=True,
+        )
+
+    def budget_of(problem: str, name: str) -> int:
+        share = min(args.share, TPE_SHARE) if name == "tpe" else args.share
+        return round(share * facts[problem]["size"])
+
     jobs = []
-    for name in chosen:
-        kind = "peer" if name in PEERS else "optimizer"
-        b = round(TPE_SHARE * size) if name == "tpe" else budget
-        jobs += [(kind, name, seed, b) for seed in range(args.first_seed, args.first_seed + args.seeds)]
-    jobs.sort(key=lambda j: j[1] != "tpe")  # the slowest first, so the pool ends together
-    traces: dict[str, list[list[float]]] = {n: [] for n in chosen}
+    for problem in problems:
+        for name in chosen:
+            kind = "peer" if name in PEERS else "optimizer"
+            jobs += [(problem, kind, name, seed, budget_of(problem, name)) for seed in seeds]
+    jobs.sort(key=lambda j: j[2] != "tpe")  # the slowest first, so the pool ends together
+    traces: dict[tuple[str, str], list[list[float]]] = {(p, n): [] for p in problems for n in chosen}
     seconds: dict[str, float] = dict.fromkeys(chosen, 0.0)
-    with ProcessPoolExecutor(args.jobs, initializer=_init_worker, initargs=(metrics, rows)) as pool:
+    with ProcessPoolExecutor(args.jobs, initializer=_init_worker, initargs=(tables,)) as pool:
         futures = [pool.submit(_job, *job) for job in jobs]
         for fut in futures:
-            name, _seed, trace, sec = fut.result()
-            traces[name].append(trace)
+            problem, name, _seed, trace, sec = fut.result()
+            traces[(problem, name)].append(trace)
             seconds[name] += sec
-    results = {}
     for name in chosen:
-        b = round(TPE_SHARE * size) if name == "tpe" else budget
-        results[name] = summarise(traces[name], optimum, size, b)
-        print(f"  {name}: {seconds[name]:.0f} s for {args.seeds} seeds", flush=True)
+        print(f"  {name}: {seconds[name]:.0f} s for {args.seeds} seeds x {len(problems)} spaces", flush=True)
     report = [
-        f"Search quality on `{SPACE}` ({size:,} points, {len(rows):,} distinct designs), scenario `{SCENARIO}` "
-        f"reduced to its declared score; optimum {optimum:.5f} (positive, so % of optimum = best / optimum). "
-        f"Median over seeds {args.first_seed}-{args.first_seed + args.seeds - 1}; batches of {BATCH}; "
-        f"TPE run to {TPE_SHARE:.0%} of the space only.",
-        "",
-        table(results, optimum, size, args.seeds),
+        f"Median over seeds {seeds.start}-{seeds.stop - 1}; batches of {BATCH}; every run searches "
+        f"{args.share:.2%} of its space (TPE at most {TPE_SHARE:.0%}). Each scenario is reduced to its declared "
+        "score; its optimum is positive, so % of optimum = best / optimum.",
     ]
+    for problem in problems:
+        f = facts[problem]
+        spec = PROBLEMS[problem]
+        results = {n: summarise(traces[(problem, n)], f["optimum"], f["size"], budget_of(problem, n)) for n in chosen}
+        origin = (
+            f"held out: bundled `{spec['space']}` with fields replaced (see `PROBLEMS` in the script)"
+            if spec["held_out"]
+            else "bundled; `psoga`'s defaults were chosen here"
+        )
+        report += [
+            "",
+            f"## `{problem}` ({origin})",
+            "",
+            f"{f['size']:,} points, {f['designs']:,} distinct designs, scenario `{f['scenario']}`, "
+            f"optimum {f['optimum']:.5f}.",
+            "",
+            table(results, f["size"], args.seeds, round(args.share * f["size"])),
+        ]
     if not args.quick:
         ours, plain = overhead(OVERHEAD_EVALS)
         report += [
             "",
-            f"Overhead at {OVERHEAD_EVALS:,} evaluations (real simulator, `{SPACE}`): `pso` through swarmdesign "
+            f"Overhead at {OVERHEAD_EVALS:,} evaluations (real simulator, `bench_small`): `pso` through swarmdesign "
             f"(study record, journal) {ours:.2f} ms/evaluation; plain pyswarms GlobalBestPSO loop on the same "
             f"vectorised objective {plain:.2f} ms/evaluation; ratio {ours / plain:.2f}x.",
         ]

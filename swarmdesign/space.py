@@ -28,260 +28,29 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import numpy as np
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
 from swarmdesign import yamlio
-from swarmdesign.archetypes import (
-    AGGREGATIONS,
-    COORDINATORS,
-    HUB_KINDS,
-    ROUTINGS,
-    STAGE_OF,
-    TOPOLOGY_KINDS,
-    Aggregation,
-    Archetype,
-    Routing,
-    TopologyKind,
+from swarmdesign.archetypes import AGGREGATIONS, ROUTINGS, TOPOLOGY_KINDS
+from swarmdesign.design import Design
+from swarmdesign.errors import SwarmdesignError, from_validation_error
+from swarmdesign.space_codec import BoxCodec, clip, to_unit
+from swarmdesign.space_decode import DesignDecoder
+from swarmdesign.space_spec import (
+    FORMAT_KEY,
+    CoordinationSpec,
+    EdgeSpec,
+    FloatRange,
+    IntRange,
+    RoleSpec,
+    SpaceConstraints,
+    SpaceSpec,
+    TopologySpec,
 )
-from swarmdesign.design import (
-    MAX_BRANCHING,
-    MAX_BROKERS,
-    MAX_CLUSTERS,
-    MAX_REDUNDANCY,
-    MAX_REVIEW_ROUNDS,
-    MAX_ROLE_COUNT,
-    Coordination,
-    Design,
-    Float,
-    Int,
-    Role,
-    Topology,
-    _check_text,
-)
-from swarmdesign.errors import SwarmdesignError, choices, from_validation_error
-
-FORMAT_KEY = "swarmdesign_space"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class IntRange(_Strict):
-    min: Int
-    max: Int
-    log: bool = False
-
-    @model_validator(mode="after")
-    def _ordered(self) -> IntRange:
-        if self.min > self.max:
-            raise ValueError(f"min {self.min} > max {self.max}; expected min <= max")
-        return self
-
-
-class FloatRange(_Strict):
-    min: Float
-    max: Float
-    log: bool = False
-
-    @model_validator(mode="after")
-    def _ordered(self) -> FloatRange:
-        if self.min > self.max:
-            raise ValueError(f"min {self.min} > max {self.max}; expected min <= max")
-        if self.log and self.min <= 0:
-            raise ValueError(f"log scale needs min > 0, got {self.min}")
-        return self
-
-
-def _as_int_range(v: Any) -> Any:
-    return {"min": v, "max": v} if isinstance(v, int) and not isinstance(v, bool) else v
-
-
-def _as_float_range(v: Any) -> Any:
-    return {"min": v, "max": v} if isinstance(v, int | float) and not isinstance(v, bool) else v
-
-
-#: A model name as a Design's role holds it (1..200 characters, not blank).
-ModelName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(lambda v: _check_text(v, "model"))]
-
-
-class RoleSpec(_Strict):
-    """A role that may appear; ``count.min: 0`` makes it optional."""
-
-    name: str = Field(min_length=1, max_length=100)
-    archetype: Archetype
-    count: IntRange = Field(default_factory=lambda: IntRange(min=1, max=1))
-    models: list[ModelName] | None = Field(default=None, min_length=1)
-    prompt: str | None = Field(default=None, max_length=20_000)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        return _check_text(v, "role name")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _scalar_count(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "count" in data:
-            data = {**data, "count": _as_int_range(data["count"])}
-        return data
-
-    @model_validator(mode="after")
-    def _bounds(self) -> RoleSpec:
-        if self.count.min < 0:
-            raise ValueError(f"count.min: {self.count.min} is negative; expected >= 0")
-        if self.count.max < 1:
-            raise ValueError(f"count.max: {self.count.max}; expected >= 1 (a role that can never appear is pointless)")
-        if self.count.max > MAX_ROLE_COUNT:
-            raise ValueError(f"count.max: {self.count.max} exceeds the supported {MAX_ROLE_COUNT} agents per role")
-        return self
-
-    @property
-    def optional(self) -> bool:
-        return self.count.min == 0
-
-
-class TopologySpec(_Strict):
-    kinds: list[TopologyKind] = Field(min_length=1)
-    branching: IntRange = Field(default_factory=lambda: IntRange(min=8, max=8))
-    brokers: IntRange = Field(default_factory=lambda: IntRange(min=1, max=1))
-    clusters: IntRange = Field(default_factory=lambda: IntRange(min=4, max=4))
-
-    @model_validator(mode="before")
-    @classmethod
-    def _scalars(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            data = dict(data)
-            for key in ("branching", "brokers", "clusters"):
-                if key in data:
-                    data[key] = _as_int_range(data[key])
-        return data
-
-    @model_validator(mode="after")
-    def _checks(self) -> TopologySpec:
-        if len(set(self.kinds)) != len(self.kinds):
-            raise ValueError(f"kinds: duplicate topology kinds in {self.kinds}")
-        limits = (("branching", 2, MAX_BRANCHING), ("brokers", 1, MAX_BROKERS), ("clusters", 1, MAX_CLUSTERS))
-        for key, low, high in limits:
-            r: IntRange = getattr(self, key)
-            if r.min < low:
-                raise ValueError(f"{key}.min: {r.min}; expected >= {low}")
-            if r.max > high:
-                raise ValueError(f"{key}.max: {r.max}; expected <= {high}, the most a design's topology supports")
-        return self
-
-
-class CoordinationSpec(_Strict):
-    redundancy: IntRange = Field(default_factory=lambda: IntRange(min=1, max=1))
-    aggregation: list[Aggregation] = Field(default_factory=lambda: ["majority_vote"], min_length=1)
-    review_rounds: IntRange = Field(default_factory=lambda: IntRange(min=0, max=0))
-    heterogeneity: FloatRange = Field(default_factory=lambda: FloatRange(min=0.0, max=0.0))
-    routing: list[Routing] = Field(default_factory=lambda: ["broadcast"], min_length=1)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _scalars(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            data = dict(data)
-            for key in ("redundancy", "review_rounds"):
-                if key in data:
-                    data[key] = _as_int_range(data[key])
-            if "heterogeneity" in data:
-                data["heterogeneity"] = _as_float_range(data["heterogeneity"])
-            for key in ("aggregation", "routing"):
-                if isinstance(data.get(key), str):
-                    data[key] = [data[key]]
-        return data
-
-    @model_validator(mode="after")
-    def _bounds(self) -> CoordinationSpec:
-        if not 1 <= self.redundancy.min <= self.redundancy.max <= MAX_REDUNDANCY:
-            raise ValueError(f"redundancy: expected 1 <= min <= max <= {MAX_REDUNDANCY}")
-        if not 0 <= self.review_rounds.min <= self.review_rounds.max <= MAX_REVIEW_ROUNDS:
-            raise ValueError(f"review_rounds: expected 0 <= min <= max <= {MAX_REVIEW_ROUNDS}")
-        if not 0.0 <= self.heterogeneity.min <= self.heterogeneity.max <= 1.0:
-            raise ValueError("heterogeneity: expected 0 <= min <= max <= 1")
-        return self
-
-
-class EdgeSpec(_Strict):
-    fixed: list[tuple[str, str]] = Field(default_factory=list)
-    search: list[tuple[str, str]] = Field(default_factory=list)
-
-
-class SpaceConstraints(_Strict):
-    max_total_agents: Int = Field(default=MAX_ROLE_COUNT, ge=1, le=10**9)
-
-
-class SpaceSpec(_Strict):
-    """The YAML document, validated. :class:`SearchSpace` compiles it."""
-
-    swarmdesign_space: Literal[1] = 1
-    name: str = Field(min_length=1, max_length=100)
-    description: str | None = None
-    models: list[ModelName] = Field(default_factory=lambda: ["gpt-4o-mini"], min_length=1)
-    roles: list[RoleSpec] = Field(min_length=1, max_length=64)
-    topology: TopologySpec = Field(default_factory=lambda: TopologySpec(kinds=["chain"]))
-    coordination: CoordinationSpec = Field(default_factory=CoordinationSpec)
-    edges: EdgeSpec = Field(default_factory=EdgeSpec)
-    constraints: SpaceConstraints = Field(default_factory=SpaceConstraints)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        # The name becomes the default run folder name (runs/<name>-<time>): no path tricks.
-        _check_text(v, "space name")
-        if any(ch in v for ch in "/\\") or v.startswith(".") or any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
-            raise ValueError("expected a name usable as a folder name: no '/', '\\', control characters, leading '.'")
-        return v
-
-    @model_validator(mode="after")
-    def _consistent(self) -> SpaceSpec:
-        names = [r.name for r in self.roles]
-        for i, n in enumerate(names):
-            if n in names[:i]:
-                raise ValueError(f"roles[{i}].name: duplicate role name '{n}'")
-        for group in ("fixed", "search"):
-            seen: set[str] = set()
-            for i, (a, b) in enumerate(getattr(self.edges, group)):
-                for end in (a, b):
-                    if end not in names:
-                        raise ValueError(f"edges.{group}[{i}]: unknown role {end!r}; expected one of {choices(names)}")
-                if a == b:
-                    raise ValueError(f"edges.{group}[{i}]: an edge from '{a}' to itself is not allowed")
-                if f"{a}->{b}" in seen:  # the edge's parameter name: also catches 'a->b' + 'c' vs 'a' + 'b->c'
-                    raise ValueError(f"edges.{group}[{i}]: duplicate edge {a} -> {b}")
-                seen.add(f"{a}->{b}")
-        has_coordinator = any(r.archetype in COORDINATORS for r in self.roles)
-        for i, kind in enumerate(self.topology.kinds):
-            if kind in HUB_KINDS and not has_coordinator:
-                raise ValueError(
-                    f"topology.kinds[{i}]: '{kind}' needs a coordinator role (archetype planner or orchestrator) "
-                    "among roles"
-                )
-        needed = sum(r.count.min for r in self.roles)
-        if not any(r.count.min > 0 for r in self.roles):
-            needed = 1
-        if needed > self.constraints.max_total_agents:
-            raise ValueError(
-                f"constraints.max_total_agents: {self.constraints.max_total_agents} is below the {needed} agents "
-                "the roles' minimum counts already need; expected a bound that some design can meet"
-            )
-        coordinator_min = any(r.archetype in COORDINATORS and r.count.min > 0 for r in self.roles)
-        for i, kind in enumerate(self.topology.kinds):
-            # decode adds a coordinator to a hub kind when none is present; the bound must leave room for it
-            hub_needs = needed if coordinator_min or not any(r.count.min > 0 for r in self.roles) else needed + 1
-            if kind in HUB_KINDS and hub_needs > self.constraints.max_total_agents:
-                raise ValueError(
-                    f"topology.kinds[{i}]: '{kind}' needs {hub_needs} agents (a coordinator and the roles' minimum "
-                    f"counts) but constraints.max_total_agents is {self.constraints.max_total_agents}; expected "
-                    "a bound that leaves room for the hub"
-                )
-        return self
 
 
 @dataclass(frozen=True)
@@ -304,6 +73,8 @@ class SearchSpace:
         self.source = source
         self.params: list[Param] = self._compile()
         self._index = {p.name: i for i, p in enumerate(self.params)}
+        self._codec = BoxCodec([p.name for p in self.params], [p.distribution for p in self.params])
+        self._decoder = DesignDecoder(spec, set(self._index))
 
     # ------------------------------------------------------------ loading
     @classmethod
@@ -404,10 +175,11 @@ class SearchSpace:
     # ------------------------------------------------------- box <-> params
     def vector_to_params(self, x: np.ndarray) -> dict[str, Any]:
         """Map a point of ``[0,1]^d`` (clipped) to parameter values."""
-        x = np.clip(np.asarray(x, dtype=float).reshape(-1), 0.0, 1.0)
-        if x.shape[0] != self.dim:
-            raise ValueError(f"expected a vector of length {self.dim}, got {x.shape[0]}")
-        return {p.name: _from_unit(p.distribution, float(u)) for p, u in zip(self.params, x, strict=True)}
+        return self._codec.params(x)
+
+    def vectors_to_params(self, x: np.ndarray) -> list[dict[str, Any]]:
+        """:meth:`vector_to_params` of every row of ``x`` (``(n, d)``)."""
+        return self._codec.many(x)
 
     def params_to_vector(self, params: dict[str, Any]) -> np.ndarray:
         """Centre of each parameter's bin in ``[0,1]^d``; missing params are an error."""
@@ -415,7 +187,7 @@ class SearchSpace:
         for i, p in enumerate(self.params):
             if p.name not in params:
                 raise KeyError(p.name)
-            out[i] = _to_unit(p.distribution, params[p.name])
+            out[i] = to_unit(p.distribution, params[p.name])
         return out
 
     def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
@@ -423,106 +195,22 @@ class SearchSpace:
 
     # ------------------------------------------------------- params -> Design
     def decode(self, x: np.ndarray) -> Design:
-        return self.decode_params(self.vector_to_params(x))
+        """The design of a point of the box (built without re-validation: its params are the space's own)."""
+        return self._decoder.design(self.vector_to_params(x), trusted=True)
 
-    def decode_params(self, params: dict[str, Any], *, name: str | None = None) -> Design:
-        """Build the (repaired, valid) Design that ``params`` describe.
+    def decode_params(self, params: dict[str, Any], *, name: str | None = None, trusted: bool = False) -> Design:
+        """Build the (repaired, valid) Design that ``params`` describe; repair rules in :class:`DesignDecoder`.
 
-        Repair rules, applied in this order:
-        1. ``single``: only the first present producing role (space order) keeps
-           one agent; if none is present, the first producing role, else the
-           first role.
-        2. hub kinds (star, hierarchical, federated) with no coordinator present:
-           the first coordinator role of the space joins with its minimum count
-           (at least 1).
-        3. if no role is present at all, the first role joins with its minimum.
-        4. more agents than ``constraints.max_total_agents``: if the present
-           roles' floors (their minimum count, at least 1) alone exceed the
-           bound, optional roles are dropped, last first (never the only
-           coordinator of a hub kind); then what every present role has above
-           its floor is scaled down proportionally until the bound holds. No
-           role ends below its minimum, so ``encode`` of the result is exact
-           and ``decode(encode(d)) == d``.
+        ``trusted=True`` when ``params`` hold values of this space's own
+        parameters (from :meth:`vector_to_params`, or a study of this space):
+        the design is then built without pydantic's per-field validation,
+        which costs more than the rest of a decode. Anything else is validated.
         """
-        s = self.spec
+        return self._decoder.design(params, name=name, trusted=trusted)
 
-        def get(pname: str, default: Any) -> Any:
-            return params[pname] if pname in self._index else default
-
-        counts: dict[str, int] = {}
-        models: dict[str, str] = {}
-        for r in s.roles:
-            present = bool(get(f"use.{r.name}", 1)) if r.optional else True
-            counts[r.name] = int(get(f"count.{r.name}", max(r.count.min, 1))) if present else 0
-            models[r.name] = str(get(f"model.{r.name}", (r.models or s.models)[0]))
-        kind = str(get("topology.kind", s.topology.kinds[0]))
-        role_order = [r.name for r in s.roles]
-        by_name = {r.name: r for r in s.roles}
-        if kind == "single":
-            producers = [n for n in role_order if STAGE_OF[by_name[n].archetype] == "produce"]
-            present = [n for n in producers if counts[n] > 0]
-            chosen = present[0] if present else (producers[0] if producers else role_order[0])
-            counts = {n: (1 if n == chosen else 0) for n in role_order}
-        elif kind in HUB_KINDS and not any(counts[n] > 0 and by_name[n].archetype in COORDINATORS for n in role_order):
-            first = next(n for n in role_order if by_name[n].archetype in COORDINATORS)
-            counts[first] = max(by_name[first].count.min, 1)
-        if sum(counts.values()) == 0:
-            counts[role_order[0]] = max(by_name[role_order[0]].count.min, 1)
-        cap = s.constraints.max_total_agents
-        floors = {n: max(by_name[n].count.min, 1) for n in role_order}
-        for n in reversed(role_order):  # rule 4: drop optional roles, last first, while the floors alone exceed
-            if sum(counts.values()) <= cap or sum(floors[m] for m in role_order if counts[m] > 0) <= cap:
-                break
-            keeps_hub = (
-                kind in HUB_KINDS
-                and by_name[n].archetype in COORDINATORS
-                and sum(counts[m] for m in role_order if by_name[m].archetype in COORDINATORS) == counts[n]
-            )
-            if by_name[n].optional and counts[n] > 0 and not keeps_hub:
-                counts[n] = 0
-        counts = _cap_total(counts, floors, cap)
-
-        roles = [
-            Role(name=n, archetype=by_name[n].archetype, count=counts[n], model=models[n], prompt=by_name[n].prompt)
-            for n in role_order
-            if counts[n] > 0
-        ]
-        present_names = {r.name for r in roles}
-        if s.edges.fixed:
-            edges = [(a, b) for a, b in s.edges.fixed if a in present_names and b in present_names]
-        else:  # stage-order wiring among the present roles, made explicit
-            edges = Design.model_construct(roles=roles, edges=[]).role_graph()
-        edges += [
-            (a, b)
-            for a, b in s.edges.search
-            if int(params.get(f"edge.{a}->{b}", 0))
-            and a in present_names
-            and b in present_names
-            and (a, b) not in edges
-        ]
-        topo_params: dict[str, int] = {}
-        if kind == "hierarchical":
-            topo_params["branching"] = int(get("topology.branching", s.topology.branching.min))
-        elif kind == "pubsub":
-            topo_params["brokers"] = int(get("topology.brokers", s.topology.brokers.min))
-        elif kind == "federated":
-            topo_params["clusters"] = int(get("topology.clusters", s.topology.clusters.min))
-        c = s.coordination
-        coordination = Coordination(
-            redundancy=int(get("coordination.redundancy", c.redundancy.min)),
-            aggregation=str(get("coordination.aggregation", c.aggregation[0])),  # type: ignore[arg-type]
-            review_rounds=int(get("coordination.review_rounds", c.review_rounds.min)),
-            heterogeneity=float(get("coordination.heterogeneity", c.heterogeneity.min)),
-            routing=str(get("coordination.routing", c.routing[0])),  # type: ignore[arg-type]
-        )
-        return Design(
-            name=name or s.name,
-            description=s.description,
-            roles=roles,
-            topology=Topology(kind=kind, **topo_params),  # type: ignore[arg-type]
-            edges=edges,
-            coordination=coordination,
-        )
+    def design_key(self, params: dict[str, Any]) -> tuple[Any, ...]:
+        """Hashable identity of the design ``params`` decode to (equal keys = equal designs), without building it."""
+        return self._decoder.key(params)
 
     # ------------------------------------------------------- Design -> params
     def design_to_params(self, design: Design, *, file: str | None = None) -> dict[str, Any]:
@@ -590,83 +278,26 @@ class SearchSpace:
                 value = int(tuple(pair) in set(design.edges))
             else:  # pragma: no cover - every compiled name has a group above
                 raise AssertionError(p.name)
-            params[p.name] = _clip(d, value)
+            params[p.name] = clip(d, value)
         return params
 
     def encode(self, design: Design) -> np.ndarray:
         return self.params_to_vector(self.design_to_params(design))
 
 
-# --------------------------------------------------------------- bin maths
-def _int_edges(d: IntDistribution) -> tuple[float, float, bool]:
-    if d.log:
-        return math.log(d.low - 0.5), math.log(d.high + 0.5), True
-    return d.low - 0.5, d.high + 0.5, False
-
-
-def _from_unit(d: BaseDistribution, u: float) -> Any:
-    if isinstance(d, CategoricalDistribution):
-        return d.choices[min(int(u * len(d.choices)), len(d.choices) - 1)]
-    if isinstance(d, IntDistribution):
-        a, b, log = _int_edges(d)
-        z = a + u * (b - a)
-        v = math.exp(z) if log else z
-        return int(min(max(math.floor(v + 0.5), d.low), d.high))
-    assert isinstance(d, FloatDistribution)
-    # exp/log rounding must not leave the range
-    if d.log:
-        lo, hi = math.log(d.low), math.log(d.high)
-        return float(min(max(math.exp(lo + u * (hi - lo)), d.low), d.high))
-    return float(min(max(d.low + u * (d.high - d.low), d.low), d.high))
-
-
-def _to_unit(d: BaseDistribution, value: Any) -> float:
-    if isinstance(d, CategoricalDistribution):
-        return (list(d.choices).index(value) + 0.5) / len(d.choices)
-    if isinstance(d, IntDistribution):
-        a, b, log = _int_edges(d)
-        v = math.log(int(value)) if log else float(int(value))
-        return (v - a) / (b - a)
-    assert isinstance(d, FloatDistribution)
-    if d.high == d.low:
-        return 0.5
-    if d.log:  # a range one ulp wide has no width in log space
-        span = math.log(d.high) - math.log(d.low)
-        u = (math.log(float(value)) - math.log(d.low)) / span if span > 0 else 0.0
-    else:
-        u = (float(value) - d.low) / (d.high - d.low)
-    u = min(max(u, 0.0), 1.0)
-    for _ in range(8):  # float rounding: step u by ulps until it decodes to exactly this value
-        got = _from_unit(d, u)
-        if got == value:
-            break
-        u = math.nextafter(u, 1.0 if got < value else 0.0)
-    return u
-
-
-def _clip(d: BaseDistribution, value: Any) -> Any:
-    if isinstance(d, IntDistribution):
-        return int(min(max(int(value), d.low), d.high))
-    if isinstance(d, FloatDistribution):
-        return float(min(max(float(value), d.low), d.high))
-    return value
-
-
-def _cap_total(counts: dict[str, int], floors: dict[str, int], cap: int) -> dict[str, int]:
-    """At most ``cap`` agents in total, no present role below its floor (see decode rule 4).
-
-    What each present role has above its floor is scaled by one factor and
-    rounded down, so the total never exceeds ``cap`` once the floors fit
-    (the space's validation guarantees they do after optional roles are
-    dropped).
-    """
-    if sum(counts.values()) <= cap:
-        return counts
-    present = {n: c for n, c in counts.items() if c > 0}
-    room = cap - sum(floors[n] for n in present)
-    above = sum(c - floors[n] for n, c in present.items())
-    factor = max(room, 0) / above if above > 0 else 0.0
-    return {n: (floors[n] + math.floor((c - floors[n]) * factor) if c > 0 else 0) for n, c in counts.items()}
-
-
-__all__ = ["AGGREGATIONS", "ROUTINGS", "TOPOLOGY_KINDS", "Param", "SearchSpace", "SpaceSpec"]
+__all__ = [
+    "AGGREGATIONS",
+    "FORMAT_KEY",
+    "ROUTINGS",
+    "TOPOLOGY_KINDS",
+    "CoordinationSpec",
+    "EdgeSpec",
+    "FloatRange",
+    "IntRange",
+    "Param",
+    "RoleSpec",
+    "SearchSpace",
+    "SpaceConstraints",
+    "SpaceSpec",
+    "TopologySpec",
+]

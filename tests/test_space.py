@@ -123,3 +123,27 @@ def test_encode_refuses_roles_outside_the_space(tmp_path: Path) -> None:
     )
     with pytest.raises(SwarmdesignError, match="not in search space"):
         space.design_to_params(d, file="mine.yaml")
+
+
+def test_fast_decoding_matches_the_validated_path_and_design_keys_identify_designs() -> None:
+    """The box codec gives each parameter's own ``from_unit`` value; trusted designs equal validated ones; keys
+    are equal exactly when the decoded designs are (the optimizers' duplicate detection relies on it)."""
+    import json
+
+    from swarmdesign.space_codec import from_unit
+
+    for name in ("bench_small", "qa_ensemble", "software_team", "million_agents"):
+        space = SearchSpace.load(resolve(name, "search_spaces", option="SPACE"))
+        rng = np.random.default_rng(3)
+        points = rng.random((150, space.dim))
+        points[:30] = np.round(points[:30] * 3) / 3  # bin edges and box ends too
+        keys: dict[object, str] = {}
+        for x in points:
+            params = space.vector_to_params(x)
+            assert params == {p.name: from_unit(p.distribution, float(u)) for p, u in zip(space.params, x, strict=True)}
+            fast, checked = space.decode_params(params, trusted=True), space.decode_params(params)
+            assert fast == checked
+            assert Design.model_validate(fast.to_dict()) == fast
+            text = json.dumps(fast.to_dict(), sort_keys=True)
+            assert keys.setdefault(space.design_key(params), text) == text
+        assert len(set(keys.values())) == len(keys)

@@ -1,9 +1,11 @@
 """Duplicate detection shared by the genetic optimizers (``ga`` and ``psoga``).
 
-Both know an evaluated design by the digest of its canonical JSON. Designs read back
-from the study are known by the JSON recorded with each trial, so a resume decodes
-nothing; a new proposal is decoded once and its design handed to the runner, so the
-runner does not decode it again. One copy of that rule serves both optimizers.
+Both know an evaluated design by the digest of its design key
+(:meth:`SearchSpace.design_key`: the decoder's repairs without building the design),
+computed from params, so designs read back from the study are known by their recorded
+params and a resume decodes nothing; a new proposal is decoded once and its design
+handed to the runner, so the runner does not decode it again. One copy of that rule
+serves both optimizers.
 
 The mixin expects the attributes its optimizers set: ``space``, ``dedupe``,
 ``_layout``, ``_keys``, ``_seen``, ``_keys_recorded``, ``positions``, ``generation``
@@ -13,10 +15,9 @@ and ``name``; it sits before :class:`PopulationOptimizer` in the bases so that i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from swarmdesign.optimizers._genes import DesignKeys, GeneLayout, digest
+from swarmdesign.optimizers._genes import DesignKeys, GeneLayout
 from swarmdesign.optimizers.base import Proposal, _Done
 
 
@@ -40,20 +41,12 @@ class DesignMemory:
             self._keys = DesignKeys(self.space, self._layout)
         return self._keys
 
-    def _remember_designs(self, done: Iterable[_Done]) -> None:
-        """Designs read back from the study are known by their recorded JSON: no decoding on resume."""
+    def _advance_done(self, trials: dict[int, _Done], *, verify: bool = True) -> None:
+        """Mark the generation's designs as evaluated from their recorded params (no decoding), then advance."""
         if self.dedupe:
             keys = self._ensure_keys()
-            for d in done:
-                if d.design_json:
-                    keys.remember(d.params, d.design_json)
-
-    def _advance_done(self, trials: dict[int, _Done], *, verify: bool = True) -> None:
-        """Mark the generation's designs as evaluated from their recorded JSON (no decoding), then advance."""
-        if self.dedupe:
-            known = [digest(d.design_json) for d in trials.values() if d.design_json]
-            self._seen.update(known)
-            self._keys_recorded = len(known) == len(trials)
+            self._seen.update(keys.of_params(d.params) for d in trials.values())
+            self._keys_recorded = True
         super()._advance_done(trials, verify=verify)  # type: ignore[misc]
 
     def _proposal(self, i: int) -> Proposal:

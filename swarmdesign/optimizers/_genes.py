@@ -179,17 +179,20 @@ class GeneLayout:
 
 
 class DesignKeys:
-    """Identity of the *design* a point decodes to: a 16-byte digest of its compact JSON.
+    """Identity of the *design* a point decodes to: a 16-byte digest of the space's design key.
 
     Different params can decode to one design (``decode`` repairs: an absent
     role's count, a ``single`` topology's counts), so duplicates are
-    recognised on the decoded design. Decoding costs ~50-100 us, so each
-    distinct params is decoded once: ``params -> digest`` is remembered for
-    the whole run (a few dozen bytes per design, keyed by the params' hash),
-    while the decoded designs themselves are kept only for the most recent
+    recognised on the design, through :meth:`SearchSpace.design_key`, which
+    applies the repairs without building the design (a fraction of a
+    decode's cost; every candidate of every generation is checked). The key
+    is computed from params, so designs read back from a study are known by
+    their recorded params. ``params -> digest`` is remembered for the whole
+    run (keyed by the params' hash); decoded designs only for the most recent
     :data:`RECENT` params, long enough for the runner to evaluate and record
     a proposal without decoding it again (:meth:`decoded`). Digests instead
-    of the JSON keep the memory of a 10^5-trial run to a few megabytes.
+    of the keys keep the memory of a 10^5-trial run to a few megabytes, and
+    unlike Python's salted ``hash`` they are the same in every process.
     """
 
     #: Decoded designs kept for reuse (a few generations' worth).
@@ -214,42 +217,33 @@ class DesignKeys:
         return dict(params)
 
     def __call__(self, x: np.ndarray) -> bytes:
-        params = self.params_of(x)
-        pk = tuple(params.values())
-        key = self._digest.get(hash(pk))
+        return self.of_params(self.params_of(x))
+
+    def of_params(self, params: dict[str, Any]) -> bytes:
+        """The design key of ``params`` (remembered for the run)."""
+        pk = hash(tuple(params.values()))
+        key = self._digest.get(pk)
         if key is None:
-            key = self._decode(params, pk)[2]
+            key = digest(repr(self.space.design_key(params)))
+            self._digest[pk] = key
         return key
 
     def decoded(self, params: dict[str, Any]) -> tuple[Design, str]:
         """The design ``params`` decode to and its compact JSON (from the recent cache when possible)."""
         pk = tuple(params.values())
         hit = self._recent.get(pk)
-        if hit is not None:
-            return hit
-        design, text, _ = self._decode(params, pk)
-        return design, text
-
-    def remember(self, params: dict[str, Any], design_json: str) -> bytes:
-        """Record a design already evaluated (read back from the study) without decoding it."""
-        key = digest(design_json)
-        self._digest[hash(tuple(params.values()))] = key
-        return key
-
-    def _decode(self, params: dict[str, Any], pk: tuple[Any, ...]) -> tuple[Design, str, bytes]:
-        design = self.space.decode_params(params)
-        text = records.design_json(design)
-        key = digest(text)
-        self._digest[hash(pk)] = key
-        self._recent[pk] = (design, text)
-        if len(self._recent) > self.RECENT:
-            self._recent.popitem(last=False)
-        return design, text, key
+        if hit is None:
+            design = self.space.decode_params(params, trusted=True)
+            hit = (design, records.design_json(design))
+            self._recent[pk] = hit
+            if len(self._recent) > self.RECENT:
+                self._recent.popitem(last=False)
+        return hit
 
 
-def digest(design_json: str) -> bytes:
-    """16-byte identity of a design's compact JSON."""
-    return hashlib.blake2b(design_json.encode(), digest_size=16).digest()
+def digest(text: str) -> bytes:
+    """16-byte identity of a text (a design key's ``repr``)."""
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def latin_hypercube(rng: np.random.Generator, n: int, d: int) -> np.ndarray:

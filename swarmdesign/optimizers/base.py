@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -126,7 +126,7 @@ class Optimizer(ABC):
         assert self.space is not None, "bind() first"
         if proposal.design is not None:
             return proposal.design
-        return self.space.decode_params(proposal.params)
+        return self.space.decode_params(proposal.params, trusted=True)  # params of the space's own distributions
 
     @abstractmethod
     def ask(self, study: optuna.Study, n: int) -> list[Proposal]:
@@ -356,16 +356,12 @@ class PopulationOptimizer(Optimizer):
             g: {i: _Done(t.params, outcome_of(t), t.user_attrs.get("design")) for i, t in trials.items()}
             for g, trials in recorded.items()
         }
-        self._remember_designs(d for trials in self._done.values() for d in trials.values())
         self.generation = 0
         self.positions = self._initial_positions()
         while self._complete(self._done.get(self.generation, {})):
             self._advance_done(self._done.pop(self.generation))
         self._index = _TrialIndex(self.name)  # not read again by this object: free what it holds
         self._synced = True
-
-    def _remember_designs(self, done: Iterable[_Done]) -> None:
-        """Hook: designs already evaluated (params and their design JSON), for duplicate detection."""
 
     def _advance_done(self, trials: dict[int, _Done], *, verify: bool = True) -> None:
         """Advance past the current generation, every particle of which is finished.
