@@ -44,6 +44,7 @@ from swarmdesign.stopping import cleanup_shield, stop_signals
 from swarmdesign.storage import (
     CONFIG_NAME,
     JOURNAL_NAME,
+    OPTIMIZER_STATE_NAME,
     TRIALS_NAME,
     StudyStore,
     load_study,
@@ -216,6 +217,9 @@ class Run:
     def _assemble(cls, run_dir, config, store, study, space, scenario, optimizer, evaluator) -> Run:  # noqa: ANN001
         directions = [o["direction"] for o in config["objectives"]]
         optimizer.bind(space, directions, int(config["seed"]), initial=config.get("seed_designs") or [])
+        saved_state = run_dir / OPTIMIZER_STATE_NAME
+        if saved_state.exists():  # used only if it matches the study (see PopulationOptimizer.checkpoint)
+            optimizer.offer_checkpoint(saved_state.read_bytes())
         try:
             sampler = optimizer.sampler()
         except TypeError as exc:
@@ -321,6 +325,7 @@ class Run:
             with cleanup_shield():  # a second Ctrl-C must not leave trials.csv behind the study
                 self.store.flush()
                 self.write_outputs()
+                self._save_optimizer_state()
             what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
             raise RunStopped(
                 f"{what} after {self.finished()} of {self.budget} trials; every finished trial is kept. "
@@ -330,10 +335,24 @@ class Run:
         except RunStopped:
             self.store.flush()
             self.write_outputs()
+            self._save_optimizer_state()
             raise
         self.write_outputs()
+        self._save_optimizer_state()
         best = self.best_design()
         return RunSummary(self.run_dir, self.finished(), self.budget, time.perf_counter() - start, best, stopped)
+
+    def _save_optimizer_state(self) -> None:
+        """Save the optimizer's state next to the study, so that a resume need not replay every generation."""
+        path = self.run_dir / OPTIMIZER_STATE_NAME
+        blob = self.optimizer.checkpoint() if hasattr(self.optimizer, "checkpoint") else None
+        if blob is None:
+            path.unlink(missing_ok=True)  # an older state would no longer match; never leave it behind
+            return
+        try:
+            write_atomic(path, blob)
+        except SwarmdesignError as exc:  # a missed shortcut for the next resume, not a failed run
+            warnings.warn(f"{exc}; the next resume replays the study instead", RuntimeWarning, stacklevel=2)
 
     def evaluate_and_record(self, proposals: Sequence[Proposal], seed: int) -> tuple[list[Outcome], int]:
         """Evaluate a batch in this process and record it in the study (one flush)."""

@@ -36,6 +36,8 @@ JOURNAL_NAME = "study.journal"
 CONFIG_NAME = "config.yaml"
 TRIALS_NAME = "trials.csv"
 BEST_NAME = "best.yaml"
+#: The optimizer's state after the run's last batch: a resume that matches the study skips the replay.
+OPTIMIZER_STATE_NAME = "optimizer.state"
 PARETO_DIR = "pareto"
 
 
@@ -341,11 +343,14 @@ def _remove_created(run_dir: Path, top: Path) -> None:
         folder = folder.parent
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str | bytes) -> None:
     """Write via a temporary file and rename, so a kill never leaves half a file; a failure leaves no temp file."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            tmp.write_bytes(text)
+        else:
+            tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

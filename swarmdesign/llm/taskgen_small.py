@@ -108,26 +108,50 @@ FAMILIES: dict[str, Callable[[np.random.Generator], tuple[str, int]]] = {
 CHOICE_FAMILIES = ("choose_add", "choose_sub")
 
 
+#: Draws in a row that found no new question before a family counts as exhausted.
+EXHAUSTED_AFTER = 2000
+
+
 def generate(
-    n: int = DEFAULT_SIZE, seed: int = DEFAULT_SEED, families: tuple[str, ...] = DEFAULT_FAMILIES
+    n: int = DEFAULT_SIZE,
+    seed: int = DEFAULT_SEED,
+    families: tuple[str, ...] = DEFAULT_FAMILIES,
+    *,
+    allow_fewer: bool = False,
 ) -> list[dict[str, Any]]:
-    """``n`` task dicts cycling through ``families``, questions unique, the order shuffled, all from ``seed``."""
+    """``n`` task dicts cycling through ``families``, questions unique, the order shuffled, all from ``seed``.
+
+    Each family has finitely many distinct questions; once every family has
+    gone :data:`EXHAUSTED_AFTER` draws without a new one, the set is as large
+    as it can get: an error (naming how many were found) unless
+    ``allow_fewer``, which returns them.
+    """
     unknown = sorted(set(families) - set(FAMILIES))
     if unknown:
         raise ValueError(f"unknown task families {unknown}; expected some of {sorted(FAMILIES)}")
+    if not families:
+        raise ValueError(f"no task families given; expected some of {sorted(FAMILIES)}")
     rng = np.random.default_rng(seed)
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
+    misses = dict.fromkeys(families, 0)
+    live = list(families)
     i = 0
-    while len(out) < n:
-        family = families[i % len(families)]
+    while len(out) < n and live:
+        family = live[i % len(live)]
         i += 1
         text, answer = FAMILIES[family](rng)
         if text in seen:
+            misses[family] += 1
+            if misses[family] >= EXHAUSTED_AFTER:
+                live.remove(family)
             continue
+        misses[family] = 0
         seen.add(text)
         out.append({"input": text, "answer": str(answer), "check": "numeric", "meta": {"family": family}})
-    order = rng.permutation(n)
+    if len(out) < n and not allow_fewer:
+        raise ValueError(f"only {len(out)} distinct questions in {list(families)}, asked for {n}")
+    order = rng.permutation(len(out))
     return [{"id": f"small-{k:03d}", **out[int(j)]} for k, j in enumerate(order)]
 
 
@@ -142,7 +166,7 @@ def extend(
     model time only for the new ones.
     """
     seen = {t["input"] for t in base}
-    fresh = [t for t in generate(2 * n + 20, seed, families) if t["input"] not in seen]
+    fresh = [t for t in generate(2 * n + 20, seed, families, allow_fewer=True) if t["input"] not in seen]
     fresh = fresh[: max(n - len(base), 0)]
     if len(base) + len(fresh) < n:
         raise ValueError(f"only {len(base) + len(fresh)} distinct questions in {list(families)}, asked for {n}")

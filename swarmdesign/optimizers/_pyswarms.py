@@ -71,6 +71,29 @@ def backend() -> Any:
     return ps_backend
 
 
+#: ParticleSwarm attributes that are pyswarms objects with a reporter (not picklable as they are).
+_HANDLER_ATTRS = ("topology", "bh", "vh")
+#: Their attributes rebuilt rather than pickled: the reporter, and method tables bound to the object.
+_REBUILT = ("rep", "strategies")
+
+
+def _handlers(*, n: int, topology: str, boundary: str, velocity_strategy: str) -> tuple[Any, Any, Any]:
+    """pyswarms' topology, boundary handler and velocity handler for these settings."""
+    b = backend()
+    from pyswarms.backend import topology as ps_topology
+
+    with quiet():
+        if topology == "star":
+            topo: Any = ps_topology.Star()
+        elif topology == "ring":
+            topo = ps_topology.Ring(static=False)
+        elif topology == "vonneumann":
+            topo = LatticeVonNeumann(n)
+        else:
+            raise ValueError(f"unknown topology '{topology}'; expected one of {list(TOPOLOGIES)}")
+        return topo, b.BoundaryHandler(strategy=boundary), b.VelocityHandler(strategy=velocity_strategy)
+
+
 class ParticleSwarm:
     """One pyswarms ``Swarm`` plus its topology and handlers, stepped by ask/tell.
 
@@ -97,24 +120,11 @@ class ParticleSwarm:
         rng: np.random.Generator,
     ) -> None:
         b = backend()
-        from pyswarms.backend import topology as ps_topology
-
+        self._spec = {"n": n, "topology": topology, "boundary": boundary, "velocity_strategy": velocity_strategy}
         self.bounds = (np.zeros(d), np.ones(d))
         self.clamp = (-max_velocity, max_velocity)
-        with quiet():
-            if topology == "star":
-                self.topology = ps_topology.Star()
-                self.gbest_kwargs: dict[str, int] = {}
-            elif topology == "ring":
-                self.topology = ps_topology.Ring(static=False)
-                self.gbest_kwargs = {"p": p, "k": max(1, min(k, n))}
-            elif topology == "vonneumann":
-                self.topology = LatticeVonNeumann(n)
-                self.gbest_kwargs = {}
-            else:
-                raise ValueError(f"unknown topology '{topology}'; expected one of {list(TOPOLOGIES)}")
-            self.bh = b.BoundaryHandler(strategy=boundary)
-            self.vh = b.VelocityHandler(strategy=velocity_strategy)
+        self.topology, self.bh, self.vh = _handlers(**self._spec)
+        self.gbest_kwargs: dict[str, int] = {"p": p, "k": max(1, min(k, n))} if topology == "ring" else {}
         with numpy_global_from(rng):
             self.swarm = b.create_swarm(
                 n, d, options=dict(options), bounds=self.bounds, init_pos=np.asarray(init_pos, float), clamp=self.clamp
@@ -122,6 +132,23 @@ class ParticleSwarm:
         self.swarm.pbest_cost = np.full(n, np.inf)
         self.swarm.best_cost = np.inf
         self._compute_pbest = b.compute_pbest
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable state (a resume checkpoint): pyswarms' topology and handlers hold a reporter with an open
+        stream, so they travel as their other attributes and are rebuilt around them."""
+        state = self.__dict__.copy()
+        for name in _HANDLER_ATTRS:
+            state[name] = {k: v for k, v in vars(state[name]).items() if k not in _REBUILT}
+        state.pop("_compute_pbest", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        saved = {name: state.pop(name) for name in _HANDLER_ATTRS}
+        self.__dict__.update(state)
+        self.topology, self.bh, self.vh = _handlers(**self._spec)
+        for name, attrs in saved.items():
+            vars(getattr(self, name)).update(attrs)  # memories of the handlers, a ring's neighbours
+        self._compute_pbest = backend().compute_pbest
 
     @property
     def n(self) -> int:

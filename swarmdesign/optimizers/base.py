@@ -23,7 +23,9 @@ optimizer is rebuilt from ``{name, params}`` in ``config.yaml``.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import pickle
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -77,6 +79,10 @@ class Outcome:
     score: float | None
     #: The scenario's constraint violation (0 = feasible); has a default, so ``Outcome(values, score)`` still works.
     violation: float = 0.0
+
+
+#: Format of :meth:`PopulationOptimizer.checkpoint`'s bytes; another format is ignored (the study is replayed).
+CHECKPOINT_FORMAT = 1
 
 
 class Optimizer(ABC):
@@ -282,6 +288,8 @@ class PopulationOptimizer(Optimizer):
     """
 
     population_based = True
+    #: Whether :meth:`checkpoint` may save this optimizer's state (its state pickles and holds no clients).
+    checkpointable: ClassVar[bool] = True
 
     def __init__(self, population: int = 20, **hyperparameters: Any) -> None:
         super().__init__(population=population, **hyperparameters)
@@ -293,6 +301,8 @@ class PopulationOptimizer(Optimizer):
         self._synced = False
         self._index = _TrialIndex(self.name)
         self._done: dict[int, dict[int, _Done]] = {}
+        self._absorbed = 0
+        self._offered: bytes | None = None
 
     def bind(
         self,
@@ -306,6 +316,8 @@ class PopulationOptimizer(Optimizer):
         self._synced = False
         self._index = _TrialIndex(self.name)
         self._done = {}
+        self._absorbed = 0
+        self._offered = None
 
     # ---- subclass hooks
     @abstractmethod
@@ -352,6 +364,10 @@ class PopulationOptimizer(Optimizer):
         replays it again.
         """
         recorded = self._recorded(study)
+        offered, self._offered = self._offered, None
+        if offered is not None and self._restore(offered, recorded):
+            return
+        self._absorbed = sum(len(trials) for trials in recorded.values())
         self._done = {
             g: {i: _Done(t.params, outcome_of(t), t.user_attrs.get("design")) for i, t in trials.items()}
             for g, trials in recorded.items()
@@ -427,11 +443,67 @@ class PopulationOptimizer(Optimizer):
         for p, o in zip(proposals, outcomes, strict=True):
             g, i = p.attrs.get("generation"), p.attrs.get("particle")
             if g is not None and i is not None:
-                self._done.setdefault(int(g), {}).setdefault(int(i), _Done(p.params, o, p.design_json))
+                slot = self._done.setdefault(int(g), {})
+                if int(i) not in slot:
+                    slot[int(i)] = _Done(p.params, o, p.design_json)
+                    self._absorbed += 1
         verify = False  # the current generation's params are this object's own proposals
         while self._complete(self._done.get(self.generation, {})):
             self._advance_done(self._done.pop(self.generation), verify=verify)
             verify = True
+
+    # ---- checkpoints: a resume without the replay
+    def checkpoint(self) -> bytes | None:
+        """This optimizer's state after every trial it has learnt from, or None when it has none to save.
+
+        Replaying a study costs as much optimizer work as the run itself
+        (every generation is evolved again), which dominates ``resume`` of a
+        large run. The runner saves this at the end of each ``execute`` next
+        to the study; a new process offers it back (:meth:`offer_checkpoint`)
+        and uses it only when it matches the study exactly, so the study
+        stays the source of truth and any mismatch (a killed run, another
+        worker, changed code) costs the replay, never a different search.
+        """
+        if not (self.checkpointable and self._synced):
+            return None
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_index", "_offered")}
+        return pickle.dumps((self._checkpoint_head(), state), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def offer_checkpoint(self, blob: bytes) -> None:
+        """A saved :meth:`checkpoint`, used by the first sync if it matches the study."""
+        if self.checkpointable:
+            self._offered = blob
+
+    def _checkpoint_head(self) -> dict[str, Any]:
+        """What a checkpoint must share with this object and the study to stand for their replay."""
+        assert self.space is not None
+        space = hashlib.blake2b(repr(self.space.to_dict()).encode(), digest_size=16).hexdigest()
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "class": f"{type(self).__module__}.{type(self).__qualname__}",
+            "name": self.name,
+            "hyperparameters": repr(sorted(self.hyperparameters.items())),
+            "seed": self.seed,
+            "directions": list(self.directions),
+            "initial": repr(self.initial),
+            "space": space,
+            "absorbed": self._absorbed,
+        }
+
+    def _restore(self, blob: bytes, recorded: dict[int, dict[int, Any]]) -> bool:
+        """Take the state of ``blob`` if it stands for exactly the ``recorded`` trials; False to replay instead."""
+        try:
+            head, state = pickle.loads(blob)  # noqa: S301 - the run's own file, written by checkpoint()
+        except Exception:  # noqa: BLE001 - an unreadable checkpoint is only a missed shortcut
+            return False
+        absorbed = sum(len(trials) for trials in recorded.values())
+        expected = {**self._checkpoint_head(), "absorbed": absorbed}
+        if not isinstance(head, dict) or head != expected or not isinstance(state, dict):
+            return False
+        self.__dict__.update(state)
+        self._index = _TrialIndex(self.name)
+        self._synced = True
+        return True
 
 
 @dataclass

@@ -73,6 +73,9 @@ class SwarmAgenticOptimizer(PopulationOptimizer):
         trace_dir: where ``llm_traces.jsonl`` goes (set by :meth:`bind_run`).
     """
 
+    #: Its state holds an LLM client and prompt texts; a resume replays it from the study's records.
+    checkpointable: ClassVar[bool] = False
+
     name: ClassVar[str] = "swarmagentic"
     multi_objective: ClassVar[bool] = False
 

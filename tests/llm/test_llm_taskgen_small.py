@@ -70,3 +70,10 @@ def test_the_100_task_choice_set_extends_the_60_task_one():
     for it in items:
         assert int(it.answer) == _solve(it.input)
     assert extend(base, 60, seed=2027, families=CHOICE_FAMILIES) == base
+
+
+def test_asking_for_more_questions_than_a_family_has_is_an_error_not_a_hang():
+    """``add`` has 81 distinct questions (1-9 + 1-9): 100 of them cannot exist."""
+    with pytest.raises(ValueError, match=r"only 81 distinct questions in \['add'\], asked for 100"):
+        generate(100, seed=1, families=("add",))
+    assert len(generate(100, seed=1, families=("add",), allow_fewer=True)) == 81
