@@ -71,7 +71,15 @@ def backend() -> Any:
     return ps_backend
 
 
-#: ParticleSwarm attributes that are pyswarms objects with a reporter (not picklable as they are).
+def state_classes() -> dict[str, type]:
+    """The classes of a :class:`ParticleSwarm`'s state, for a saved optimizer state (:mod:`._state`)."""
+    backend()
+    from pyswarms.backend.swarms import Swarm
+
+    return {"ParticleSwarm": ParticleSwarm, "Swarm": Swarm}
+
+
+#: ParticleSwarm attributes that are pyswarms objects with a reporter (they hold an open stream).
 _HANDLER_ATTRS = ("topology", "bh", "vh")
 #: Their attributes rebuilt rather than pickled: the reporter, and method tables bound to the object.
 _REBUILT = ("rep", "strategies")
@@ -134,8 +142,8 @@ class ParticleSwarm:
         self._compute_pbest = b.compute_pbest
 
     def __getstate__(self) -> dict[str, Any]:
-        """Picklable state (a resume checkpoint): pyswarms' topology and handlers hold a reporter with an open
-        stream, so they travel as their other attributes and are rebuilt around them."""
+        """State for a saved optimizer state (or a copy): pyswarms' topology and handlers hold a reporter with an
+        open stream, so they travel as their other attributes and are rebuilt around them."""
         state = self.__dict__.copy()
         for name in _HANDLER_ATTRS:
             state[name] = {k: v for k, v in vars(state[name]).items() if k not in _REBUILT}

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import pickle
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -35,6 +34,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import optuna
 from optuna.trial import TrialState
+
+from swarmdesign.optimizers import _state
 
 if TYPE_CHECKING:
     from swarmdesign.design import Design
@@ -82,7 +83,11 @@ class Outcome:
 
 
 #: Format of :meth:`PopulationOptimizer.checkpoint`'s bytes; another format is ignored (the study is replayed).
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
+#: Attributes a checkpoint leaves out: the space (the bound one is used; its digest is checked), the study
+#: index and the offered checkpoint itself, and what is derived from the space.
+_REBUILT_FROM_SPACE = ("_layout", "_keys")
+_NOT_SAVED = ("space", "_index", "_offered", *_REBUILT_FROM_SPACE)
 
 
 class Optimizer(ABC):
@@ -466,8 +471,12 @@ class PopulationOptimizer(Optimizer):
         """
         if not (self.checkpointable and self._synced):
             return None
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_index", "_offered")}
-        return pickle.dumps((self._checkpoint_head(), state), protocol=pickle.HIGHEST_PROTOCOL)
+        state = {k: v for k, v in self.__dict__.items() if k not in _NOT_SAVED}
+        try:
+            return _state.dumps({"head": self._checkpoint_head(), "state": state}, self._state_classes()).encode()
+        except _state.StateFormatError as exc:  # state this format cannot hold: no shortcut, the replay stays
+            warnings.warn(f"{self.name}: optimizer state not saved ({exc}); a resume replays the study", stacklevel=2)
+            return None
 
     def offer_checkpoint(self, blob: bytes) -> None:
         """A saved :meth:`checkpoint`, used by the first sync if it matches the study."""
@@ -490,17 +499,25 @@ class PopulationOptimizer(Optimizer):
             "absorbed": self._absorbed,
         }
 
+    def _state_classes(self) -> dict[str, type]:
+        """Classes a saved state may hold besides plain data (subclasses add their own)."""
+        return {"Done": _Done, "Outcome": Outcome}
+
     def _restore(self, blob: bytes, recorded: dict[int, dict[int, Any]]) -> bool:
         """Take the state of ``blob`` if it stands for exactly the ``recorded`` trials; False to replay instead."""
         try:
-            head, state = pickle.loads(blob)  # noqa: S301 - the run's own file, written by checkpoint()
-        except Exception:  # noqa: BLE001 - an unreadable checkpoint is only a missed shortcut
+            saved = _state.loads(blob, self._state_classes())
+            head, state = saved["head"], saved["state"]
+        except (_state.StateFormatError, TypeError, KeyError):  # an unreadable state is only a missed shortcut
             return False
         absorbed = sum(len(trials) for trials in recorded.values())
         expected = {**self._checkpoint_head(), "absorbed": absorbed}
         if not isinstance(head, dict) or head != expected or not isinstance(state, dict):
             return False
         self.__dict__.update(state)
+        for name in _REBUILT_FROM_SPACE:  # derived from the (bound, identical) space; rebuilt when first needed
+            if name in self.__dict__:
+                self.__dict__[name] = None
         self._index = _TrialIndex(self.name)
         self._synced = True
         return True

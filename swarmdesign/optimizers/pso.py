@@ -36,6 +36,7 @@ import numpy as np
 
 from swarmdesign.optimizers._genes import latin_hypercube
 from swarmdesign.optimizers._pyswarms import BOUNDARY_STRATEGIES, TOPOLOGIES, VELOCITY_STRATEGIES, ParticleSwarm
+from swarmdesign.optimizers._pyswarms import state_classes as swarm_state_classes
 from swarmdesign.optimizers.base import PopulationOptimizer
 
 #: Hyperparameters :func:`swarm_settings` checks; optimizers pass them on from ``self.hyperparameters``.
@@ -124,6 +125,9 @@ class ParticleSwarmOptimizer(PopulationOptimizer):
         )
         self._settings = swarm_settings(**{k: self.hyperparameters[k] for k in SWARM_KEYS})
         self.swarm: ParticleSwarm | None = None
+
+    def _state_classes(self) -> dict[str, type]:
+        return {**super()._state_classes(), **swarm_state_classes()}
 
     def _start(self, rng: np.random.Generator) -> np.ndarray:
         assert self.space is not None

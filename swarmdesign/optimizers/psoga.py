@@ -73,6 +73,7 @@ from swarmdesign.optimizers import _deap
 from swarmdesign.optimizers._design_memory import DesignMemory
 from swarmdesign.optimizers._genes import DesignKeys, GeneLayout, TakenKeys, latin_hypercube
 from swarmdesign.optimizers._pyswarms import ParticleSwarm
+from swarmdesign.optimizers._pyswarms import state_classes as swarm_state_classes
 from swarmdesign.optimizers.base import Outcome, PopulationOptimizer
 from swarmdesign.optimizers.ga import VARIATION_KEYS, variation_settings
 from swarmdesign.optimizers.pso import SWARM_KEYS, swarm_settings
@@ -183,6 +184,9 @@ class HybridSwarmOptimizer(DesignMemory, PopulationOptimizer):
         return _deap.fresh(child, self._key, taken, layout=lay, rate=self._rate, eta=self.eta_mutation, rng=rng)
 
     # -------------------------------------------------------------- hooks
+    def _state_classes(self) -> dict[str, type]:
+        return {**super()._state_classes(), **swarm_state_classes()}
+
     def _start(self, rng: np.random.Generator) -> np.ndarray:
         assert self.space is not None
         self._ensure_keys()

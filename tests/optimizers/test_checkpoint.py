@@ -7,6 +7,7 @@ anything but the replayed state would change the later trials.
 
 from __future__ import annotations
 
+import json
 import pickle
 from pathlib import Path
 
@@ -15,7 +16,8 @@ import pandas as pd
 import pytest
 
 from swarmdesign.fitness import Scenario
-from swarmdesign.optimizers._pyswarms import ParticleSwarm
+from swarmdesign.optimizers import _state
+from swarmdesign.optimizers._pyswarms import ParticleSwarm, state_classes
 from swarmdesign.optimizers.base import PopulationOptimizer
 from swarmdesign.resources import resolve
 from swarmdesign.runner import Run, RunSettings
@@ -97,7 +99,7 @@ def test_an_unreadable_checkpoint_costs_only_the_replay(tmp_path: Path) -> None:
     (tmp_path / "cut" / OPTIMIZER_STATE_NAME).write_bytes(b"not a pickle")
     Run.open(tmp_path / "cut").execute(budget=40)
     pd.testing.assert_frame_equal(_trials(tmp_path / "whole"), _trials(tmp_path / "cut"))
-    assert pickle.loads((tmp_path / "cut" / OPTIMIZER_STATE_NAME).read_bytes())  # rewritten at the end
+    assert json.loads((tmp_path / "cut" / OPTIMIZER_STATE_NAME).read_bytes())["t"] == "d"  # rewritten at the end
 
 
 def test_sampler_optimizers_leave_no_state_file(tmp_path: Path) -> None:
@@ -117,8 +119,44 @@ def test_a_pickled_particle_swarm_moves_like_the_original(topology: str) -> None
     for _ in range(3):  # handlers with a memory (intermediate, adjust) have one now
         swarm.observe(swarm.swarm.position.copy(), rng.random(6))
         swarm.move(np.random.default_rng(1))
-    copy = pickle.loads(pickle.dumps(swarm))
+    copy = _state.loads(_state.dumps(swarm, state_classes()), state_classes())
+    assert pickle.loads(pickle.dumps(swarm)).swarm.n_particles == 6  # a plain copy works too (process pools)
     losses = rng.random(6)
     for s in (swarm, copy):
         s.observe(s.swarm.position.copy(), losses)
     np.testing.assert_array_equal(swarm.move(np.random.default_rng(2)), copy.move(np.random.default_rng(2)))
+
+
+def test_the_state_format_holds_plain_data_and_refuses_everything_else() -> None:
+    """A run folder is input: the saved state is data only, and a document naming any other class is refused."""
+    from collections import OrderedDict
+
+    from swarmdesign.optimizers.base import Outcome, _Done
+
+    classes = {"Done": _Done, "Outcome": Outcome}
+    value = {
+        1: [1.5, float("inf"), None, True, "x", b"\x00\xff"],
+        (2, "a"): (np.arange(6, dtype=np.int64).reshape(2, 3), np.float64(0.25), np.bool_(True)),
+        "digests": {bytes([i]) * 16 for i in range(5)},
+        "mixed": {3, "three"},
+        "order": OrderedDict([("b", 1), ("a", 2)]),
+        "done": _Done({"n": 3}, Outcome(values=[0.5, -1.0], score=0.5), '{"x": 1}'),
+        "empty": set(),
+    }
+    back = _state.loads(_state.dumps(value, classes), classes)
+    assert back.keys() == value.keys() and back[1] == value[1] and back["digests"] == value["digests"]
+    arr, scalar, flag = back[(2, "a")]
+    np.testing.assert_array_equal(arr, value[(2, "a")][0])
+    assert arr.dtype == np.int64 and type(scalar) is np.float64 and scalar == 0.25 and type(flag) is np.bool_
+    assert back["mixed"] == {3, "three"} and list(back["order"]) == ["b", "a"] and type(back["order"]) is OrderedDict
+    assert back["done"] == value["done"] and back["empty"] == set()
+
+    for bad in (object(), np.array([object()]), Path("x"), {"k": lambda: 0}):
+        with pytest.raises(_state.StateFormatError):
+            _state.dumps(bad, classes)
+    forged = json.dumps({"t": "o", "c": "Popen", "v": {"t": "d", "v": []}})
+    with pytest.raises(_state.StateFormatError, match="not one an optimizer state may hold"):
+        _state.loads(forged, classes)
+    for junk in (b"\x80\x04K\x01.", b"[1, 2]", b'{"t": "nd", "d": "|O", "s": [1], "v": ""}'):
+        with pytest.raises(_state.StateFormatError):
+            _state.loads(junk, classes)
