@@ -52,11 +52,11 @@ def test_dashboard_serves_the_run_study(default_run: Path, tmp_path: Path) -> No
             detail = json.loads(response.read())
         assert len(detail["trials"]) == 48
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGINT)  # one Ctrl-C must stop it (30 s: the exit on a busy CI machine)
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
         log.close()
-    assert proc.returncode in (0, -signal.SIGINT)
+    assert proc.returncode in (0, -signal.SIGINT), (tmp_path / "dashboard.log").read_text()
