@@ -31,7 +31,7 @@ def test_dashboard_serves_the_run_study(default_run: Path, tmp_path: Path) -> No
         [sys.executable, "-m", "swarmdesign.cli", "dashboard", str(default_run), "--port", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
-        env=os.environ.copy(),
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # a hung exit is dumped to the log (SIGABRT below)
     )
     try:
         payload = None
@@ -56,7 +56,11 @@ def test_dashboard_serves_the_run_study(default_run: Path, tmp_path: Path) -> No
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+            proc.send_signal(signal.SIGABRT)  # faulthandler writes every thread's stack to the log
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
         log.close()
     assert proc.returncode in (0, -signal.SIGINT), (tmp_path / "dashboard.log").read_text()
