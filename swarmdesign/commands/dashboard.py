@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import typer
@@ -36,6 +37,10 @@ def register(app: typer.Typer) -> None:
         stderr_console().print(
             f"optuna-dashboard for study '{name}' ({where}) at http://{shown}:{port}/ — Ctrl-C stops it"
         )
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            # Started by a launcher that ignores Ctrl-C (Python then installs no KeyboardInterrupt): the
+            # server would run until killed, against the line above. It has nothing to save on a stop.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             # load_run's storage reads the journal unbuffered: trials show as a live run flushes them.
             optuna_dashboard.run_server(results.storage, host=host, port=port)
