@@ -23,7 +23,9 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_dashboard_serves_the_run_study(default_run: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("launcher_ignores_ctrl_c", [False, True])
+def test_dashboard_serves_the_run_study(default_run: Path, tmp_path: Path, launcher_ignores_ctrl_c: bool) -> None:
+    """Serves the study, and one Ctrl-C stops it, also when its launcher ignored SIGINT (inherited SIG_IGN)."""
     pytest.importorskip("optuna_dashboard")
     port = _free_port()
     log = (tmp_path / "dashboard.log").open("w")
@@ -32,6 +34,7 @@ def test_dashboard_serves_the_run_study(default_run: Path, tmp_path: Path) -> No
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # a hung exit is dumped to the log (SIGABRT below)
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if launcher_ignores_ctrl_c else None,
     )
     try:
         payload = None
