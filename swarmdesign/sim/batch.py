@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,6 +30,15 @@ STAGE_INDEX: dict[str, int] = {s: i for i, s in enumerate(STAGES)}
 ARCH_STAGE = np.array([STAGE_INDEX[STAGE_OF[a]] for a in ARCHETYPES])
 PLAN, PRODUCE, CHECK, MERGE = (STAGE_INDEX[s] for s in STAGES)
 COORD_ARCH = np.array([a in ("planner", "orchestrator") for a in ARCHETYPES])
+
+
+@lru_cache(maxsize=64)
+def _kind_mask(kinds: tuple[str, ...]) -> np.ndarray:
+    """Boolean ``(n_kinds,)``: which topology kind indices are among ``kinds`` (read-only, shared)."""
+    mask = np.zeros(len(KIND_INDEX), dtype=bool)
+    mask[[KIND_INDEX[k] for k in kinds]] = True
+    mask.flags.writeable = False
+    return mask
 
 
 @dataclass(frozen=True)
@@ -87,8 +97,12 @@ class DesignBatch:
         return ARCH_STAGE[self.arch]
 
     def is_kind(self, *kinds: str) -> np.ndarray:
-        """Boolean ``(D,)``: the design's topology kind is one of ``kinds``."""
-        return np.isin(self.kind, [KIND_INDEX[k] for k in kinds])
+        """Boolean ``(D,)``: the design's topology kind is one of ``kinds``.
+
+        A table lookup: ``np.isin`` sorts its arguments on every call, which
+        cost more than the rest of this check in a swarm-sized batch.
+        """
+        return _kind_mask(kinds)[self.kind]
 
     @classmethod
     def pack(cls, designs: Sequence[Design], scenario: Scenario) -> DesignBatch:

@@ -85,6 +85,13 @@ class BetaMoments:
         # the normaliser prod_{i<j} (1 + i s) depends on rho only: computed at rho's shape, broadcast on use
         self.total = _rising(np.ones_like(s_rho), s_rho, n)
 
+    def take(self, rows: np.ndarray) -> BetaMoments:
+        """The moments of ``rows`` only (the first axis), for every ``x + y <= n`` of this object."""
+        out = object.__new__(BetaMoments)
+        out.right, out.wrong = self.right[rows], self.wrong[rows]
+        out.total = self.total[rows] if self.total.shape[0] == self.right.shape[0] else self.total
+        return out
+
     def __call__(self, x: int, y: int) -> np.ndarray:
         return self.right[..., x] * self.wrong[..., y] / self.total[..., x + y]
 
@@ -130,6 +137,38 @@ def _by_count(k: np.ndarray, p: np.ndarray, fn: Callable[[np.ndarray, int], np.n
     return out
 
 
+# below this many rows one pass over every cap costs less than one pass per distinct cap
+_ONE_PASS_ROWS = 256
+
+
+def _by_count_moments(
+    k: np.ndarray, p: np.ndarray, rho: np.ndarray, fn: Callable[[BetaMoments, np.ndarray, int], np.ndarray]
+) -> np.ndarray:
+    """Apply ``fn(moments, rows, n)`` to the rows of each distinct attempt count ``n > 1``.
+
+    In a small batch (a swarm's generation) the Beta moments are computed
+    once, up to the largest count, for every row that votes: the moments of
+    a smaller count are a prefix of the same products, so each count's rows
+    read theirs from that one table (identical values) instead of a pass of
+    their own. A large batch keeps one pass per count, which computes no
+    moment it does not use.
+    """
+    k = np.asarray(k).reshape(-1).astype(np.int64)
+    several = np.flatnonzero(k > 1)
+    if several.size > _ONE_PASS_ROWS:
+        return _by_count(k, p, lambda rows, n: fn(BetaMoments(p[rows], rho[rows][:, None], n), rows, n))
+    out = np.array(p, dtype=float, copy=True)
+    if several.size == 0:
+        return out
+    ks = k[several]
+    mom = BetaMoments(p[several], rho[several][:, None], int(ks.max()))
+    for n in np.unique(ks):
+        sub = np.flatnonzero(ks == n)
+        rows = several[sub]
+        out[rows] = fn(mom.take(sub), rows, int(n))
+    return out
+
+
 def majority_vote(p: np.ndarray, k: np.ndarray, rho: np.ndarray, concentration: float = 1.0) -> np.ndarray:
     """Probability that a plurality of ``k`` correlated attempts is right, ``(D, Q)``.
 
@@ -139,11 +178,11 @@ def majority_vote(p: np.ndarray, k: np.ndarray, rho: np.ndarray, concentration: 
     """
     rho = np.asarray(rho, dtype=float).reshape(-1)
 
-    def rule(rows: np.ndarray, n: int) -> np.ndarray:
-        pmf = BetaMoments(p[rows], rho[rows][:, None], n).count_pmf(n)
+    def rule(mom: BetaMoments, rows: np.ndarray, n: int) -> np.ndarray:
+        pmf = mom.count_pmf(n)
         return np.einsum("dqj,j->dq", pmf, plurality_win_table(n, float(concentration)))
 
-    return _by_count(k, p, rule)
+    return _by_count_moments(k, p, rho, rule)
 
 
 def judge_select(p: np.ndarray, k: np.ndarray, rho: np.ndarray, judge_accuracy: np.ndarray) -> np.ndarray:
@@ -155,11 +194,11 @@ def judge_select(p: np.ndarray, k: np.ndarray, rho: np.ndarray, judge_accuracy: 
     """
     rho = np.asarray(rho, dtype=float).reshape(-1)
 
-    def rule(rows: np.ndarray, n: int) -> np.ndarray:
-        none_right = BetaMoments(p[rows], rho[rows][:, None], n)(0, n)
+    def rule(mom: BetaMoments, rows: np.ndarray, n: int) -> np.ndarray:
+        none_right = mom(0, n)
         return p[rows] + (1.0 - none_right - p[rows]) * judge_accuracy[rows]
 
-    return _by_count(k, p, rule)
+    return _by_count_moments(k, p, rho, rule)
 
 
 def _first_valid_terms(
@@ -204,10 +243,6 @@ def _first_valid_terms(
     if uniform:
         last = right_m
     return right_sum, last, attempts
-
-
-# below this many rows one pass over every cap costs less than one pass per distinct cap
-_ONE_PASS_ROWS = 256
 
 
 def _cap_groups(k: np.ndarray) -> list[np.ndarray]:
