@@ -24,6 +24,7 @@ def register_optimizer(name: str, factory: Callable[..., Optimizer]) -> None:
 
 #: Modules that define built-in optimizers, each with a module-level ``OPTIMIZERS`` list.
 BUILTIN_MODULES: tuple[str, ...] = (
+    "swarmdesign.optimizers.random_search",
     "swarmdesign.optimizers.optuna_samplers",
     "swarmdesign.optimizers.pso",
     "swarmdesign.optimizers.ga",

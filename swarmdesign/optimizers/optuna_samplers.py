@@ -1,4 +1,4 @@
-"""Optuna's samplers as swarmdesign optimizers: random, tpe, cmaes, nsga2, gp.
+"""Optuna's samplers as swarmdesign optimizers: tpe, cmaes, nsga2, gp (``random`` is native: :mod:`.random_search`).
 
 Each is a thin :class:`SamplerOptimizer`; hyperparameters are passed to the
 sampler's constructor unchanged, so anything Optuna documents works from
@@ -12,15 +12,6 @@ from typing import Any
 import optuna
 
 from swarmdesign.optimizers.base import SamplerOptimizer
-
-
-class RandomOptimizer(SamplerOptimizer):
-    """Uniform random search: the baseline every other optimizer must beat."""
-
-    name = "random"
-
-    def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
-        return optuna.samplers.RandomSampler(seed=seed, **self.hyperparameters)
 
 
 class TPEOptimizer(SamplerOptimizer):
@@ -77,4 +68,4 @@ class GPOptimizer(SamplerOptimizer):
         return optuna.samplers.GPSampler(seed=seed, **self.hyperparameters)
 
 
-OPTIMIZERS = [RandomOptimizer, TPEOptimizer, CmaEsOptimizer, NSGA2Optimizer, GPOptimizer]
+OPTIMIZERS = [TPEOptimizer, CmaEsOptimizer, NSGA2Optimizer, GPOptimizer]
