@@ -95,7 +95,10 @@ def register(app: typer.Typer) -> None:
             max_fail_share=max_fail_share,
             budget=budget,
             seed=seed,
-            batch_size=batch_size or _default_batch(optimizer or DEFAULT_OPTIMIZER, optimizer_param, DEFAULT_BATCH),
+            batch_size=batch_size
+            or _default_batch(
+                optimizer or DEFAULT_OPTIMIZER, optimizer_param, DEFAULT_BATCH, evaluator, evaluator_param
+            ),
             name=name,
             out=out,
             storage=storage,
@@ -160,10 +163,33 @@ def _seed_design(ref: str, space):  # noqa: ANN001, ANN202
     return design
 
 
-def _default_batch(name: str, params: list[str] | None, fallback: int) -> int:
-    """One batch per generation for population optimizers, so a generation is one vectorised call."""
+#: Default batch of an optimizer whose proposals do not depend on outcomes, on the fast simulator: one
+#: simulator call costs ~7 ms plus ~0.1 ms per design, so batches of 16 spent most of a random run in
+#: per-call overhead (10^4 trials: 9.3 s at 20, 5.3 s at 200, 4.9 s at 1,000); a kill loses at most one batch.
+INDEPENDENT_SIM_BATCH = 512
+
+
+def _default_batch(
+    name: str,
+    params: list[str] | None,
+    fallback: int,
+    evaluator: str = "simulated",
+    evaluator_params: list[str] | None = None,
+) -> int:
+    """One batch per generation for population optimizers, so a generation is one vectorised call.
+
+    An optimizer whose proposals never depend on outcomes (``random``) gets large batches on the fast
+    simulator (:data:`INDEPENDENT_SIM_BATCH`); on any slower evaluator a batch stays small, so progress,
+    ``--max-cost`` and a kill stay fine-grained.
+    """
     from swarmdesign.commands._common import parse_key_values
     from swarmdesign.optimizers import make_optimizer
 
     opt = make_optimizer(name, **parse_key_values(params, "--optimizer-param"))
-    return int(getattr(opt, "population", fallback)) if opt.population_based else fallback
+    if opt.population_based:
+        return int(getattr(opt, "population", fallback))
+    fast_sim = (
+        evaluator == "simulated"
+        and parse_key_values(evaluator_params, "--evaluator-param").get("mode", "fast") == "fast"
+    )
+    return INDEPENDENT_SIM_BATCH if opt.independent_proposals and fast_sim else fallback

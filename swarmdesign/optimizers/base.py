@@ -98,6 +98,8 @@ class Optimizer(ABC):
     multi_objective: ClassVar[bool] = True
     #: Proposes whole generations (swarm, genetic) rather than single points.
     population_based: ClassVar[bool] = False
+    #: Its proposals never depend on outcomes (random search): any batch size proposes the same points.
+    independent_proposals: ClassVar[bool] = False
 
     def __init__(self, **hyperparameters: Any) -> None:
         self.hyperparameters = hyperparameters

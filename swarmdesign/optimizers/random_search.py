@@ -32,6 +32,7 @@ class RandomOptimizer(Optimizer):
     """Uniform random search; see the module docstring."""
 
     name = "random"
+    independent_proposals = True
 
     def __init__(self, **hyperparameters: Any) -> None:
         if hyperparameters:

@@ -109,3 +109,17 @@ def test_a_resumed_run_continues_the_sequence_of_an_unbroken_one(tmp_path: Path)
 def test_parameters_are_refused() -> None:
     with pytest.raises(Exception, match="takes no parameters"):
         make_optimizer("random", seed=3)
+
+
+@pytest.mark.parametrize(
+    ("extra", "batch"),
+    [((), 512), (("-E", "mode=agent"), 16), (("-o", "tpe"), 16), (("--batch-size", "7"), 7)],
+)
+def test_random_gets_large_batches_on_the_fast_simulator_only(tmp_path: Path, extra: tuple, batch: int) -> None:
+    from swarmdesign import yamlio
+    from tests.conftest import run_cli
+
+    args = ["run", "qa_ensemble", "-f", "math_qa", "-o", "random", "-n", "2", "--no-recommend", "--quiet"]
+    res = run_cli(*args, *extra, "--out", str(tmp_path), "--name", "r")
+    assert res.code == 0, res.stderr
+    assert yamlio.load_file(tmp_path / "r" / "config.yaml")["batch_size"] == batch
