@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -68,7 +69,7 @@ def register(app: typer.Typer) -> None:
         from swarmdesign.commands._progress import execute_with_progress
         from swarmdesign.errors import SwarmdesignError
         from swarmdesign.optimizers import DEFAULT_OPTIMIZER, optimizer_names
-        from swarmdesign.runner import DEFAULT_BATCH, Run, RunSettings
+        from swarmdesign.runner import Run, RunSettings
 
         if list_optimizers:
             typer.echo("\n".join(optimizer_names()))
@@ -83,22 +84,22 @@ def register(app: typer.Typer) -> None:
         )  # fmt: skip
         space_obj = load_space(space)
         scenario, scenario_path = load_scenario(fitness)
+        optimizer_params = parse_key_values(optimizer_param, "--optimizer-param")
+        evaluator_params = parse_key_values(evaluator_param, "--evaluator-param")
         settings = RunSettings(
             space=space_obj,
             scenario=scenario,
             scenario_source=scenario_path,
             optimizer=optimizer or DEFAULT_OPTIMIZER,
-            optimizer_params=parse_key_values(optimizer_param, "--optimizer-param"),
+            optimizer_params=optimizer_params,
             evaluator=evaluator,
-            evaluator_params=parse_key_values(evaluator_param, "--evaluator-param"),
+            evaluator_params=evaluator_params,
             eval_timeout_s=eval_timeout,
             max_fail_share=max_fail_share,
             budget=budget,
             seed=seed,
             batch_size=batch_size
-            or _default_batch(
-                optimizer or DEFAULT_OPTIMIZER, optimizer_param, DEFAULT_BATCH, evaluator, evaluator_param
-            ),
+            or _default_batch(optimizer or DEFAULT_OPTIMIZER, optimizer_params, evaluator, evaluator_params),
             name=name,
             out=out,
             storage=storage,
@@ -169,27 +170,18 @@ def _seed_design(ref: str, space):  # noqa: ANN001, ANN202
 INDEPENDENT_SIM_BATCH = 512
 
 
-def _default_batch(
-    name: str,
-    params: list[str] | None,
-    fallback: int,
-    evaluator: str = "simulated",
-    evaluator_params: list[str] | None = None,
-) -> int:
+def _default_batch(name: str, params: dict[str, Any], evaluator: str, evaluator_params: dict[str, Any]) -> int:
     """One batch per generation for population optimizers, so a generation is one vectorised call.
 
     An optimizer whose proposals never depend on outcomes (``random``) gets large batches on the fast
     simulator (:data:`INDEPENDENT_SIM_BATCH`); on any slower evaluator a batch stays small, so progress,
     ``--max-cost`` and a kill stay fine-grained.
     """
-    from swarmdesign.commands._common import parse_key_values
     from swarmdesign.optimizers import make_optimizer
+    from swarmdesign.runner import DEFAULT_BATCH
 
-    opt = make_optimizer(name, **parse_key_values(params, "--optimizer-param"))
+    opt = make_optimizer(name, **params)
     if opt.population_based:
-        return int(getattr(opt, "population", fallback))
-    fast_sim = (
-        evaluator == "simulated"
-        and parse_key_values(evaluator_params, "--evaluator-param").get("mode", "fast") == "fast"
-    )
-    return INDEPENDENT_SIM_BATCH if opt.independent_proposals and fast_sim else fallback
+        return int(getattr(opt, "population", DEFAULT_BATCH))
+    fast_sim = evaluator == "simulated" and evaluator_params.get("mode", "fast") == "fast"
+    return INDEPENDENT_SIM_BATCH if opt.independent_proposals and fast_sim else DEFAULT_BATCH

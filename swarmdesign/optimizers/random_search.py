@@ -49,24 +49,19 @@ class RandomOptimizer(Optimizer):
         n = max(int(n), 0)
         out: list[Proposal] = []
         while self._seeded < len(self.initial) and len(out) < n:
-            out.append(Proposal(params=dict(self.initial[self._seeded]), attrs=self._attrs(seed_design=True)))
+            attrs = {"optimizer": self.name, "seed_design": True}
+            out.append(Proposal(params=dict(self.initial[self._seeded]), attrs=attrs))
             self._seeded += 1
         k = n - len(out)
         if k:
             start, self._next = self._next, self._next + k
             dim = self.space.dim
             box = np.stack([np.random.default_rng([self.seed, t]).random(dim) for t in range(start, start + k)])
-            out.extend(Proposal(params=p, attrs=self._attrs()) for p in self.space.vectors_to_params(box))
+            out.extend(Proposal(params=p, attrs={"optimizer": self.name}) for p in self.space.vectors_to_params(box))
         return out
 
     def tell(self, study: optuna.Study, proposals: Sequence[Proposal], outcomes: Sequence[Outcome]) -> None:
         """Nothing to learn: every point is drawn independently of the outcomes."""
-
-    def _attrs(self, *, seed_design: bool = False) -> dict[str, Any]:
-        attrs: dict[str, Any] = {"optimizer": self.name}
-        if seed_design:
-            attrs["seed_design"] = True
-        return attrs
 
 
 OPTIMIZERS = [RandomOptimizer]
