@@ -14,7 +14,7 @@ time per design the runner records):
   scores about a hundred designs: a few seconds with the simulator);
 * the unit of cost is one design scored on one seed, ``unit_s`` seconds
   times the replica factor (an evaluator's cost grows with its replicas);
-* the fixed part (re-score, confirmation, baselines, the vote-count probe)
+* the fixed part (re-score, confirmation, baselines)
   is reduced in the order that loses least: the extra replicas first, then
   seeds (down to :data:`MIN_SEEDS`), then the re-scored designs (down to
   one). It is cut until it leaves at least half the cap for trimming;
@@ -34,15 +34,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from swarmdesign.recommend.baselines import VOTE_COUNTS
 from swarmdesign.recommend.robustness import SEEDS_PER_SCENARIO as ROBUSTNESS_SEEDS
 
 #: Below this cap (seconds) the stages run at full effort: nobody waits for them.
 FLOOR_S = 10.0
 #: Fewest fresh seeds the sizing goes down to (two give a standard error; three a usable one).
 MIN_SEEDS = 3
-#: Designs the baseline probe scores once to match the vote count to the winner's cost.
-PROBE_DESIGNS = len(VOTE_COUNTS)
 #: Designs a typical full trim scores (about ten steps of six candidates): a smaller bound is worth a line.
 TRIM_FULL = 60
 
@@ -104,11 +101,12 @@ def plan(
     top0, seeds0, rf0 = top, seeds, replicas_factor
 
     def fixed(top: int, seeds: int, rf: int) -> float:
-        designs_seeds = top * seeds + seeds + (n_models + 1) * seeds + PROBE_DESIGNS
+        # baselines: one agent per model, and at most one self-consistency vote per model
+        designs_seeds = top * seeds + seeds + 2 * n_models * seeds
         return unit * rf * designs_seeds
 
     def robust_s(top: int) -> float:
-        return unit * robustness * (top + n_models + 3) * ROBUSTNESS_SEEDS
+        return unit * robustness * (top + 2 * n_models + 2) * ROBUSTNESS_SEEDS
 
     def over(top: int, seeds: int, rf: int) -> bool:
         return fixed(top, seeds, rf) + robust_s(top) > cap / 2

@@ -8,7 +8,7 @@
 2. **Confirm** the winner on a second set of fresh seeds. Its estimate is
    then unbiased (the seeds played no part in choosing it); the baselines
    and trim steps are scored on the same seeds, so every comparison is paired.
-3. **Baselines**: one agent per model; self-consistency at the winner's cost.
+3. **Baselines**: one agent per model; each model's self-consistency at the winner's cost.
 4. **Trim** the winner (:mod:`swarmdesign.recommend.trim`).
 5. **Verdict**: the trimmed design's advantage over the best baseline, with
    its standard error from the per-seed differences. If it is not above zero
@@ -177,21 +177,31 @@ def recommend(run: Run, options: RecommendOptions | None = None, *, log: Callabl
         report_seeds,
         baseline="single agent",
     )
-    best_single_i = max(range(len(singles)), key=lambda i: (singles[i].ok, singles[i].feasible, singles[i].mean))
-    sc_model = models[best_single_i]
-    win_cost = float(winner.metrics.get("cost", math.inf))
-    k = _recorded_votes(stage, sc_model) or _baselines.matched_votes(
-        evaluator, run.space, sc_model, scenario, report_seeds[0], win_cost
-    )
-    (self_consistency,) = scored(
-        "baseline",
-        [(f"baseline:vote:{sc_model}", _baselines.single_agent(run.space, sc_model, k))],
-        report_seeds,
-        baseline="self-consistency",
-        votes=k,
-    )
     named_baselines = [(f"single agent ({m})", s) for m, s in zip(models, singles, strict=True)]
-    named_baselines.append((f"self-consistency ({sc_model}, k={k})", self_consistency))
+    # self-consistency of every model at no more than the winner's cost (k votes cost k single calls); the
+    # count each model gets is its best-scoring affordable one, kept from an earlier pass on a resume
+    win_cost = float(winner.metrics.get("cost", math.inf))
+    counts = {
+        m: _baselines.affordable_votes(float(s.metrics.get("cost", math.nan)), win_cost)
+        for m, s in zip(models, singles, strict=True)
+        if s.ok
+    }
+    votes = {m: k for m in counts if (k := _recorded_votes(stage, m)) is not None and k in counts[m]}
+    probed, probe_designs = _baselines.best_votes(
+        evaluator, run.space, scenario, report_seeds[0], {m: ks for m, ks in counts.items() if m not in votes}
+    )
+    votes.update(probed)
+    voting = [(m, votes[m]) for m in models if m in votes]
+    if voting:
+        samples = scored(
+            "baseline",
+            [(f"baseline:vote:{m}:k{k}", _baselines.single_agent(run.space, m, k)) for m, k in voting],
+            report_seeds,
+            baseline="self-consistency",
+        )
+        named_baselines += [(f"self-consistency ({m}, k={k})", s) for (m, k), s in zip(voting, samples, strict=True)]
+    else:
+        log(f"self-consistency: no model affords 3 votes within the winner's cost ({win_cost:.4g})")
 
     # 4. trim the winner on the same seeds
     tol = opts.trim_tolerance if opts.trim_tolerance is not None else default_tolerance(winner.se)
@@ -277,6 +287,7 @@ def recommend(run: Run, options: RecommendOptions | None = None, *, log: Callabl
             for t, s in zip(candidates, rescored, strict=True)
         ],
         "baselines": rows,
+        "vote_probe_designs": probe_designs,
         "best_baseline": None if best_base is None else best_base["name"],
         "advantage": None if best_base is None else best_base["advantage"],
         "advantage_se": None if best_base is None else best_base["advantage_se"],
@@ -333,8 +344,10 @@ def _design(trial: Any) -> Design:
 
 
 def _recorded_votes(stage: StageTrials, model: str) -> int | None:
-    s = stage.get(f"baseline:vote:{model}")
-    return None if s is None else int(s.attrs.get("rec_votes", 0)) or None
+    """The vote count an earlier pass chose for ``model`` (its key ``baseline:vote:<model>:k<k>``), else None."""
+    prefix = f"baseline:vote:{model}:k"
+    found = [key[len(prefix) :] for key in stage.recorded_keys() if key.startswith(prefix)]
+    return int(found[0]) if len(found) == 1 and found[0].isdigit() else None
 
 
 def _single_eval_sd(rescored: Sequence[Scored]) -> float:

@@ -157,6 +157,10 @@ class StageTrials:
             if key is not None:
                 self._by_key[str(key)] = t
 
+    def recorded_keys(self) -> list[str]:
+        """The keys of every stage score recorded so far."""
+        return list(self._by_key)
+
     def get(self, key: str) -> Scored | None:
         """A stage score recorded earlier under ``key`` (resume), or None."""
         t = self._by_key.get(key)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from swarmdesign.recommend import cli as recommend_cli
-from swarmdesign.recommend.effort import FLOOR_S, PROBE_DESIGNS, plan
+from swarmdesign.recommend.effort import FLOOR_S, plan
 from swarmdesign.recommend.pipeline import recommend
 from swarmdesign.results import load_run
 from tests.conftest import run_cli
@@ -22,7 +22,8 @@ def _check_within_the_searchs_cost(run_dir: Path, floor_s: float, sleep_s: float
     trials = res.study.get_trials(deepcopy=False)
     search_s = sum(t.user_attrs["eval_seconds"] for t in trials if "stage" not in t.user_attrs)
     # every stage trial holds its per-seed scores: one evaluation of one design each, SLEEP_S seconds of sleep
-    evaluations = sum(len(t.user_attrs["score_seeds"]) for t in trials if "stage" in t.user_attrs) + PROBE_DESIGNS
+    evaluations = sum(len(t.user_attrs["score_seeds"]) for t in trials if "stage" in t.user_attrs)
+    evaluations += res.recommendation["vote_probe_designs"]
     assert evaluations * sleep_s <= max(search_s, floor_s), (evaluations, search_s)
     assert "sized to about" in res.recommendation["effort"]
     rec = res.recommendation
@@ -30,7 +31,7 @@ def _check_within_the_searchs_cost(run_dir: Path, floor_s: float, sleep_s: float
     assert rec["seeds"] >= 3 and rec["winner_trial"] is not None
     assert len(res.baselines) >= 2 and res.baselines["advantage_se"].notna().all()
     # the default effort would have cost several times the search
-    default_evaluations = 5 * 8 + 8 + len(res.baselines) * 8 + PROBE_DESIGNS
+    default_evaluations = 5 * 8 + 8 + len(res.baselines) * 8
     assert default_evaluations * sleep_s > search_s
 
 
