@@ -284,8 +284,9 @@ def render(table: list[Row], outcomes: list[V.Outcome] | None = None) -> str:
         "",
         "Architectures map to topology kinds as in `swarmdesign.sim.fidelity.ARCHITECTURES`: Single = `single`, "
         "Independent = `independent`, Centralized = `star` (or `hierarchical`) with an orchestrator, "
-        "Decentralized = `mesh` (or `ring`, `pubsub`), Hybrid = `federated` (local orchestrators, peer links "
-        "between clusters). See `docs/simulator.md` for each mechanism.",
+        "Decentralized = `mesh` (or `ring`, `pubsub`), Hybrid = `hybrid` (an orchestrator that plans, verifies "
+        "and merges, plus direct peer exchange among its members; `federated` counts as Hybrid too). "
+        "See `docs/simulator.md` for each mechanism.",
         "",
     ]
     if outcomes is not None:

@@ -24,6 +24,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from swarmdesign.archetypes import HUB_KINDS
 from swarmdesign.fitness import Scenario
 from swarmdesign.sim import SimulatedEvaluator, scaling, voting
 from swarmdesign.sim.metrics import LATENCY_LOSSES, QUALITY_LOSSES
@@ -195,14 +196,10 @@ def draw_hub(ax: plt.Axes) -> dict[str, Any]:
 def draw_messages(ax: plt.Axes) -> dict[str, Any]:
     sizes = [8, 16, 32, 64, 128, 256, 512]
     out = {}
-    for kind in ("mesh", "ring", "chain", "star", "hierarchical", "pubsub", "federated"):
+    for kind in ("mesh", "ring", "chain", "star", "hierarchical", "pubsub", "federated", "hybrid"):
         msgs = []
         for n in sizes:
-            roles = (
-                [("orchestrator", 1), ("worker", n - 1)]
-                if kind in ("star", "hierarchical", "federated")
-                else [("worker", n)]
-            )
+            roles = [("orchestrator", 1), ("worker", n - 1)] if kind in HUB_KINDS else [("worker", n)]
             sc = scenario("parallel_batch", workload={"tasks": n})
             msgs.append(float(run([make_design(roles, kind, routing="routed")], sc)["messages"][0]))
         ax.plot(sizes, msgs, marker=".", label=kind)

@@ -48,11 +48,17 @@ STAGES: tuple[str, ...] = ("plan", "produce", "check", "merge")
 #: Archetypes that can act as the hub of a star / hierarchy / federation.
 COORDINATORS: frozenset[str] = frozenset({"planner", "orchestrator"})
 
-TopologyKind = Literal["single", "independent", "chain", "star", "hierarchical", "mesh", "ring", "pubsub", "federated"]
+TopologyKind = Literal[
+    "single", "independent", "chain", "star", "hierarchical", "mesh", "ring", "pubsub", "federated", "hybrid"
+]
 TOPOLOGY_KINDS: tuple[str, ...] = get_args(TopologyKind)
 
-#: Topology kinds whose wiring runs through a coordinator role (the hub).
-HUB_KINDS: frozenset[str] = frozenset({"star", "hierarchical", "federated"})
+#: Topology kinds whose wiring runs through a coordinator role (the hub). ``hybrid`` is a star whose
+#: members also talk to each other directly (Kim et al. 2025's Hybrid: an orchestrator plus peer exchange).
+HUB_KINDS: frozenset[str] = frozenset({"star", "hierarchical", "federated", "hybrid"})
+
+#: Kinds whose non-coordinating members exchange messages with every peer directly.
+PEER_MESH_KINDS: frozenset[str] = frozenset({"mesh", "hybrid"})
 
 #: Per-kind parameters and their defaults; any other parameter is an error.
 TOPOLOGY_PARAMS: dict[str, dict[str, int]] = {
@@ -65,6 +71,7 @@ TOPOLOGY_PARAMS: dict[str, dict[str, int]] = {
     "ring": {},
     "pubsub": {"brokers": 1},
     "federated": {"clusters": 4},
+    "hybrid": {},
 }
 
 Aggregation = Literal["majority_vote", "judge", "first_valid"]

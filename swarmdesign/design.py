@@ -30,6 +30,7 @@ from pydantic import (
 from swarmdesign import yamlio
 from swarmdesign.archetypes import (
     COORDINATORS,
+    HUB_KINDS,
     STAGE_OF,
     STAGES,
     TOPOLOGY_PARAMS,
@@ -194,9 +195,7 @@ class Design(_Strict):
         kind = self.topology.kind
         if kind == "single" and total != 1:
             raise ValueError(f"topology.kind: 'single' needs exactly one agent in total, got {total}")
-        if kind in ("star", "hierarchical", "federated") and not any(
-            r.archetype in COORDINATORS and r.count > 0 for r in self.roles
-        ):
+        if kind in HUB_KINDS and not any(r.archetype in COORDINATORS and r.count > 0 for r in self.roles):
             raise ValueError(
                 f"topology.kind: '{kind}' needs a coordinator role (archetype planner or orchestrator) with count >= 1"
             )

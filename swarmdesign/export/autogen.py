@@ -2,8 +2,9 @@
 
 The team type follows the design:
 
-* ``mesh`` of two agents or more → ``SelectorGroupChat``: peers, a selector model picks who speaks;
-  the design's hand-offs are written into the selector prompt as guidance;
+* ``mesh`` or ``hybrid`` of two agents or more → ``SelectorGroupChat``: peers who all hear each
+  other, a selector model picks who speaks (a hybrid's hub is one of them, and its model is the
+  selector's); the design's hand-offs are written into the selector prompt as guidance;
 * ``coordination.routing: routed`` → ``Swarm``: every agent gets hand-offs
   (``transfer_to_<agent>``) to the agents of the roles it hands work to;
 * everything else → ``GraphFlow`` over the agent graph (what ``DiGraphBuilder``
@@ -37,6 +38,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from swarmdesign.archetypes import PEER_MESH_KINDS
 from swarmdesign.export import texts
 from swarmdesign.export.autogen_models import MODELS_FILE, SELECTOR, model_client, model_map, team_module
 from swarmdesign.export.plan import DEFAULT_MAX_AGENTS, ExportPlan, plan_export
@@ -199,7 +201,9 @@ def _graph(plan: ExportPlan, participants: list[dict[str, Any]]) -> tuple[dict[s
 
 def team_kind(plan: ExportPlan) -> str:
     agents = sum(len(r.agents) for r in plan.roles)
-    if plan.design.topology.kind == "mesh" and agents >= 2:  # SelectorGroupChat refuses a lone participant
+    # peers who all talk to each other (mesh; a hybrid's members around its hub): a group chat whose next speaker
+    # a model picks; SelectorGroupChat refuses a lone participant
+    if plan.design.topology.kind in PEER_MESH_KINDS and agents >= 2:
         return "selector"
     if plan.design.coordination.routing == "routed":
         return "swarm"

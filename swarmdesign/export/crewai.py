@@ -18,9 +18,11 @@ for the wiring rules every target shares):
   round before asks for changes, so an approval ends the loop (a ``Flow``
   would split the crew into one crew per round and lose the single
   ``tasks.yaml`` that ``crewai run`` and the import both read);
-* star / hierarchical / federated designs run ``Process.hierarchical`` with
-  the first coordinator agent as ``manager_agent``; everything else runs
-  ``Process.sequential``;
+* star / hierarchical / federated / hybrid designs run ``Process.hierarchical``
+  with the first coordinator agent as ``manager_agent``; everything else runs
+  ``Process.sequential``. Mesh agents, and a hybrid's members (who also talk
+  to each other directly), get ``allow_delegation``: CrewAI's way for an
+  agent to ask a peer;
 * each agent carries a ``swarmdesign`` mapping (archetype, replica, replicas)
   and ``agents.yaml`` starts with a ``# swarmdesign:`` comment holding the
   design's topology and coordination; CrewAI ignores both, and the CrewAI
@@ -39,7 +41,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from swarmdesign import yamlio
-from swarmdesign.archetypes import HUB_KINDS
+from swarmdesign.archetypes import HUB_KINDS, PEER_MESH_KINDS
 from swarmdesign.export import crewai_project as project
 from swarmdesign.export import texts
 from swarmdesign.export.plan import DEFAULT_MAX_AGENTS, ExportPlan, plan_export
@@ -206,7 +208,7 @@ def build_files(plan: ExportPlan) -> tuple[dict[str, Any], dict[str, Any], dict[
     agents: dict[str, Any] = {}
     for role in plan.roles:
         backstory = role.role.prompt or texts.default_backstory(role.archetype)
-        delegates = design.topology.kind == "mesh" or (process == "hierarchical" and role is coordinator)
+        delegates = design.topology.kind in PEER_MESH_KINDS or (process == "hierarchical" and role is coordinator)
         for i, agent in enumerate(role.agents, start=1):
             expanded = len(role.agents) > 1
             text = replica_role_text(role.name, i, role.replicas) if expanded else role.name

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from swarmdesign.archetypes import HUB_KINDS
 from swarmdesign.export.plan import wiring
 
 if TYPE_CHECKING:
@@ -49,9 +50,8 @@ def to_mermaid(design: Design) -> str:
         "---",
         "flowchart LR",
     ]
-    hub_kinds = {"star", "hierarchical", "federated"}
     for role in design.roles:
-        hub = topology.kind in hub_kinds and role.archetype in ("planner", "orchestrator")
+        hub = topology.kind in HUB_KINDS and role.archetype in ("planner", "orchestrator")
         left, right = _HUB_SHAPE if hub else _ROLE_SHAPE
         text = f"{role.name}<br/>{role.archetype} ×{role.count}<br/>{role.model}"
         label = "<br/>".join(_label(part) for part in text.split("<br/>"))

@@ -19,6 +19,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import shortest_path
 
+from swarmdesign.archetypes import HUB_KINDS
 from swarmdesign.sim.agent import Population
 from swarmdesign.sim.params import SimParams
 
@@ -135,7 +136,7 @@ def build_wiring(pop: Population, params: SimParams, rng: np.random.Generator) -
     elif kind == "mesh":
         heard[:] = n - 1
         spread = 1.0 if n > 1 else 0.0
-    elif kind == "star":
+    elif kind in ("star", "hybrid"):
         hubs = pop.coordinators
         others = np.setdiff1d(idx, hubs)
         edges = np.concatenate(
@@ -144,11 +145,14 @@ def build_wiring(pop: Population, params: SimParams, rng: np.random.Generator) -
                 np.stack([hubs[:-1], hubs[1:]], axis=1),
             ]
         )
-        heard[others] = 1.0
+        # a hybrid's members also hear each other directly (peer links, not drawn: implicit as in a mesh)
+        heard[others] = float(others.size) if kind == "hybrid" else 1.0
         hub_of[pop.producers] = 0
         servers = np.array([float(hubs.size)])
         parent = np.array([-1])
-        spread = _bfs_eccentricity(n, edges, int(others[0]) if others.size else 0)
+        spread = (
+            1.0 if kind == "hybrid" and n > 1 else _bfs_eccentricity(n, edges, int(others[0]) if others.size else 0)
+        )
     elif kind == "hierarchical":
         prods = pop.producers
         blocks = int(np.ceil(prods.size / branching))
@@ -219,7 +223,7 @@ def build_wiring(pop: Population, params: SimParams, rng: np.random.Generator) -
     hub_path = np.where(hub_of >= 0, 1.0, 0.0)
     if kind == "hierarchical" and parent.size:
         hub_path[hub_of >= 0] = 1.0 + _tree_depths(parent)[hub_of[hub_of >= 0]]
-    hub_kind = kind in ("star", "hierarchical", "federated") and pop.coordinators.size > 0
+    hub_kind = kind in HUB_KINDS and pop.coordinators.size > 0
     per_attempt = 1.0 + subscribers if kind == "pubsub" else (qp.hub_messages_per_step if hub_kind else 0.0)
     # who reads an agent's output: the next agent of a chain, both ring neighbours, every mesh peer, the
     # subscribers of a topic; in hub topologies the hub (its verification is modelled on its own)
@@ -228,8 +232,11 @@ def build_wiring(pop: Population, params: SimParams, rng: np.random.Generator) -
         readers[:-1] = 1.0
     elif kind in ("ring", "mesh", "pubsub"):
         readers[:] = heard
-    if kind in ("chain", "ring", "mesh"):
-        hops = 1.0 if n > 1 else 0.0  # dependent work passes to a neighbour
+    elif kind == "hybrid" and pop.coordinators.size:  # each member's piece is read by its peers
+        members = np.setdiff1d(idx, pop.coordinators)
+        readers[members] = max(members.size - 1, 0)
+    if kind in ("chain", "ring", "mesh", "hybrid"):
+        hops = 1.0 if n > 1 else 0.0  # dependent work passes to a neighbour (a hybrid's: to a peer)
     elif kind in ("pubsub", "federated"):
         hops = 2.0 if n > 1 else 0.0  # through the broker / the cluster's hub
     else:
@@ -261,8 +268,12 @@ def _channels(kind: str, n: int, edges: np.ndarray, b: object, servers: np.ndarr
     """Links counted on the explicit wiring (degrees for the implicit mesh)."""
     if kind == "mesh":
         return float(np.full(n, n - 1).sum() / 2)
-    if kind in ("chain", "ring", "star"):
-        return float(len({(min(u, v), max(u, v)) for u, v in edges.tolist() if u != v}))
+    if kind in ("chain", "ring", "star", "hybrid"):
+        links = float(len({(min(u, v), max(u, v)) for u, v in edges.tolist() if u != v}))
+        if kind == "hybrid":  # plus the implicit peer links among the members (all but the coordinators)
+            m = float(n - int(servers[0])) if servers.size else float(n)
+            links += m * (m - 1) / 2
+        return links
     if kind == "hierarchical":
         return float(max(n - 1, 0))
     if kind == "pubsub":

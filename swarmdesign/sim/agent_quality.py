@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import expit
 
+from swarmdesign.archetypes import HUB_KINDS
 from swarmdesign.sim.agent import Dispatcher, Population, ability_bonus
 from swarmdesign.sim.agent_events import call_faults, hub_losses
 from swarmdesign.sim.agent_votes import (
@@ -140,7 +141,7 @@ def simulate_quality(
     pipeline = kind in ("chain", "ring")
     depth = wl.dependency_depth
     heard = wiring.heard
-    hub_kind = kind in ("star", "hierarchical", "federated") and pop.coordinators.size > 0
+    hub_kind = kind in HUB_KINDS and pop.coordinators.size > 0
     every = np.arange(n_tasks)
 
     alpha, beta = wl.difficulty.beta_params()
@@ -192,7 +193,8 @@ def simulate_quality(
     arch_relief = 1.0 - pp.architect_relief * bool((pop.arch == ARCH_INDEX["architect"]).any())
     pieces = min(team_size, pp.max_merge_pieces) if split else 1
     # peers who read a piece critique it; where a coordinator sits in the middle it verifies instead
-    no_critics = hub_kind or kind in ("single", "independent") or pp.peer_refinement <= 0
+    # (a hybrid's members read each other's pieces directly, around the hub: they critique them too)
+    no_critics = (hub_kind and kind != "hybrid") or kind in ("single", "independent") or pp.peer_refinement <= 0
     critics = np.zeros(pop.n, dtype=np.int64) if no_critics else np.round(wiring.readers).astype(np.int64)
     cluster_of = wiring.cluster_of
     home = cluster_of[team[:, 0]]
@@ -284,9 +286,9 @@ def simulate_quality(
         if prev_owner is not None:
             moved = owner != prev_owner
             # misalignment in a dependent hand-off, unless a hub, peers or a reviewer catches it
-            if hub_kind:
+            if hub_kind and kind != "hybrid":
                 central = np.where(cluster_of[owner] != cluster_of[prev_owner], pp.peer_catch, pp.hub_catch)
-            else:
+            else:  # no hub on the way (a hybrid's members hand work to each other directly): the peers who hear it
                 central = np.full(n_tasks, peer_share)
             lost = moved & (rng.random(n_tasks) < pp.handoff_error * arch_relief)
             caught = (rng.random(n_tasks) < central) | ((chk.rounds > 0) & (rng.random(n_tasks) < chk.detect_total))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from swarmdesign.archetypes import HUB_KINDS
 from swarmdesign.sim.agent import Dispatcher, Population
 from swarmdesign.sim.agent_graph import build_wiring
 from swarmdesign.sim.agent_quality import FaultSetting, simulate_quality
@@ -83,7 +84,7 @@ def simulate_agents(
     k = int(b.redundancy[0])
     first_valid = int(b.aggregation[0]) == AGG_INDEX["first_valid"]
     par_k = 1 if first_valid else k
-    hub_kind = kind in ("star", "hierarchical", "federated") and pop.coordinators.size > 0
+    hub_kind = kind in HUB_KINDS and pop.coordinators.size > 0
     routed = bool(b.routed[0])
     sim = _herd_similarity(pop, params)
 

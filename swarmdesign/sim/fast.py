@@ -370,8 +370,12 @@ def quality_chain(
     rework = rework + e_review * verify
     e_review = e_review * (1.0 - verify * p_step)
     # peers who read a piece critique it; where a coordinator sits in the middle it verifies instead (above)
-    readers = topology.readers_per_piece(b.kind, views.n_agents, params.communication.pubsub_subscribers)
-    critics = np.where(views.hub_kind | (pp.peer_refinement <= 0), 0.0, readers)
+    # (a hybrid's members read each other's pieces directly, around the hub: they critique them too)
+    readers = topology.readers_per_piece(
+        b.kind, views.n_agents, params.communication.pubsub_subscribers, views.n_coordinators
+    )
+    hub_between = views.hub_kind & ~b.is_kind("hybrid")
+    critics = np.where(hub_between | (pp.peer_refinement <= 0), 0.0, readers)
     refine = -np.expm1(critics * np.log1p(-min(pp.peer_refinement * prod.informed, 1 - 1e-12)))
     rework = rework + e_review * refine[:, None]
     e_review = e_review * (1.0 - refine[:, None] * p_step)
@@ -386,9 +390,13 @@ def quality_chain(
     handoff_share = np.where(views.pipeline_kind, (views.n_producers > 1).astype(float), handoff_share)
     architect = 1.0 - pp.architect_relief * views.has_architect
     pieces = np.where(views.split, np.minimum(np.minimum(views.n_producers, wl.subtasks), pp.max_merge_pieces), 1.0)
-    peers = pp.peer_catch * np.clip(views.heard / np.maximum(pieces - 1.0, 1.0), 0.0, 1.0) * ~views.hub_kind
+    heard_share = pp.peer_catch * np.clip(views.heard / np.maximum(pieces - 1.0, 1.0), 0.0, 1.0)
+    peers = heard_share * ~views.hub_kind
     central = 1.0 - (1.0 - hub_catch) * (1.0 - peers)
-    caught = 1.0 - (1.0 - central[:, None]) * (1.0 - prod.detection * prod.has_review[:, None])
+    # a hybrid's members hand dependent work to each other directly: the hub never sees the hand-off, only
+    # the peers who hear it can catch a misalignment (the hub still verifies and merges the pieces)
+    at_handoff = np.where(b.is_kind("hybrid"), heard_share, central)
+    caught = 1.0 - (1.0 - at_handoff[:, None]) * (1.0 - prod.detection * prod.has_review[:, None])
     # the first dependency level receives no hand-off; every later level does for handoff_share of its pieces
     handed = handoff_share[:, None]
     h = pp.handoff_error * handed * architect[:, None] * (1.0 - caught)

@@ -89,7 +89,9 @@ def compute_load(
     groups_all = np.maximum(n_work / par_k, 1.0)
     busy = np.minimum(n_work, available * par_k)
 
-    hub_msgs = np.where(views.hub_kind | views.pubsub, views.messages_per_step, 0.0)
+    # a hybrid member's messages to its peers go around the hub: only its report to the hub is queued there
+    peer_msgs = topology.peer_messages(kind, views.n_agents, views.n_coordinators)
+    hub_msgs = np.where(views.hub_kind | views.pubsub, views.messages_per_step - peer_msgs, 0.0)
     hub_workers = busy / queues
     # a hub re-reads the status of every member it manages, busy or idle: its producers, and the checkers,
     # mergers and other non-coordinating members who send and receive work through it (Graicunas 1933: a

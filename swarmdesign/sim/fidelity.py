@@ -13,9 +13,10 @@ Architectures of Kim et al. 2025 map to topology kinds as follows
 (:data:`ARCHITECTURES`): Single = ``single``; Independent = ``independent``
 (no channels, results merged unchecked); Centralized = ``star`` with an
 orchestrator; Decentralized = ``mesh`` (every peer hears every other);
-Hybrid = ``federated`` (local orchestrators plus peer links between
-clusters). ``hierarchical`` counts as Centralized, ``ring`` and ``pubsub`` as
-Decentralized.
+Hybrid = ``hybrid`` (an orchestrator that plans, verifies and merges as in
+a star, plus direct peer exchange among its members). ``hierarchical``
+counts as Centralized, ``ring`` and ``pubsub`` as Decentralized, and
+``federated`` (local orchestrators linked to each other) as Hybrid.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ ARCHITECTURES: dict[str, tuple[str, ...]] = {
     "independent": ("independent",),
     "centralized": ("star", "hierarchical"),
     "decentralized": ("mesh", "ring", "pubsub"),
-    "hybrid": ("federated",),
+    "hybrid": ("hybrid", "federated"),
 }
 
 #: model ladder (logit skill) used by every shape; prices and speeds of a mid-size hosted model
@@ -103,11 +104,7 @@ def kim_team(architecture: str, n: int = 4, producer: str = "worker", model: str
         return make_design([(producer, n, model)], "mesh", routing="routed", **coordination)
     if architecture == "hybrid":
         return make_design(
-            [("orchestrator", 2, model), (producer, n, model)],
-            "federated",
-            clusters=2,
-            routing="routed",
-            **coordination,
+            [("orchestrator", 1, model), (producer, n, model)], "hybrid", routing="routed", **coordination
         )
     raise ValueError(f"unknown architecture {architecture!r}")
 

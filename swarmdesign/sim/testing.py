@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from swarmdesign.archetypes import AGGREGATIONS, TOPOLOGY_KINDS
+from swarmdesign.archetypes import AGGREGATIONS, HUB_KINDS, TOPOLOGY_KINDS
 from swarmdesign.design import Design
 
 _ROLE_POOL: tuple[tuple[str, str], ...] = (
@@ -78,9 +78,7 @@ def random_designs(
                 (_ROLE_POOL[i][0], int(np.exp(rng.uniform(0, np.log(max_count)))), str(rng.choice(list(models))))
                 for i in picks
             ]
-            if kind in ("star", "hierarchical", "federated") and not any(
-                r[0] in ("planner", "orchestrator") for r in roles
-            ):
+            if kind in HUB_KINDS and not any(r[0] in ("planner", "orchestrator") for r in roles):
                 roles.append(("orchestrator", int(rng.integers(1, 4)), str(rng.choice(list(models)))))
         coordination = {
             "redundancy": int(rng.integers(1, 8)),

@@ -15,7 +15,13 @@ hierarchical   n - 1                  hub msgs * b/(b-1)   2 ceil(log_b n)
 mesh           n (n - 1) / 2          n - 1                1
 pubsub         n + B (B - 1) / 2      1 + subscribers      1 + gossip(n)
 federated      n - k + k (k - 1) / 2  hub msgs + k(k-1)/n  3
+hybrid         n - 1 + m (m - 1) / 2  hub msgs + m - 1      1
 =============  =====================  ===================  ==================
+
+``hybrid`` (Kim et al. 2025's Hybrid architecture) is a star whose ``m = n - c``
+members (all but its ``c`` coordinators) also exchange messages with each
+other directly: the hub plans, verifies and merges as in a star, and every
+member hears the hub plus its ``m - 1`` peers, as in a mesh.
 
 Every message sent is read into its receiver's context, so the context of a
 mesh agent grows with n - 1 neighbours heard per step and the mesh's total
@@ -70,9 +76,17 @@ def push_gossip_rounds(n: np.ndarray, fanout: int) -> np.ndarray:
     return np.ceil(_log_base(n, fanout + 1.0) + np.log(n) / fanout)
 
 
-def channels(kind: np.ndarray, n: np.ndarray, brokers: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+def _members(n: np.ndarray, coordinators: np.ndarray | float) -> np.ndarray:
+    """Agents of a hybrid that are not its coordinators (at least one coordinator is its hub)."""
+    return np.maximum(n - np.maximum(coordinators, 1.0), 0.0)
+
+
+def channels(
+    kind: np.ndarray, n: np.ndarray, brokers: np.ndarray, clusters: np.ndarray, coordinators: np.ndarray | float = 1.0
+) -> np.ndarray:
     """Communication channels (undirected links) among ``n`` agents, ``(D,)``."""
     k = np.minimum(clusters, n)
+    m = _members(n, coordinators)
     return _by_kind(
         kind,
         {
@@ -83,6 +97,7 @@ def channels(kind: np.ndarray, n: np.ndarray, brokers: np.ndarray, clusters: np.
             "mesh": n * (n - 1) / 2,
             "pubsub": n + brokers * (brokers - 1) / 2,
             "federated": n - k + k * (k - 1) / 2,
+            "hybrid": np.maximum(n - 1, 0.0) + m * (m - 1) / 2,
         },
     )
 
@@ -94,8 +109,13 @@ def messages_per_step(
     clusters: np.ndarray,
     hub_messages: float,
     subscribers: int,
+    coordinators: np.ndarray | float = 1.0,
 ) -> np.ndarray:
-    """Messages one producing step causes, relays included, ``(D,)``."""
+    """Messages one producing step causes, relays included, ``(D,)``.
+
+    A hybrid member's step goes to the hub (``hub_messages``, queued there as in
+    a star) and to each of its ``m - 1`` peers (not queued: :func:`peer_messages`).
+    """
     k = np.minimum(clusters, n)
     return _by_kind(
         kind,
@@ -107,12 +127,20 @@ def messages_per_step(
             "mesh": n - 1,
             "pubsub": 1.0 + np.minimum(n - 1, subscribers),
             "federated": hub_messages + k * (k - 1) / np.maximum(n, 1.0),
+            "hybrid": hub_messages + peer_messages(kind, n, coordinators),
         },
     )
 
 
-def neighbours_heard(kind: np.ndarray, n: np.ndarray, subscribers: int) -> np.ndarray:
-    """Messages an agent reads into its context per step, ``(D,)``."""
+def peer_messages(kind: np.ndarray, n: np.ndarray, coordinators: np.ndarray | float = 1.0) -> np.ndarray:
+    """Messages a hybrid member's step sends straight to its peers, ``m - 1`` (0 for every other kind), ``(D,)``."""
+    return np.where(kind == _K["hybrid"], np.maximum(_members(n, coordinators) - 1.0, 0.0), 0.0)
+
+
+def neighbours_heard(
+    kind: np.ndarray, n: np.ndarray, subscribers: int, coordinators: np.ndarray | float = 1.0
+) -> np.ndarray:
+    """Messages a producing agent reads into its context per step, ``(D,)`` (a hybrid member: hub and peers)."""
     return _by_kind(
         kind,
         {
@@ -123,16 +151,20 @@ def neighbours_heard(kind: np.ndarray, n: np.ndarray, subscribers: int) -> np.nd
             "mesh": n - 1,
             "pubsub": np.minimum(n - 1, subscribers),
             "federated": np.minimum(n - 1, 1.0),
+            "hybrid": np.minimum(n - 1, 1.0) + peer_messages(kind, n, coordinators),
         },
     )
 
 
-def readers_per_piece(kind: np.ndarray, n: np.ndarray, subscribers: int) -> np.ndarray:
+def readers_per_piece(
+    kind: np.ndarray, n: np.ndarray, subscribers: int, coordinators: np.ndarray | float = 1.0
+) -> np.ndarray:
     """Agents that read one agent's output, averaged over the agents (mean out-degree), ``(D,)``.
 
     A chain's last agent has no reader, ``(n - 1) / n``; a star or tree
     centre is read by every leaf and reads each of them, ``2 (n - 1) / n``; a
-    mesh ``n - 1``; a ring 2; a bus the subscribers of a topic.
+    mesh ``n - 1``; a ring 2; a bus the subscribers of a topic; a hybrid's
+    members their ``m - 1`` peers (the hub's verification is counted apart).
     """
     nn = np.maximum(n, 1.0)
     return _by_kind(
@@ -145,6 +177,7 @@ def readers_per_piece(kind: np.ndarray, n: np.ndarray, subscribers: int) -> np.n
             "mesh": n - 1,
             "pubsub": np.minimum(n - 1, subscribers),
             "federated": 2.0 * (nn - 1.0) / nn,
+            "hybrid": peer_messages(kind, n, coordinators),  # the members read each other's pieces directly
         },
     )
 
@@ -167,6 +200,7 @@ def spread_rounds(
             "mesh": np.minimum(n - 1, 1.0),
             "pubsub": 1 + push_gossip_rounds(n, fanout),
             "federated": np.minimum(n - 1, 3.0),
+            "hybrid": np.minimum(n - 1, 1.0),
         },
     )
 
@@ -183,6 +217,7 @@ def handoff_hops(kind: np.ndarray, n: np.ndarray, branching: np.ndarray) -> np.n
             "mesh": 1.0,
             "pubsub": 2.0,
             "federated": 2.0,
+            "hybrid": 1.0,  # dependent work passes peer to peer
         },
     ) * (n > 1)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from swarmdesign.archetypes import HUB_KINDS
 from swarmdesign.sim import topology
 from swarmdesign.sim.batch import ARCH_INDEX, CHECK, COORD_ARCH, MERGE, PRODUCE, DesignBatch
 from swarmdesign.sim.params import SimParams
@@ -88,7 +89,7 @@ class RoleViews:
         n_coord = (count * coordinator).sum(axis=1)
         n_check = (count * checker).sum(axis=1)
         n_merge = (count * merger).sum(axis=1)
-        hub_kind = batch.is_kind("star", "hierarchical", "federated") & (n_coord > 0)
+        hub_kind = batch.is_kind(*HUB_KINDS) & (n_coord > 0)
         single = batch.is_kind("single")
         planner_bonus = np.where(batch.arch == ARCH_INDEX["planner"], params.decomposition.planner_bonus, 0.0)
         mean_prod_skill = _masked_mean(skill, count * producer, 0.0)
@@ -122,11 +123,17 @@ class RoleViews:
             coordinator_seconds=_masked_mean(seconds, count * coordinator, 0.0),
             checker_seconds=_masked_mean(seconds, count * checker, _masked_mean(seconds, count * producer, 1.0)),
             merger_seconds=_masked_mean(seconds, count * merger, 0.0),
-            heard=topology.neighbours_heard(kind, n_agents, comm.pubsub_subscribers),
+            heard=topology.neighbours_heard(kind, n_agents, comm.pubsub_subscribers, n_coord),
             messages_per_step=topology.messages_per_step(
-                kind, n_agents, branching, clusters, params.queueing.hub_messages_per_step, comm.pubsub_subscribers
+                kind,
+                n_agents,
+                branching,
+                clusters,
+                params.queueing.hub_messages_per_step,
+                comm.pubsub_subscribers,
+                n_coord,
             ),
-            channels=topology.channels(kind, n_agents, batch.brokers, clusters),
+            channels=topology.channels(kind, n_agents, batch.brokers, clusters, n_coord),
             spread_rounds=topology.spread_rounds(kind, n_agents, branching, clusters, comm.gossip_fanout),
             handoff_hops=topology.handoff_hops(kind, n_agents, branching),
         )

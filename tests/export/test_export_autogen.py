@@ -101,7 +101,7 @@ def _run(team_config: dict[str, Any], kinds: tuple[str, ...] = ("TextMessage",))
     return asyncio.run(go())
 
 
-GRAPH_DESIGNS = [n for n in BUNDLED if n not in ("mesh_debate", "pubsub_routed")]
+GRAPH_DESIGNS = [n for n in BUNDLED if n not in ("mesh_debate", "hybrid_team", "pubsub_routed")]
 
 
 def _design(name: str) -> Design:
@@ -179,17 +179,22 @@ def test_handoff_design_exports_a_swarm(tmp_path: Path) -> None:
     assert [role_of[a] for a in path] == ["dispatcher", "worker", "collector"]
 
 
-def test_mesh_exports_a_selector_group_chat(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["mesh_debate", "hybrid_team"])
+def test_peer_designs_export_a_selector_group_chat(name: str, tmp_path: Path) -> None:
+    """Peers who all hear each other (a mesh; a hybrid's members and its hub) share one group chat."""
     require("autogen_agentchat")
-    design = load_design("mesh_debate")
+    design = load_design(name)
     team = _export(design, tmp_path)
     assert team["provider"] == "autogen_agentchat.teams.SelectorGroupChat"
+    if design.topology.kind == "hybrid":  # the hub's model picks who speaks
+        lead = next(r for r in design.roles if r.archetype == "orchestrator")
+        assert team["config"]["model_client"]["config"]["model"] == lead.model.split("/", 1)[1]
     role_of = _check_roles(design, team)
     prompt = team["config"]["selector_prompt"]
     for src, dst in expected_edges(design):
-        [a] = [k for k, v in role_of.items() if v == src]
-        [b] = [k for k, v in role_of.items() if v == dst]
-        assert f"{a} -> {b}" in prompt
+        for a in [k for k, v in role_of.items() if v == src]:
+            for b in [k for k, v in role_of.items() if v == dst]:
+                assert f"{a} -> {b}" in prompt
     order = list(role_of)
     team["config"]["model_client"] = _replay(order)
     script = {agent: [f"{agent} says hi" + (" TERMINATE" if agent == order[-1] else "")] for agent in order}

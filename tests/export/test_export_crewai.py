@@ -33,12 +33,11 @@ from export_helpers import (
     require,
 )
 
+from swarmdesign.archetypes import HUB_KINDS
 from swarmdesign.design import Design
 from swarmdesign.export import export_design
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
-
-HUB_KINDS = {"star", "hierarchical", "federated"}
 
 
 PACKAGE = Path("src") / "swarm_crew"

@@ -8,6 +8,7 @@ import pytest
 import yaml
 from export_helpers import BUNDLED, CLASHING_KEYS, LARGE, export_options, hostile_design, load_design
 
+from swarmdesign.archetypes import HUB_KINDS
 from swarmdesign.design import Design
 from swarmdesign.errors import SwarmdesignError
 from swarmdesign.export import export_design
@@ -64,7 +65,7 @@ def test_round_trip_without_our_metadata(name: str, tmp_path: Path) -> None:
     assert wiring(imported) == wiring(design)
     assert imported.coordination.redundancy == design.coordination.redundancy
     assert imported.coordination.review_rounds == design.coordination.review_rounds
-    hub = design.topology.kind in ("star", "hierarchical", "federated")
+    hub = design.topology.kind in HUB_KINDS
     assert imported.topology.kind == ("star" if hub else "single" if design.total_agents == 1 else "chain")
 
 

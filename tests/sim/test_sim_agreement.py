@@ -45,6 +45,8 @@ DESIGNS = [
         name="pubsub",
     ),
     make_design([("orchestrator", 4, M), ("coder", 40, "claude-3-5-haiku")], "federated", clusters=4, name="federated"),
+    make_design([("planner", 1, M), ("coder", 8, M), ("reviewer", 2, M)], "hybrid", name="hybrid"),
+    make_design([("orchestrator", 1, M), ("coder", 30, M)], "hybrid", routing="routed", name="hybrid-large"),
 ]
 
 

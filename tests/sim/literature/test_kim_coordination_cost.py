@@ -8,12 +8,15 @@ against team size (2 … 16 agents, one sub-task each) within 1.724 ± 0.3;
 Independent lowest (within half to twice its 58 %: a synthesis call reads
 every piece) and Hybrid highest overhead, for teams of 3-4 workers on
 4-8 sub-tasks (at 8 agents the mesh, whose cost grows as n^2 per piece,
-overtakes the hybrid). Mechanism: a coordinator
+overtakes the hybrid). Mechanisms: a coordinator
 runs several orchestration rounds per task and each round re-reads the
-task's growing transcript (``decomposition.orchestration_rounds``); a
-federation's hubs also relay their rounds to each other. With one round the
-centralised and hybrid teams' messages grow only linearly and the hybrid is
-no longer the most expensive.
+task's growing transcript (``decomposition.orchestration_rounds``); peers
+who exchange every step with each other (mesh, and a hybrid's members) send
+``n - 1`` messages per step and critique each other's pieces. With one
+round the centralised team's messages grow only linearly and the pooled
+exponent falls; the hybrid (an orchestrator plus peer exchange) pays for
+both mechanisms, so its overhead stays near the centralised and decentralised
+ones added when either is switched off.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ def test_coordination_turns_grow_as_a_power_near_one_point_seven() -> None:
 def test_without_orchestration_rounds_centralised_turns_grow_linearly() -> None:
     turns = fidelity.kim_turns_exponent(ONE_ROUND)
     assert turns["centralized"] < 1.0
-    assert abs(turns["all"] - 1.724) > 0.3
+    # the peer exchange of the mesh and the hybrid still grows as n^2; the pooled exponent loses the rounds' part
+    assert turns["all"] < fidelity.kim_turns_exponent()["all"] - 0.1
 
 
 @pytest.mark.parametrize(("n", "subtasks"), [(3, 4), (4, 4), (4, 8)])
@@ -49,6 +53,15 @@ def test_token_overhead_independent_lowest_hybrid_highest(n: int, subtasks: int)
     assert 29.0 <= ovh["independent"] <= 116.0
 
 
-def test_without_orchestration_rounds_the_hybrid_is_not_the_most_expensive() -> None:
-    ovh = fidelity.kim_overhead(ONE_ROUND)
-    assert ovh["hybrid"] < ovh["decentralized"]
+NO_CRITIQUE = {"propagation": {"peer_refinement": 0.0}}
+
+
+@pytest.mark.parametrize("simulator", [None, ONE_ROUND, NO_CRITIQUE], ids=["default", "one round", "no critique"])
+def test_the_hybrid_pays_for_the_orchestrator_and_the_peers(simulator: dict | None) -> None:
+    """Kim et al.'s Hybrid overhead (515 %) is close to Centralized (285 %) and Decentralized (263 %) added:
+    the orchestrator's rounds plus the peers' exchange and critique. Each knock-out moves the hybrid with the
+    architecture that has that mechanism, so the sum keeps holding; the hybrid is cheaper without either."""
+    ovh = fidelity.kim_overhead(simulator)
+    assert 0.8 <= ovh["hybrid"] / (ovh["centralized"] + ovh["decentralized"]) <= 1.25
+    if simulator is not None:
+        assert ovh["hybrid"] < fidelity.kim_overhead()["hybrid"] - 50
