@@ -15,7 +15,10 @@ The point is to seed a search with the team a user already has
   the exported ``crew.py`` runs as conditional tasks) give back
   ``review_rounds`` and our attempts (``<agent>_attempt_<j>``) ``redundancy``;
 * a hierarchical process becomes a ``star`` around a coordinator (a
-  ``manager`` role is added when no agent is a planner or orchestrator).
+  ``manager`` role is added when no agent is a planner or orchestrator), or a
+  ``hybrid`` when every other agent may delegate (``allow_delegation``:
+  CrewAI's way for members to ask each other directly, as the hybrid export
+  writes them).
 
 Nothing is dropped silently: every field a Design cannot hold, and every
 field CrewAI itself does not know, comes back as a warning line naming the
@@ -367,7 +370,9 @@ def import_crewai(
     elif total == 1:
         topology = {"kind": "single"}
     else:
-        topology = {"kind": "star" if process == "hierarchical" else "chain"}
+        members = [key for key, role in role_of.items() if role != coordinator]
+        peers = bool(members) and all(agents_data[key].get("allow_delegation") is True for key in members)
+        topology = {"kind": ("hybrid" if peers else "star") if process == "hierarchical" else "chain"}
     data: dict[str, Any] = {
         "swarmdesign": 1,
         "name": name or meta.get("name") or "imported-crew",

@@ -66,7 +66,8 @@ def test_round_trip_without_our_metadata(name: str, tmp_path: Path) -> None:
     assert imported.coordination.redundancy == design.coordination.redundancy
     assert imported.coordination.review_rounds == design.coordination.review_rounds
     hub = design.topology.kind in HUB_KINDS
-    assert imported.topology.kind == ("star" if hub else "single" if design.total_agents == 1 else "chain")
+    kind = "hybrid" if design.topology.kind == "hybrid" else "star"  # members who may delegate: peers who talk
+    assert imported.topology.kind == (kind if hub else "single" if design.total_agents == 1 else "chain")
 
 
 def test_role_level_export_keeps_replica_counts(tmp_path: Path) -> None:
