@@ -405,8 +405,8 @@ class EventRun:
                 tok = params.queueing.hub_token_share * self.step_tok + ctx
                 self._charge("coordination", n_hub, tok, usd)
                 other_usd, other_tok = other_usd + usd, other_tok + n_hub * tok
-        if self.kind not in ("star", "hierarchical", "federated"):  # peer links (a hybrid has both)
-            self.messages += attempts * _peer_messages(self.kind, self.n, self.wiring)
+        # peer links, besides any hub path above (a hybrid has both)
+        self.messages += attempts * _peer_messages(self.kind, self.n, int(pop.coordinators.size))
         rework = it["rework"][item]
         share = params.review.review_token_share
         if self.rounds > 0:
@@ -465,8 +465,8 @@ class EventRun:
 _LEDGER = ("base", "redundancy", "review", "messages", "routing", "coordination", "stampede", "deployment", "faults")
 
 
-def _peer_messages(kind: str, n: int, wiring: Wiring) -> float:
-    """Messages one attempt sends to its peers on the explicit wiring (chain: the next agent)."""
+def _peer_messages(kind: str, n: int, coordinators: int) -> float:
+    """Messages one attempt sends to its peers on the explicit wiring (chain: the next agent; 0 via a hub)."""
     if kind == "chain":
         return 1.0 if n > 1 else 0.0
     if kind == "ring":
@@ -474,8 +474,7 @@ def _peer_messages(kind: str, n: int, wiring: Wiring) -> float:
     if kind == "mesh":
         return float(n - 1)
     if kind == "hybrid":  # every other member; the coordinators hear it through the hub path
-        members = n - int(wiring.hub_servers[0]) if wiring.hub_servers.size else n
-        return float(max(members - 1, 0))
+        return float(max(n - max(coordinators, 1) - 1, 0))
     return 0.0
 
 

@@ -374,7 +374,8 @@ def quality_chain(
     readers = topology.readers_per_piece(
         b.kind, views.n_agents, params.communication.pubsub_subscribers, views.n_coordinators
     )
-    hub_between = views.hub_kind & ~b.is_kind("hybrid")
+    hybrid = b.is_kind("hybrid")
+    hub_between = views.hub_kind & ~hybrid
     critics = np.where(hub_between | (pp.peer_refinement <= 0), 0.0, readers)
     refine = -np.expm1(critics * np.log1p(-min(pp.peer_refinement * prod.informed, 1 - 1e-12)))
     rework = rework + e_review * refine[:, None]
@@ -395,7 +396,7 @@ def quality_chain(
     central = 1.0 - (1.0 - hub_catch) * (1.0 - peers)
     # a hybrid's members hand dependent work to each other directly: the hub never sees the hand-off, only
     # the peers who hear it can catch a misalignment (the hub still verifies and merges the pieces)
-    at_handoff = np.where(b.is_kind("hybrid"), heard_share, central)
+    at_handoff = np.where(hybrid, heard_share, central)
     caught = 1.0 - (1.0 - at_handoff[:, None]) * (1.0 - prod.detection * prod.has_review[:, None])
     # the first dependency level receives no hand-off; every later level does for handoff_share of its pieces
     handed = handoff_share[:, None]
