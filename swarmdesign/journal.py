@@ -68,6 +68,14 @@ class BufferedJournalBackend(BaseJournalBackend):
         for log in list(self._buffer):
             yield _as_log(log)
 
+    def adopt(self, log_count: int) -> None:
+        """Take the file as holding ``log_count`` logs, known without reading it here (a resume's own scan).
+
+        Appends then count from there; Optuna's first read still reads the file, from its first line.
+        """
+        assert not self._buffer and not self._read_once
+        self._persisted, self._read_once = int(log_count), True
+
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
         self._buffer.extend(logs)
 

@@ -33,39 +33,52 @@ from typing import Any
 from optuna.distributions import BaseDistribution, CategoricalDistribution, distribution_to_json
 from optuna.trial import FrozenTrial
 
-#: ``JournalOperation.CREATE_TRIAL`` in Optuna's journal format (the enum itself is not public API).
-_CREATE_TRIAL = 4
+#: ``JournalOperation`` codes of Optuna's journal format (the enum itself is not public API).
+CREATE_STUDY, SET_STUDY_USER_ATTR, CREATE_TRIAL = 0, 2, 4
 
 
 class TrialRecords:
-    """Builds CREATE_TRIAL journal lines for one study and one set of distributions.
+    """Builds journal lines for one study: finished trials (CREATE_TRIAL) and study attributes.
 
     Everything that does not change between trials (the op code, the writer's
     id, the study id, every distribution's JSON, how each parameter value maps
-    to Optuna's internal representation) is computed once here.
+    to Optuna's internal representation) is computed once per set of
+    distributions: the run's space, and the few others a recommendation stage
+    writes (a baseline outside the space has no parameters at all).
     """
 
     def __init__(self, study_id: int, distributions: Mapping[str, BaseDistribution]) -> None:
         self.distributions = dict(distributions)
-        dists = json.dumps({k: distribution_to_json(d) for k, d in self.distributions.items()}, separators=(",", ":"))
-        worker = json.dumps(f"swarmdesign-{uuid.uuid4()}-0")
-        self._head = (
-            f'{{"op_code":{_CREATE_TRIAL},"worker_id":{worker},"study_id":{int(study_id)},"distributions":{dists},'
-        )
-        self._internal: dict[str, Callable[[Any], Any]] = {k: _to_internal(d) for k, d in self.distributions.items()}
+        self._worker = json.dumps(f"swarmdesign-{uuid.uuid4()}-0")
+        self._study_id = int(study_id)
+        self._main = self._form(self.distributions)
+        #: Other distribution sets met so far, by identity: (the mapping itself, its form).
+        self._forms: dict[int, tuple[Mapping[str, BaseDistribution], _Form]] = {}
 
-    def accepts(self, trial: FrozenTrial) -> bool:
-        """Whether ``trial`` uses exactly these distributions (anything else goes through Optuna's API)."""
-        dists = trial.distributions
-        return dists is self.distributions or dists == self.distributions
+    def _form(self, distributions: Mapping[str, BaseDistribution]) -> _Form:
+        dists = json.dumps({k: distribution_to_json(d) for k, d in distributions.items()}, separators=(",", ":"))
+        head = (
+            f'{{"op_code":{CREATE_TRIAL},"worker_id":{self._worker},"study_id":{self._study_id},'
+            f'"distributions":{dists},'
+        )
+        return head, {k: _to_internal(d) for k, d in distributions.items()}
+
+    def _form_of(self, distributions: Mapping[str, BaseDistribution]) -> _Form:
+        if distributions is self.distributions:
+            return self._main
+        known = self._forms.get(id(distributions))
+        if known is not None and known[0] is distributions:
+            return known[1]
+        form = self._main if distributions == self.distributions else self._form(distributions)
+        self._forms[id(distributions)] = (distributions, form)
+        return form
 
     def lines(self, trials: Sequence[FrozenTrial]) -> list[str]:
         """One journal line (JSON text, no newline) per finished trial, as Optuna writes a template trial."""
-        internal = self._internal
-        head = self._head
         out = []
         stamps: dict[_dt.datetime, str] = {}
         for t in trials:
+            head, internal = self._form_of(t.distributions)
             start, complete = t.datetime_start, t.datetime_complete
             values = t.values
             body = {
@@ -82,6 +95,15 @@ class TrialRecords:
                 body["datetime_complete"] = _iso(complete, stamps)
             out.append(head + json.dumps(body, separators=(",", ":"))[1:])
         return out
+
+    def study_attr_line(self, key: str, value: Any) -> str:
+        """The line ``study.set_user_attr(key, value)`` appends (SET_STUDY_USER_ATTR)."""
+        body = json.dumps({"study_id": self._study_id, "user_attr": {key: value}}, separators=(",", ":"))
+        return f'{{"op_code":{SET_STUDY_USER_ATTR},"worker_id":{self._worker},' + body[1:]
+
+
+#: A distribution set's line head (up to the trial's own fields) and its params' internal-repr functions.
+_Form = tuple[str, dict[str, Callable[[Any], Any]]]
 
 
 def _iso(moment: _dt.datetime | None, cache: dict[_dt.datetime, str]) -> str | None:

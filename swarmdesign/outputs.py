@@ -65,6 +65,8 @@ class RunOutputs:
         self._best_written: int | None = None
         self._fronts: dict[bool, _Front] = {}
         self._pareto_at = -math.inf
+        #: The ``fill`` of the stamp a resume started from (:func:`swarmdesign.table_cache.write_stamp`).
+        self.known_fill: dict[str, list[Any]] = {}
 
     def refresh(
         self,
@@ -113,6 +115,7 @@ class RunOutputs:
                     best=best,
                     pareto=records.pareto_of(trials, directions),
                     recommendation=recommendation,
+                    known_fill=self.known_fill,
                 )
             else:
                 table_cache.remove_stamp(self.run_dir)
@@ -224,14 +227,7 @@ class _Front:
             return
         pool = np.vstack([self.losses, losses])
         members = self.members + trials
-        order = np.lexsort(pool.T[::-1])  # lexicographic: no later point dominates an earlier one
-        kept: list[int] = []
-        for i in order.tolist():
-            if kept:
-                k = pool[kept]
-                if (k <= pool[i]).all(axis=1).any():
-                    continue
-            kept.append(i)
+        kept = records.nondominated(pool)
         kept.sort(key=lambda i: members[i].number)
         self.losses = pool[kept]
         self.members = [members[i] for i in kept]

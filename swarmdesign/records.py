@@ -19,6 +19,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
@@ -111,18 +112,34 @@ def pareto_of(trials: Sequence[FrozenTrial], directions: Sequence[optuna.study.S
 
         best = best_search_trial(complete)
         return [best] if best is not None else []
-    losses = [tuple(s * float(v) for s, v in zip(signs, t.values, strict=True)) for t in complete]
-    order = sorted(range(len(complete)), key=lambda i: losses[i])
-    front: list[int] = []
-    for i in order:  # lexicographic order: no later point can dominate an earlier one
-        li = losses[i]
-        if not any(_dominates(losses[j], li) or losses[j] == li for j in front):
-            front.append(i)
-    return sorted((complete[i] for i in front), key=lambda t: t.number)
+    losses = np.array([t.values for t in complete], dtype=float) * np.array(signs)
+    return sorted((complete[i] for i in nondominated(losses)), key=lambda t: t.number)
 
 
-def _dominates(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
-    return all(x <= y for x, y in zip(a, b, strict=True)) and a != b
+#: Points tested against the front at once (a resume or a final refresh folds in every trial at once).
+_BLOCK = 256
+
+
+def nondominated(losses: np.ndarray) -> list[int]:
+    """Rows of ``losses`` (minimised) that no other row dominates or equals; of equal rows, the first.
+
+    Rows are taken in lexicographic order, in which no later row can dominate
+    an earlier one, and each is tested against the rows kept so far. Most rows
+    of a long run fall to that front, so they are tested a block at a time
+    (numpy) and only the survivors one by one: the same rows as a plain loop,
+    at a fraction of its cost over 10^5 trials.
+    """
+    order = np.lexsort(losses.T[::-1])  # stable: of equal rows the earlier comes first
+    kept: list[int] = []
+    for start in range(0, len(order), _BLOCK):
+        block = order[start : start + _BLOCK]
+        if kept:
+            block = block[~(losses[kept][None, :, :] <= losses[block][:, None, :]).all(axis=2).any(axis=1)]
+        for i in block.tolist():
+            if kept and (losses[kept] <= losses[i]).all(axis=1).any():
+                continue
+            kept.append(i)
+    return kept
 
 
 def trial_row(t: FrozenTrial) -> dict[str, Any]:

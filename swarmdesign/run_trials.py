@@ -18,36 +18,55 @@ The study remains the single source of truth:
   ``study.ask``, this process's clean-up through Optuna's API), the list is
   read again from the study;
 * a shared storage (``--storage``: SQLite, PostgreSQL, a shared journal)
-  keeps Optuna's public API for every write and every read.
+  keeps Optuna's public API for every write and every read;
+* a resume whose ``trials.csv`` is proven fresh starts from the trials
+  rebuilt from it (:mod:`swarmdesign.table_trials`) and does not open the
+  study at all unless something needs Optuna itself: the recommendation
+  stages write their trials and their recommendation through this object
+  too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from typing import Any
 
 import optuna
 from optuna.distributions import BaseDistribution
+from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 
 from swarmdesign.journal_format import TrialRecords
-from swarmdesign.recommend.best import recommendation
+from swarmdesign.recommend.best import RECOMMENDATION_ATTR, recommendation
 from swarmdesign.storage import StudyStore
 
 
 class RunTrials:
     """The study's trials as a list that grows with each batch at O(batch) cost; see the module docstring."""
 
-    def __init__(self, study: optuna.Study, store: StudyStore, distributions: Mapping[str, BaseDistribution]) -> None:
-        self.study = study
+    def __init__(
+        self,
+        study: optuna.Study | Callable[[], optuna.Study],
+        store: StudyStore,
+        distributions: Mapping[str, BaseDistribution],
+        *,
+        directions: Sequence[StudyDirection] | None = None,
+    ) -> None:
+        """``study`` may be a function that opens it (only called when something needs Optuna's study)."""
+        self._open_study = (lambda: study) if isinstance(study, optuna.Study) else study
         self.store = store
-        self.directions = list(study.directions)
+        self.directions = list(directions if directions is not None else self._open_study().directions)
         self._distributions = distributions
         self._trials: list[FrozenTrial] | None = None
         self._recommendation: dict[str, Any] | None = None
         self._logs_seen = -1  # journal records the list reflects (-1: not read yet)
         self._records: TrialRecords | None = None
         self._study_id: int | None = None
+        self.view = TrialsView(self)
+
+    @property
+    def study(self) -> optuna.Study:
+        return self._open_study()
 
     @property
     def direct(self) -> bool:
@@ -60,8 +79,9 @@ class RunTrials:
         if backend is None:
             return self.study.get_trials(deepcopy=False)
         if self._trials is None or backend.log_count != self._logs_seen:
-            self._trials = list(self.study.get_trials(deepcopy=False))
-            self._recommendation = recommendation(self.study)
+            study = self.study
+            self._trials = list(study.get_trials(deepcopy=False))
+            self._recommendation = recommendation(study)
             self._logs_seen = backend.log_count
         return self._trials
 
@@ -72,30 +92,33 @@ class RunTrials:
         self.trials()
         return self._recommendation
 
-    def seed(self, trials: Sequence[FrozenTrial], recommended: dict[str, Any] | None) -> None:
-        """Start from trials read elsewhere (a stamped trials table proven fresh against the journal)."""
+    def start_from(self, trials: Sequence[FrozenTrial], recommended: dict[str, Any] | None, study_id: int) -> None:
+        """Start from trials read elsewhere (rebuilt from a ``trials.csv`` proven fresh against the journal)."""
         backend = self.store.backend
-        if backend is None:
-            return
+        assert backend is not None, "only a run folder's own journal"
         self._trials, self._recommendation, self._logs_seen = list(trials), recommended, backend.log_count
+        self._study_id = study_id
+
+    def _writer(self) -> TrialRecords:
+        if self._study_id is None:
+            study = self.study
+            self._study_id = self.store.storage.get_study_id_from_name(study.study_name)
+        if self._records is None:
+            self._records = TrialRecords(self._study_id, self._distributions)
+        return self._records
 
     def add(self, frozen: Sequence[FrozenTrial]) -> None:
         """Record finished trials (numbers are assigned here, in order)."""
-        storage = self.store.storage
-        if self._study_id is None:
-            self._study_id = storage.get_study_id_from_name(self.study.study_name)
+        if not frozen:
+            return
         backend = self.store.backend
-        if backend is None or not frozen:
+        if backend is None:
+            study = self.study
+            study_id = self.store.storage.get_study_id_from_name(study.study_name)
             for t in frozen:
-                storage.create_new_trial(self._study_id, template_trial=t)
+                self.store.storage.create_new_trial(study_id, template_trial=t)
             return
-        if self._records is None:
-            self._records = TrialRecords(self._study_id, self._distributions)
-        records = self._records
-        if not all(records.accepts(t) for t in frozen):
-            for t in frozen:  # another parameter set: Optuna's API writes it; the list is read again
-                storage.create_new_trial(self._study_id, template_trial=t)
-            return
+        records = self._writer()
         trials = self.trials()
         n = len(trials)
         for i, t in enumerate(frozen):
@@ -103,3 +126,46 @@ class RunTrials:
         backend.append_lines(records.lines(frozen))
         trials.extend(frozen)
         self._logs_seen = backend.log_count
+
+    def set_study_attr(self, key: str, value: Any) -> None:  # noqa: ANN401 - any JSON value
+        """``study.set_user_attr(key, value)``; on the run's own journal, written as Optuna's record directly."""
+        backend = self.store.backend
+        if backend is None:
+            self.study.set_user_attr(key, value)
+            return
+        records = self._writer()
+        self.trials()
+        backend.append_lines([records.study_attr_line(key, value)])
+        if key == RECOMMENDATION_ATTR:
+            self._recommendation = recommendation_of(value)
+        self._logs_seen = backend.log_count
+
+    def select(self, states: Container[Any] | None = None) -> list[FrozenTrial]:
+        """The trials in ``states`` (all of them when None: the list itself, not to be changed), in number order."""
+        trials = self.trials()
+        return trials if states is None else [t for t in trials if t.state in states]
+
+
+def recommendation_of(value: Any) -> dict[str, Any] | None:  # noqa: ANN401
+    return value if isinstance(value, dict) else None
+
+
+class TrialsView:
+    """The part of :class:`optuna.Study` an optimizer that learns only from finished trials reads.
+
+    The native optimizers (``random``, ``pso``, ``ga``, ``psoga``) read the
+    study's trials and directions, nothing else; handing them this view over
+    :class:`RunTrials` lets a resume continue without opening the study.
+    """
+
+    def __init__(self, trials: RunTrials) -> None:
+        self._trials = trials
+
+    @property
+    def directions(self) -> list[StudyDirection]:
+        return self._trials.directions
+
+    def get_trials(self, deepcopy: bool = False, states: Container[Any] | None = None) -> list[FrozenTrial]:
+        if deepcopy:
+            raise ValueError("a view of the run's trials is read-only; use deepcopy=False")
+        return self._trials.select(states)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
+from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
 from swarmdesign import __version__, records, yamlio
@@ -53,6 +54,7 @@ from swarmdesign.storage import (
     redact,
     write_atomic,
 )
+from swarmdesign.table_trials import TableTrialError, fresh_start
 
 __all__ = ["EvaluationTimeout", "Run", "RunSettings", "RunSummary", "evaluate_designs", "evaluate_safely", "frame_rows"]
 
@@ -105,16 +107,18 @@ class Run:
         run_dir: Path,
         config: dict[str, Any],
         store: StudyStore,
-        study: optuna.Study,
+        study: optuna.Study | None,
         space: SearchSpace,
         scenario: Scenario,
         optimizer: Optimizer,
         evaluator: Evaluator,
+        directions: list[StudyDirection] | None = None,
     ) -> None:
+        """``study`` None: opened on first use (``directions`` then says what the study records)."""
         self.run_dir = run_dir
         self.config = config
         self.store = store
-        self.study = study
+        self._study = study
         self.space = space
         self.scenario = scenario
         self.optimizer = optimizer
@@ -123,7 +127,9 @@ class Run:
         self._outputs = RunOutputs(run_dir, self.provenance, run_dir / JOURNAL_NAME if store.url is None else None)
         self._distributions = space.distributions()
         #: Every trial of the study, kept in memory as the run writes them (no Optuna replay during a run).
-        self.trials = RunTrials(study, store, self._distributions)
+        self.trials = RunTrials(
+            lambda: self.study, store, self._distributions, directions=directions or (study and study.directions)
+        )
         #: Seconds per design of the last batch evaluated in this process (executors use it to choose where).
         self.last_eval_s_per_design: float | None = None
         #: Trials finished as the loop counts them (executors size their choices by what is left).
@@ -209,12 +215,32 @@ class Run:
         scenario = Scenario.from_dict(config["scenario"]["spec"], file=str(config_path))
         optimizer = make_optimizer(config["optimizer"]["name"], **config["optimizer"]["params"])
         evaluator = make_evaluator(config["evaluator"]["name"], **config["evaluator"]["params"])
-        store = open_storage(run_dir, url)
-        study = load_study(store, config["study_name"])
-        return cls._assemble(run_dir, config, store, study, space, scenario, optimizer, evaluator)
+        fresh = None
+        if url is None and optimizer.reads_trials_only:
+            fresh = fresh_start(run_dir, config["study_name"])
+        if fresh is None:
+            store = open_storage(run_dir, url)
+            study = load_study(store, config["study_name"])
+            return cls._assemble(run_dir, config, store, study, space, scenario, optimizer, evaluator)
+        store = open_storage(run_dir, None, known_logs=fresh.index.log_count)
+        run = cls._assemble(
+            run_dir, config, store, None, space, scenario, optimizer, evaluator, recorded=fresh.index.directions
+        )
+        try:
+            trials = fresh.trials(run._distributions, [o["name"] for o in config["objectives"]], run._exact_trial)
+        except (TableTrialError, KeyError, ValueError, TypeError, AttributeError):
+            return run  # the table cannot stand for the study: the study is replayed when first read
+        run.trials.start_from(trials, fresh.stamp.get("recommendation"), fresh.index.study_id)
+        run._outputs.known_fill = fresh.stamp.get("fill") or {}
+        return run
+
+    def _exact_trial(self, number: int) -> optuna.trial.FrozenTrial:
+        """Trial ``number`` as Optuna replays it (a rebuilt trial whose journal line is not the whole trial)."""
+        return self.study.get_trials(deepcopy=False)[number]
 
     @classmethod
-    def _assemble(cls, run_dir, config, store, study, space, scenario, optimizer, evaluator) -> Run:  # noqa: ANN001
+    def _assemble(cls, run_dir, config, store, study, space, scenario, optimizer, evaluator, recorded=None) -> Run:  # noqa: ANN001
+        """A :class:`Run` of these parts; ``study`` None: opened on first use, ``recorded`` its directions."""
         directions = [o["direction"] for o in config["objectives"]]
         optimizer.bind(space, directions, int(config["seed"]), initial=config.get("seed_designs") or [])
         saved_state = run_dir / OPTIMIZER_STATE_NAME
@@ -224,9 +250,9 @@ class Run:
             sampler = optimizer.sampler()
         except TypeError as exc:
             raise SwarmdesignError(f"bad optimizer parameters: {exc}", field="--optimizer-param") from None
+        run = cls(run_dir, config, store, study, space, scenario, optimizer, evaluator, recorded)
         if sampler is not None:
-            study.sampler = sampler
-        run = cls(run_dir, config, store, study, space, scenario, optimizer, evaluator)
+            run.study.sampler = sampler
         bind_scenario = getattr(optimizer, "bind_scenario", None)  # optimizers that call models themselves
         if bind_scenario is not None:
             bind_scenario(scenario.llm)
@@ -237,6 +263,20 @@ class Run:
         return run
 
     # ------------------------------------------------------------- queries
+    @property
+    def study(self) -> optuna.Study:
+        """The Optuna study; a resume from a fresh ``trials.csv`` opens (replays) it only when first used."""
+        if self._study is None:
+            self._study = load_study(self.store, self.config["study_name"])
+        return self._study
+
+    @property
+    def study_opened(self) -> bool:
+        return self._study is not None
+
+    def _study_for_optimizer(self) -> Any:  # noqa: ANN401 - an optuna.Study or its trials view
+        return self.trials.view if self.optimizer.reads_trials_only else self.study
+
     @property
     def budget(self) -> int:
         return int(self.config["budget"])
@@ -288,11 +328,12 @@ class Run:
         last_write = time.perf_counter()
         write_cost = 0.0
         running_best = self._running_best()
+        for_optimizer = self._study_for_optimizer()
         try:
             with _terminate_as_interrupt():
                 while finished < self.budget:
                     want = min(batch_size, self.budget - finished)
-                    proposals = self.optimizer.ask(self.study, want)[:want]
+                    proposals = self.optimizer.ask(for_optimizer, want)[:want]
                     if not proposals:
                         stopped = "the optimizer has nothing more to propose"
                         break
@@ -302,7 +343,7 @@ class Run:
                         with cleanup_shield():
                             self._abandon(proposals)
                         raise
-                    self.optimizer.tell(self.study, proposals, outcomes)
+                    self.optimizer.tell(for_optimizer, proposals, outcomes)
                     finished += len(proposals)
                     self.finished_so_far = finished
                     if time.perf_counter() - last_write > max(OUTPUT_EVERY_S, 10 * write_cost):

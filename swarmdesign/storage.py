@@ -18,9 +18,8 @@ most the batch in flight, which was not finished anyway. Shared storages
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +40,36 @@ OPTIMIZER_STATE_NAME = "optimizer.state"
 PARETO_DIR = "pareto"
 
 
-@dataclass
 class StudyStore:
-    """An open Optuna storage plus how to make its writes durable."""
+    """An Optuna storage plus how to make its writes durable.
 
-    storage: BaseStorage
-    url: str | None  # None = the run folder's own journal
-    backend: BufferedJournalBackend | None = field(default=None, repr=False)
+    The storage may be opened on first use (``opener``): on a run folder's
+    own journal, opening it replays every line, which a resume from a fresh
+    ``trials.csv`` avoids (:mod:`swarmdesign.table_trials`).
+    """
+
+    def __init__(
+        self,
+        storage: BaseStorage | Callable[[], BaseStorage],
+        url: str | None,  # None = the run folder's own journal
+        backend: BufferedJournalBackend | None = None,
+    ) -> None:
+        self._storage = storage if isinstance(storage, BaseStorage) else None
+        self._opener = None if isinstance(storage, BaseStorage) else storage
+        self.url = url
+        self.backend = backend
+
+    @property
+    def storage(self) -> BaseStorage:
+        if self._storage is None:
+            assert self._opener is not None
+            self._storage = self._opener()
+        return self._storage
+
+    @property
+    def opened(self) -> bool:
+        """Whether the Optuna storage exists yet (on the run's own journal: whether it was replayed)."""
+        return self._storage is not None
 
     def flush(self) -> None:
         if self.backend is not None:
@@ -58,20 +80,38 @@ class StudyStore:
         return self.backend is None
 
 
-def open_storage(run_dir: Path, url: str | None, *, buffered: bool = True, heartbeat: int | None = None) -> StudyStore:
-    """Open the run's storage: its own journal by default, else ``url``."""
+def open_storage(
+    run_dir: Path,
+    url: str | None,
+    *,
+    buffered: bool = True,
+    heartbeat: int | None = None,
+    known_logs: int | None = None,
+) -> StudyStore:
+    """Open the run's storage: its own journal by default, else ``url``.
+
+    ``known_logs``: the number of log lines the run's own journal holds (a
+    :class:`~swarmdesign.journal_index.JournalIndex` scan); the journal is
+    then replayed only when the storage is first used.
+    """
     if url is None:
         path = run_dir / JOURNAL_NAME
         if path.exists() and not path.is_file():
             raise SwarmdesignError("is not a regular file; expected the run's study journal", file=str(path))
         backend: BaseJournalBackend = BufferedJournalBackend(path) if buffered else JournalFileBackend(str(path))
-        try:
-            storage = JournalStorage(backend)
-        except Exception:  # noqa: BLE001 - Optuna's replay raises whatever the damaged line provokes
-            raise SwarmdesignError(journal_problem(path), file=str(path)) from None
+
+        def replay() -> BaseStorage:
+            try:
+                return JournalStorage(backend)
+            except Exception:  # noqa: BLE001 - Optuna's replay raises whatever the damaged line provokes
+                raise SwarmdesignError(journal_problem(path), file=str(path)) from None
+
         if isinstance(backend, BufferedJournalBackend):
-            return StudyStore(storage, None, backend)
-        return StudyStore(storage, None)
+            if known_logs is not None:
+                backend.adopt(known_logs)
+                return StudyStore(replay, None, backend)
+            return StudyStore(replay(), None, backend)
+        return StudyStore(replay(), None)
     return StudyStore(storage_from_url(url, heartbeat=heartbeat), url)
 
 

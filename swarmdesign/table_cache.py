@@ -134,6 +134,7 @@ def write_stamp(
     best: FrozenTrial | None,
     pareto: Sequence[FrozenTrial],
     recommendation: dict[str, Any] | None,
+    known_fill: dict[str, list[Any]] | None = None,
 ) -> None:
     """Record that ``trials.csv`` holds every trial of the study (``trials``) as the journal now stands.
 
@@ -141,15 +142,21 @@ def write_stamp(
     ``trials.csv`` has a row for each of ``trials``. ``best``, ``pareto``
     and ``recommendation`` are :func:`swarmdesign.records.best_trial`,
     :func:`swarmdesign.records.pareto_trials` and the study's stored
-    recommendation, which the caller has at hand.
+    recommendation, which the caller has at hand. ``known_fill``: the
+    ``fill`` of an earlier stamp of the same journal (a resume), reused
+    rather than reading those trials' designs again.
     """
     from swarmdesign.storage import TRIALS_NAME, write_atomic
 
     remove_stamp(run_dir)  # never leave an old stamp beside files it does not describe
     csv_path = run_dir / TRIALS_NAME
     fill = {}
+    known = known_fill or {}
     for t in trials:
         if t.params.get("topology.kind") is None or t.user_attrs.get("agents") is None:
+            if str(t.number) in known:
+                fill[str(t.number)] = known[str(t.number)]
+                continue
             kind, n = topology_and_size(t)
             fill[str(t.number)] = [kind, None if math.isnan(n) else n]
     stamp = {

@@ -236,15 +236,16 @@ def check_run_matches_study(run: Any) -> None:  # noqa: ANN401 - a runner.Run, i
     from swarmdesign.storage import CONFIG_NAME
 
     file = str(run.run_dir / CONFIG_NAME)
-    if len(run.study.directions) != len(run.config["objectives"]):
+    recorded = run.trials.directions
+    if len(recorded) != len(run.config["objectives"]):
         raise SwarmdesignError(
-            f"{len(run.config['objectives'])} objectives, but the study records {len(run.study.directions)}; "
+            f"{len(run.config['objectives'])} objectives, but the study records {len(recorded)}; "
             "the file was edited after the run started",
             file=file,
             field="objectives",
         )
     dists = run.space.distributions()
-    for trial in run.study.get_trials(deepcopy=False):
+    for trial in run.trials.trials():
         for pname, dist in trial.distributions.items():
             if pname not in dists or dists[pname] != dist:
                 raise SwarmdesignError(

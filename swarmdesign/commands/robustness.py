@@ -33,7 +33,6 @@ def register(app: typer.Typer) -> None:
             raise SwarmdesignError(f"expected 1..10000 scenarios, got {scenarios}", field="--scenarios")
         given = {"skill": skill, "fault": fault, "price": price, "difficulty": difficulty}
         Perturbation().updated(**given).check()  # bad options fail before the run is opened
-        from swarmdesign.recommend.best import recommendation
         from swarmdesign.recommend.pipeline import recommend
         from swarmdesign.recommend.robustness import robustness_stage
         from swarmdesign.recommend.text import recommendation_lines
@@ -55,7 +54,7 @@ def register(app: typer.Typer) -> None:
         def log(message: str) -> None:
             console.print(message, markup=False)
 
-        if recommendation(run.study) is None:
+        if run.trials.recommendation() is None:
             recommend(run, log=log)
         rec = robustness_stage(run, scenarios, ranges=ranges, log=log)
         table = rec["robustness"]["table"]

@@ -100,6 +100,9 @@ class Optimizer(ABC):
     population_based: ClassVar[bool] = False
     #: Its proposals never depend on outcomes (random search): any batch size proposes the same points.
     independent_proposals: ClassVar[bool] = False
+    #: :meth:`ask` and :meth:`tell` read only the study's trials and directions; the runner then hands them
+    #: :class:`swarmdesign.run_trials.TrialsView`, and a resume need not open (replay) the study.
+    reads_trials_only: ClassVar[bool] = False
 
     def __init__(self, **hyperparameters: Any) -> None:
         self.hyperparameters = hyperparameters
@@ -297,6 +300,7 @@ class PopulationOptimizer(Optimizer):
     population_based = True
     #: Whether :meth:`checkpoint` may save this optimizer's state (its state pickles and holds no clients).
     checkpointable: ClassVar[bool] = True
+    reads_trials_only: ClassVar[bool] = True
 
     def __init__(self, population: int = 20, **hyperparameters: Any) -> None:
         super().__init__(population=population, **hyperparameters)
@@ -376,8 +380,7 @@ class PopulationOptimizer(Optimizer):
             return
         self._absorbed = sum(len(trials) for trials in recorded.values())
         self._done = {
-            g: {i: _Done(t.params, outcome_of(t), t.user_attrs.get("design")) for i, t in trials.items()}
-            for g, trials in recorded.items()
+            g: {i: _Done(t.params, outcome_of(t)) for i, t in trials.items()} for g, trials in recorded.items()
         }
         self.generation = 0
         self.positions = self._initial_positions()
@@ -410,9 +413,7 @@ class PopulationOptimizer(Optimizer):
 
     def _advance_recorded(self, trials: dict[int, optuna.trial.FrozenTrial], *, verify: bool = True) -> None:
         """:meth:`_advance_done` from the study's trials of the current generation."""
-        self._advance_done(
-            {i: _Done(t.params, outcome_of(t), t.user_attrs.get("design")) for i, t in trials.items()}, verify=verify
-        )
+        self._advance_done({i: _Done(t.params, outcome_of(t)) for i, t in trials.items()}, verify=verify)
 
     def _advance_with(self, outcomes: Sequence[Outcome]) -> None:
         assert self.positions is not None
@@ -527,7 +528,11 @@ class PopulationOptimizer(Optimizer):
 
 @dataclass
 class _Done:
-    """A finished particle: its params, outcome and (when known) design JSON."""
+    """A finished particle: its params, outcome and (for this process's own proposals) design JSON.
+
+    Read back from the study, the design JSON is left out: nothing needs it to
+    advance, and a resume from ``trials.csv`` would read each from the journal.
+    """
 
     params: dict[str, Any]
     outcome: Outcome

@@ -33,6 +33,7 @@ class RandomOptimizer(Optimizer):
 
     name = "random"
     independent_proposals = True
+    reads_trials_only = True
 
     def __init__(self, **hyperparameters: Any) -> None:
         if hyperparameters:

@@ -75,6 +75,8 @@ class SwarmAgenticOptimizer(PopulationOptimizer):
 
     #: Its state holds an LLM client and prompt texts; a resume replays it from the study's records.
     checkpointable: ClassVar[bool] = False
+    #: Its replay reads every trial's prompts and design: a resume opens the study.
+    reads_trials_only: ClassVar[bool] = False
 
     name: ClassVar[str] = "swarmagentic"
     multi_objective: ClassVar[bool] = False

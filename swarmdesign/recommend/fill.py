@@ -74,12 +74,12 @@ def fill_archive(run: Run, per_kind: int, *, log: Callable[[str], None] = print)
 def _elite_vector(run: Run, kind: str) -> np.ndarray | None:
     """The unit-box point of the best design of ``kind`` so far (search or archive trials)."""
     best, best_key = None, None
-    for t in run.study.get_trials(deepcopy=False):
+    for t in run.trials.trials():
         stage = t.user_attrs.get(STAGE_ATTR)
-        if stage not in (None, STAGE) or "design" not in t.user_attrs:
+        if stage not in (None, STAGE):
             continue
-        key = trial_key(t)
-        if key is None or (best_key is not None and key <= best_key):
+        key = trial_key(t)  # before the design: a trial rebuilt from trials.csv reads it from the journal
+        if key is None or (best_key is not None and key <= best_key) or "design" not in t.user_attrs:
             continue
         t_kind = t.params.get("topology.kind") or json.loads(t.user_attrs["design"])["topology"]["kind"]
         if t_kind != kind:

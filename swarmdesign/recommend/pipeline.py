@@ -130,7 +130,7 @@ def store_options(run: Run, options: RecommendOptions) -> None:
 def recommend(run: Run, options: RecommendOptions | None = None, *, log: Callable[[str], None] = print) -> dict:
     """Run the stages (reusing every stage trial already in the study) and store the recommendation."""
     opts = options or RecommendOptions.from_config(run.config)
-    trials = run.study.get_trials(deepcopy=False)
+    trials = run.trials.trials()
     if best_search_trial(trials) is None:
         raise SwarmdesignError("no complete search trial to recommend from", file=str(run.run_dir))
     opts, trim_budget, effort_note = _sized(run, opts, trials)
@@ -294,7 +294,7 @@ def recommend(run: Run, options: RecommendOptions | None = None, *, log: Callabl
         "beats_baseline": bool(beats),
     }
     rec = _json_safe(rec)
-    run.study.set_user_attr(RECOMMENDATION_ATTR, rec)
+    run.trials.set_study_attr(RECOMMENDATION_ATTR, rec)
     run.store.flush()
     run.write_outputs()
     return rec

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from swarmdesign.errors import SwarmdesignError
-from swarmdesign.recommend.best import RECOMMENDATION_ATTR, recommendation
+from swarmdesign.recommend.best import RECOMMENDATION_ATTR
 from swarmdesign.recommend.scoring import (
     Scored,
     StageTrials,
@@ -122,10 +122,10 @@ def perturbed_scenarios(scenario: Scenario, n: int, ranges: Perturbation, seed: 
 
 def contenders(run: Run) -> list[tuple[str, Design]]:
     """The designs compared under perturbation: recommendation first, then the other stage designs."""
-    rec = recommendation(run.study)
+    rec = run.trials.recommendation()
     if rec is None:
         raise SwarmdesignError("no recommendation yet: run the search to its end first", file=str(run.run_dir))
-    trials = run.study.get_trials(deepcopy=False)
+    trials = run.trials.trials()
     numbers = [rec["trial"], rec.get("winner_trial")]
     numbers += [c.get("trial") for c in rec.get("candidates", [])]
     numbers += [b.get("trial") for b in rec.get("baselines", [])]
@@ -160,7 +160,7 @@ def robustness_stage(
 ) -> dict[str, Any]:
     """Score the contenders under ``n`` perturbed scenarios (resumable); store the summary in the recommendation."""
     ranges = (ranges or Perturbation.of(run.scenario)).check()
-    rec = recommendation(run.study)
+    rec = run.trials.recommendation()
     if rec is None:
         raise SwarmdesignError("no recommendation yet: run the search to its end first", file=str(run.run_dir))
     named = contenders(run)
@@ -198,8 +198,8 @@ def robustness_stage(
         "table": table.to_dict("records"),
     }
     rec = {**rec, "robustness": _finite(summary)}
-    run.study.set_user_attr(RECOMMENDATION_ATTR, rec)
-    run.store.flush()
+    run.trials.set_study_attr(RECOMMENDATION_ATTR, rec)
+    run.write_outputs()  # flushes, and stamps trials.csv against the journal as it now stands
     return rec
 
 

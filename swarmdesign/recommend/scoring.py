@@ -150,9 +150,8 @@ class StageTrials:
 
     def __init__(self, run: Run) -> None:
         self.run = run
-        self.study: optuna.Study = run.study
         self._by_key: dict[str, FrozenTrial] = {}
-        for t in self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        for t in run.trials.select((TrialState.COMPLETE,)):
             key = t.user_attrs.get(KEY_ATTR)
             if key is not None:
                 self._by_key[str(key)] = t
@@ -209,9 +208,9 @@ class StageTrials:
                     user_attrs=attrs if ok else {**attrs, "fail_reason": "a stage evaluation failed"},
                 )
             )
-        self.study.add_trials(new)
+        self.run.trials.add(new)
         self.run.store.flush()
-        recent = self.study.get_trials(deepcopy=False)[-len(new) :]
+        recent = self.run.trials.trials()[-len(new) :]
         for (key, s), t in zip(items, recent, strict=True):
             s.trial = t.number
             if t.state == TrialState.COMPLETE:

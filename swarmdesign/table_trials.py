@@ -1,0 +1,323 @@
+"""A run's trials rebuilt from its stamped ``trials.csv``, so that ``resume`` need not replay the study.
+
+Why: a resume needs every trial of the study (the count toward the budget,
+the best so far, the optimizer's generations, the recommendation stages'
+earlier scores), and opening the study makes Optuna replay the whole
+journal: 40 s for 10^5 trials. When :mod:`swarmdesign.table_cache` proves
+that ``trials.csv`` is the journal's current state, every trial's state,
+parameters and user attributes are in the table already; this module turns
+its rows back into :class:`~optuna.trial.FrozenTrial` objects (~3 s for
+10^5 trials), and fills in what the table does not hold from the journal
+itself, on demand (:mod:`swarmdesign.journal_index`):
+
+* the bookkeeping attributes ``trials.csv`` leaves out (``design``,
+  ``eval_seconds``, ``seed_design``) are read from the trial's own journal
+  line the first time one is asked for; a trial whose line alone is not the
+  whole trial is taken from Optuna's replay instead (``exact``);
+* the distributions are the ones the journal recorded for the first trial
+  with parameters, checked against the space;
+* a trial's timestamps are not in the table, only their difference
+  (``duration_s``), which is all a row of ``trials.csv`` shows; so the start
+  is a fixed placeholder and the completion lies ``duration_s`` after it;
+* system attributes are not in the table: they are empty. Only Optuna's
+  samplers read them, and a run driven by one opens the study as before.
+
+The journal stays the single source of truth: new trials are appended to it
+as Optuna's own records (:class:`swarmdesign.run_trials.RunTrials`), and
+anything that needs Optuna's study still opens it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import gc
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from optuna.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
+from optuna.trial import FrozenTrial, TrialState
+
+from swarmdesign.journal_index import JournalIndex
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Bookkeeping user attributes that ``trials.csv`` leaves out (:data:`swarmdesign.records.BOOKKEEPING`).
+JOURNAL_ONLY = frozenset({"design", "eval_seconds", "seed_design"})
+#: Columns of ``trials.csv`` that are not user attributes.
+_NOT_ATTRS = frozenset({"trial", "state", "duration_s"})
+#: The placeholder start time of a rebuilt trial (only the duration is known).
+PLACEHOLDER_START = _dt.datetime(2000, 1, 1)
+
+#: Reads trial ``number`` exactly (Optuna's replay): the fallback for a trial whose line is not the whole trial.
+ExactTrial = Callable[[int], FrozenTrial]
+
+
+class TableTrialError(ValueError):
+    """The table cannot stand for the study (the caller replays the study instead)."""
+
+
+class JournalAttrs(dict):
+    """A rebuilt trial's user attributes; the keys ``trials.csv`` lacks are read from the journal when asked."""
+
+    __slots__ = ("_number", "_source")
+
+    def __init__(self, values: dict[str, Any], number: int, source: _Source) -> None:
+        super().__init__(values)
+        self._number = number
+        self._source: _Source | None = source
+
+    def _load(self) -> None:
+        source, self._source = self._source, None
+        if source is not None:
+            self.update(source.attrs(self._number))
+
+    def __missing__(self, key: str) -> Any:  # noqa: ANN401 - any JSON value
+        if key in JOURNAL_ONLY and self._source is not None:
+            self._load()
+            return self[key]
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:  # noqa: ANN401
+        if key in JOURNAL_ONLY and self._source is not None and not dict.__contains__(self, key):
+            self._load()
+        return dict.get(self, key, default)
+
+    def __contains__(self, key: object) -> bool:
+        if key in JOURNAL_ONLY and self._source is not None and not dict.__contains__(self, key):
+            self._load()
+        return dict.__contains__(self, key)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # copies (copy, deepcopy, pickle) are plain dicts of every attribute
+        self._load()
+        return (dict, (dict(self),))
+
+
+class _Source:
+    """Exact user attributes of one trial: its journal line, else Optuna's replay."""
+
+    def __init__(self, index: JournalIndex, exact: ExactTrial) -> None:
+        self.index = index
+        self.exact = exact
+
+    def attrs(self, number: int) -> dict[str, Any]:
+        log = self.index.record(number)
+        if log is not None:
+            return dict(log["user_attrs"])
+        return dict(self.exact(number).user_attrs)
+
+    def values(self, number: int) -> list[float] | None:
+        log = self.index.record(number)
+        if log is None:
+            return self.exact(number).values
+        if log.get("values") is not None:
+            return [float(v) for v in log["values"]]
+        return None if log.get("value") is None else [float(log["value"])]
+
+
+def table_trials(
+    frame: pd.DataFrame,
+    index: JournalIndex,
+    space_distributions: Mapping[str, BaseDistribution],
+    objectives: Sequence[str],
+    exact: ExactTrial,
+) -> list[FrozenTrial]:
+    """Every trial of the study from its fresh ``trials.csv`` (``frame``, :func:`table_cache.fresh_table`).
+
+    Raises :class:`TableTrialError` when the table and journal disagree in any way checked here (trial
+    count, the recorded distributions against the space, a row's parameters against its journal line).
+    """
+    n = len(frame)
+    if n != len(index.offsets):
+        raise TableTrialError(f"{n} rows, {len(index.offsets)} trials in the journal")
+    paused = gc.isenabled()
+    gc.disable()  # millions of new containers, none cyclic: the collector's passes over them cost ~40 %
+    try:
+        return _table_trials(frame, index, space_distributions, objectives, exact)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _table_trials(
+    frame: pd.DataFrame,
+    index: JournalIndex,
+    space_distributions: Mapping[str, BaseDistribution],
+    objectives: Sequence[str],
+    exact: ExactTrial,
+) -> list[FrozenTrial]:
+    n = len(frame)
+    source = _Source(index, exact)
+    columns = list(frame.columns)
+    present = {c: ~frame[c].isna().to_numpy() for c in columns}
+    data = {c: _column(frame[c]) for c in columns}
+    param_names = [c for c in columns if c.startswith("param.")]
+    recorded = _recorded_distributions(index, present, param_names, space_distributions)
+    for c in param_names:  # cast once per column: ints stay ints beside missing cells
+        name = c[len("param.") :]
+        cast = _cast(recorded.get(name) or space_distributions.get(name))
+        data[c] = [cast(v) if ok else None for v, ok in zip(data[c], present[c].tolist(), strict=True)]
+    attr_names = [c for c in columns if c not in _NOT_ATTRS and not c.startswith("param.")]
+    params_of = _Rows(param_names, data, present, strip="param.")
+    attrs_of = _Rows(attr_names, data, present)
+    states = [TrialState[s] for s in data["state"]]
+    durations = data["duration_s"]
+    out: list[FrozenTrial] = []
+    for i in range(n):
+        params = params_of(i)
+        if len(params) == len(recorded):
+            dists: Mapping[str, BaseDistribution] = recorded
+        else:
+            dists = {k: recorded.get(k) or space_distributions[k] for k in params}
+        attrs = JournalAttrs(attrs_of(i), i, source)
+        state = states[i]
+        values = None
+        if state == TrialState.COMPLETE:
+            values = [attrs.get(o) for o in objectives]
+            if not all(isinstance(v, float | int) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+                values = source.values(i)
+        duration = durations[i]
+        out.append(
+            FrozenTrial(
+                number=i,
+                state=state,
+                value=None,
+                values=values,
+                datetime_start=PLACEHOLDER_START,
+                datetime_complete=None
+                if _missing(duration)
+                else PLACEHOLDER_START + _dt.timedelta(seconds=float(duration)),
+                params=params,
+                distributions=dists,
+                user_attrs=attrs,
+                system_attrs={},
+                intermediate_values={},
+                trial_id=i,
+            )
+        )
+    _check_rows(out, index)
+    return out
+
+
+class _Rows:
+    """Row ``i`` of some columns as a dict without its missing cells (columns with none are zipped whole)."""
+
+    def __init__(self, names: list[str], data: dict[str, list[Any]], present: dict[str, Any], strip: str = "") -> None:
+        full = [c for c in names if present[c].all()]
+        self._full_keys = [c[len(strip) :] for c in full]
+        self._full = list(zip(*(data[c] for c in full), strict=True)) if full else None
+        self._sparse = [(c[len(strip) :], data[c], present[c].tolist()) for c in names if c not in set(full)]
+
+    def __call__(self, i: int) -> dict[str, Any]:
+        row = dict(zip(self._full_keys, self._full[i], strict=True)) if self._full is not None else {}
+        for key, col, ok in self._sparse:
+            if ok[i]:
+                row[key] = col[i]
+        return row
+
+
+def _column(series: pd.Series) -> list[Any]:
+    """A column as Python values; pandas' missing integers (``<NA>``) become None."""
+    if str(series.dtype) == "Int64":
+        missing = series.isna().tolist()
+        return [None if gone else int(v) for v, gone in zip(series.tolist(), missing, strict=True)]
+    return series.tolist()
+
+
+def _missing(value: Any) -> bool:  # noqa: ANN401
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _recorded_distributions(
+    index: JournalIndex,
+    present: dict[str, Any],
+    param_names: list[str],
+    space_distributions: Mapping[str, BaseDistribution],
+) -> dict[str, BaseDistribution]:
+    """The distributions the journal recorded with the first trial that has every parameter."""
+    if not param_names:
+        return {}
+    every = np.logical_and.reduce([present[c] for c in param_names])
+    if not every.any():
+        return dict(space_distributions)
+    full = int(np.argmax(every))
+    recorded = index.distributions(full)
+    if recorded is None:
+        raise TableTrialError(f"trial {full}'s journal line is not the whole trial")
+    if set(recorded) != {c[len("param.") :] for c in param_names}:
+        raise TableTrialError(f"trial {full}'s parameters differ between the table and the journal")
+    # Identical to the space's (the check that refuses an edited space compares them): keep that object.
+    return space_distributions if dict(space_distributions) == recorded else recorded  # type: ignore[return-value]
+
+
+def _cast(dist: BaseDistribution | None) -> Callable[[Any], Any]:
+    """A table cell back to the parameter value Optuna would give (ints stay ints beside missing cells)."""
+    if isinstance(dist, IntDistribution):
+        return int
+    if isinstance(dist, CategoricalDistribution):
+        choices = dist.choices
+        known: dict[tuple[type, Any], Any] = {}
+
+        def choice(value: Any) -> Any:  # noqa: ANN401
+            key = (type(value), value)
+            hit = known.get(key, known)
+            if hit is not known:
+                return hit
+            same = [c for c in choices if c == value]
+            exact = [c for c in same if type(c) is type(value)]
+            if not same:
+                raise TableTrialError(f"{value!r} is not one of {list(choices)}")
+            known[key] = (exact or same)[0]
+            return known[key]
+
+        return choice
+    return float
+
+
+def _check_rows(trials: Sequence[FrozenTrial], index: JournalIndex) -> None:
+    """The first and last trials' parameters and state match their journal lines (a cheap guard)."""
+    for t in {trials[0].number, trials[-1].number} if trials else ():
+        trial = trials[t]
+        log = index.record(t)
+        if log is None:
+            continue  # read from Optuna's replay when needed; nothing to compare cheaply
+        dists = trial.distributions
+        internal = {k: dists[k].to_internal_repr(v) for k, v in trial.params.items()}
+        if log["params"] != internal or int(log["state"]) != trial.state.value:
+            raise TableTrialError(f"trial {t} differs between trials.csv and the journal")
+
+
+@dataclass
+class FreshStart:
+    """What a resume starts from instead of Optuna's replay: the fresh table, its stamp, the journal's index."""
+
+    frame: pd.DataFrame
+    stamp: dict[str, Any]
+    index: JournalIndex
+
+    def trials(
+        self, space_distributions: Mapping[str, BaseDistribution], objectives: Sequence[str], exact: ExactTrial
+    ) -> list[FrozenTrial]:
+        if len(self.frame) == 0:
+            if self.index.offsets:
+                raise TableTrialError("an empty table for a journal that holds trials")
+            return []
+        return table_trials(self.frame, self.index, space_distributions, objectives, exact)
+
+
+def fresh_start(run_dir: Path, study_name: str) -> FreshStart | None:
+    """The run folder's fresh ``trials.csv`` and its journal's index, or None (then the study is replayed)."""
+    from swarmdesign.storage import JOURNAL_NAME
+    from swarmdesign.table_cache import fresh_table
+
+    table = fresh_table(run_dir)
+    if table is None:
+        return None
+    index = JournalIndex.scan(run_dir / JOURNAL_NAME)
+    if index is None or index.size != table[1]["journal_bytes"] or index.study_name != study_name:
+        return None
+    return FreshStart(table[0], table[1], index)
