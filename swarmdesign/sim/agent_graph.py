@@ -221,8 +221,13 @@ def build_wiring(pop: Population, params: SimParams, rng: np.random.Generator) -
     channels = _channels(kind, n, edges, b, servers)
     # reports climb the manager tree: one queue per level passed (a star, cluster or bus: one)
     hub_path = np.where(hub_of >= 0, 1.0, 0.0)
+    carries = hub_of >= 0  # agents whose reports pass through a hub
     if kind == "hierarchical" and parent.size:
-        hub_path[hub_of >= 0] = 1.0 + _tree_depths(parent)[hub_of[hub_of >= 0]]
+        depths = _tree_depths(parent)
+        hub_path[hub_of >= 0] = 1.0 + depths[hub_of[hub_of >= 0]]
+        # a promoted producer heads its own block: its reports start at the tier above it
+        hub_path[promoted] = depths[blocks - promoted.size + np.arange(promoted.size)]
+        carries[promoted] = True
     hub_kind = kind in HUB_KINDS and pop.coordinators.size > 0
     per_attempt = 1.0 + subscribers if kind == "pubsub" else (qp.hub_messages_per_step if hub_kind else 0.0)
     # who reads an agent's output: the next agent of a chain, both ring neighbours, every mesh peer, the
@@ -253,7 +258,7 @@ def build_wiring(pop: Population, params: SimParams, rng: np.random.Generator) -
         promoted=promoted,
         spread_rounds=spread,
         handoff_hops=hops,
-        hub_messages=np.where(hub_of >= 0, per_attempt, 0.0),
+        hub_messages=np.where(carries, per_attempt, 0.0),
         hub_path=hub_path,
         readers=readers,
         subscribers=max(subscribers, 0),

@@ -396,10 +396,13 @@ class EventRun:
                 done = max(done, t_a)
             self.hub_served += per_attempt * round(attempts)
             end = done
-            self.messages += _forward(self.wiring, self.counter, q, per_attempt * round(attempts), attempts, self.kind)
+            reports = per_attempt * round(attempts)
+            sent = _forward(self.wiring, self.counter, q, reports, attempts, self.kind)
+            self.messages += sent
             if self.hub_kind:
-                # each report is a hub call of hub_token_share of a step, re-reading the status of its span
-                n_hub = per_attempt * round(attempts)
+                # each report, and each summary a hub receives from a hub below it or a peer hub, is a hub
+                # call of hub_token_share of a step, re-reading the status of its span
+                n_hub = sent
                 ctx = float(self.hub_context[q])
                 usd = n_hub * (self.hub_usd + ctx * self.coord_in)
                 tok = params.queueing.hub_token_share * self.step_tok + ctx

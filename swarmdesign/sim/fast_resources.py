@@ -49,6 +49,8 @@ class Load:
     hub_service_s: np.ndarray  # seconds per hub message
     hub_messages_per_step: np.ndarray
     hub_calls_per_task: np.ndarray
+    #: Share of the producers whose pieces report to a hub (a hierarchy's promoted managers head their block).
+    reporting: np.ndarray
     hub_context_tokens: np.ndarray  # status tokens a hub re-reads per message (its span of workers)
 
     @property
@@ -105,7 +107,11 @@ def compute_load(
     llm_service = qp.hub_service_fraction * np.maximum(views.coordinator_seconds, 1e-9)
     service = np.where(views.pubsub, qp.broker_service_s, llm_service * (1.0 + context / wl.input_tokens_per_step))
     levels = np.where(is_h, np.maximum(topology.tree_depth(n_prod, b.branching), 1.0), 1.0)
-    hub_calls_task = wl.subtasks * attempts * hub_msgs * levels
+    # a task's state is exposed to a crash only in the messages that carry it: each attempt's own report
+    # and dispatch at its hub and at every manager above it. The hubs' relays to each other (a federation's
+    # summaries, a hierarchy's aggregated reports, counted in hub_msgs for the queues) carry other tasks' state
+    carried = np.where(views.pubsub, hub_msgs, np.where(views.hub_kind, qp.hub_messages_per_step, 0.0))
+    hub_calls_task = wl.subtasks * attempts * carried * levels
 
     # stampedes: self-selected subtasks (no hub, no index) and scarce resources
     sp = params.stampede
@@ -138,6 +144,7 @@ def compute_load(
         hub_service_s=service,
         hub_messages_per_step=hub_msgs,
         hub_calls_per_task=hub_calls_task,
+        reporting=n_work / n_prod,
         hub_context_tokens=context,
     )
 
@@ -309,7 +316,7 @@ def latency_and_cost(
     validation_calls = np.where(first_valid & (k > 1), items * qual.attempts, 0.0)  # one check per attempt
     critique_calls = items * qual.critiques  # every peer that reads a piece critiques it (one review-sized call)
     crit_call = _masked_mean(role_call, views.count, call)
-    hub_calls = items * qual.attempts * load.hub_messages_per_step * views.hub_kind
+    hub_calls = items * qual.attempts * load.hub_messages_per_step * views.hub_kind * load.reporting
     qp = params.queueing
     plan_calls = np.where(views.planned, T * dp.orchestration_rounds, 0.0)
     # the orchestrator's rounds share the task's transcript: later rounds re-read every earlier message
