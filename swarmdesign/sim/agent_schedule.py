@@ -134,6 +134,8 @@ class EventRun:
         judges = pop.judges if pop.judges.size else pop.coordinators if pop.coordinators.size else pop.producers
         self.judge_usd = vp.judge_token_share * self.k * float(self.call[judges].mean())
         self.workers = _Pool(groups)
+        #: workers busy at once: each group's attempts side by side (first-valid's one after another)
+        self.concurrent = groups * (1 if self.first_valid else self.k)
         self.hubs = [_Pool(round(c)) for c in wiring.hub_servers]
         self.hub_service, self.hub_context = self._hub_service_times()
         self.counter = np.zeros(max(len(self.hubs), 1))
@@ -147,8 +149,9 @@ class EventRun:
         # one ledger, component -> [tokens, USD], so tokens and cost count the same calls at the same sizes
         self.ledger = {name: [0.0, 0.0] for name in _LEDGER}
         self.calls = self.messages = self.hub_busy = 0.0
-        self.hub_wait = self.hub_served = self.work_s = 0.0
+        self.hub_wait = self.hub_served = self.work_s = self.think_s = 0.0
         self.items_done = 0
+        self.reports = self.hub_sent = 0.0  # reports sent to a hub, and every message hubs handled (relays too)
 
     def _draw_items(
         self, sample: QualitySample, rng: np.random.Generator, items: int, coll: float, members: float, crash: float
@@ -305,11 +308,14 @@ class EventRun:
         servers = float(self.wiring.hub_servers[: self.wiring.leaf_queues].sum())
         w = self.wiring
         if w.hub_servers.size:
-            tracked = np.bincount(w.hub_of[w.hub_of >= 0], minlength=w.hub_servers.size)
+            tracked = np.bincount(w.hub_of[w.hub_of >= 0], minlength=w.hub_servers.size).astype(float)
+            # only the workers busy at once load a hub (scarce options can hold the others back)
+            tracked *= min(1.0, self.concurrent / max(float(tracked.sum()), 1.0))
             # a tracked worker reports each attempt it makes, one item after another (voters attempt side by
             # side, one attempt each; first-valid attempts follow each other on one worker)
-            think = self.work_s / max(self.items_done, 1)
+            think = self.think_s / max(self.items_done, 1)
             per_item = self.hub_msgs * (float(np.mean(self.item["attempts"])) if self.first_valid else 1.0)
+            per_item *= self.hub_sent / self.reports if self.reports else 1.0  # the hubs' relays load them too
             offered = float(np.max(tracked * per_item * self.hub_service / (w.hub_servers * think)))
         else:
             offered = 0.0
@@ -370,7 +376,9 @@ class EventRun:
         end = (self.workers.take(ready) if parallel else ready) + work
         stages = end
         # the item's own duration, waits excluded: what one agent alone would spend on it
-        alone = work - (calls_s - calls_s / it["slowdown"][item] if parallel else 0.0)
+        slowed = calls_s - calls_s / it["slowdown"][item] if parallel else 0.0
+        alone = work - slowed
+        served = 0.0  # hub service this item's reports took
         if pop.judges.size and self.judge_time > 0:
             stages = self.judge_pool.serve(end, self.judge_time)
             end += self.judge_time
@@ -392,6 +400,7 @@ class EventRun:
                     self.hub_busy += service
                     self.hub_wait += t_a - service - arrival
                     alone += service
+                    served += service
                     m += 1
                 done = max(done, t_a)
             self.hub_served += per_attempt * round(attempts)
@@ -399,6 +408,8 @@ class EventRun:
             reports = per_attempt * round(attempts)
             sent = _forward(self.wiring, self.counter, q, reports, attempts, self.kind)
             self.messages += sent
+            self.reports += reports
+            self.hub_sent += sent
             if self.hub_kind:
                 # each report, and each summary a hub receives from a hub below it or a peer hub, is a hub
                 # call of hub_token_share of a step, re-reading the status of its span
@@ -442,6 +453,8 @@ class EventRun:
             self.workers.release(end)
         end = max(end, stages)
         self.work_s += alone
+        # between two reports a worker works (coordination's slowdown included) and waits for nobody
+        self.think_s += alone - served + slowed
         self.items_done += 1
         if self.uses_judge:
             judge_share = params.voting.judge_token_share * self.k

@@ -139,7 +139,8 @@ def compute_load(
         collisions_subtask=np.minimum(c_sub, 0.999),
         collisions_resource=np.minimum(c_res, 0.999),
         hub_queues=queues,
-        hub_workers=hub_workers,
+        # the hub's clients are the workers busy at once: at most R groups when R scarce options limit them
+        hub_workers=np.minimum(hub_workers, groups * par_k / queues),
         hub_servers=servers,
         hub_service_s=service,
         hub_messages_per_step=hub_msgs,
@@ -216,21 +217,30 @@ def latency_and_cost(
     tau_other = sum(tau.values())
     # coordination slows the model calls themselves, not the waits around them
     slowed = (tau["base"] + tau["redundancy"]) * (inflation - 1.0)
-    # workers wait for their hub: solve the closed loop for the wait per message
+    # workers wait for their hub: solve the closed loop for the wait per message. A worker reports every
+    # attempt it makes: first-valid's attempts follow each other on one worker, voters attempt side by side
+    per_item = load.hub_messages_per_step * np.where(first_valid, qual.attempts, 1.0)
+    # (strictly serial work has no parallel phase: nobody coordinates, the calls are not slowed)
     wait, utilisation, offered = queueing.closed_loop_wait(
-        load.hub_workers, load.hub_messages_per_step, tau_other + slowed, load.hub_service_s, load.hub_servers
+        load.hub_workers,
+        per_item,
+        tau_other + slowed * (wl.parallel_fraction > 0),
+        load.hub_service_s,
+        load.hub_servers,
     )
-    tau["hub_queue"] = np.where(has_queue, load.hub_messages_per_step * (wait + load.hub_service_s), 0.0)
+    tau["hub_queue"] = np.where(has_queue, per_item * (wait + load.hub_service_s), 0.0)
     tau_total = tau_other + tau["hub_queue"]
     p = wl.parallel_fraction
     # Amdahl: the serial share runs alone (no hub queue, no contention), the rest over G groups
-    tau_alone = tau_total - np.where(has_queue, load.hub_messages_per_step * wait, 0.0)
+    tau_alone = tau_total - np.where(has_queue, per_item * wait, 0.0)
     t_items = items * tau_total
     t_serial = items * tau_alone
     t_parallel = p * items * (tau_total + slowed) / load.groups
     t_work = (1.0 - p) * t_serial + t_parallel
-    # the parallel phase runs through the pipeline of stages; the serial share runs alone after it
-    t_prod_stage = np.maximum(t_parallel, min(wl.dependency_depth, wl.subtasks) * tau_total)
+    # the parallel phase runs through the pipeline of stages (at least one task's chain, queue waits
+    # included); the serial share runs alone after it, and without a parallel phase there is no pipeline
+    chain = min(wl.dependency_depth, wl.subtasks) * tau_total if p > 0 else 0.0
+    t_prod_stage = np.maximum(t_parallel, chain)
 
     # a coordinator runs orchestration_rounds plan-sized synthesis calls per task (plan, then re-plans)
     plan_s = dp.orchestration_rounds * dp.plan_token_share * views.coordinator_seconds

@@ -8,19 +8,24 @@ modes per scenario, and each metric must agree (within the tolerances of
 ``test_sim_agreement.py``) for at least the share of designs stated in
 :data:`FLOORS`.
 
-Robustness and messages agree on every design. Quality misses on a rare
-corner (three producers with two thousand checkers on sequential work);
-model calls on a federation of 97 clusters for 40 tasks, whose hubs tell
-their peers once per cluster's worth of steps: the agent mode sends whole
-summaries only, the fast mode their long-run rate. Latency, and the cost
-that grows with it (the standing cost of a deployed agent), part on a few
-designs whose single hub serves thousands of workers: the fast mode's
-closed-loop Erlang C against the agent mode's event schedule. The hub's
-utilisation, a diagnostic, disagrees on about a third of the designs and is
-not asserted (see ``docs/simulator.md``).
+With this test's draws, quality, robustness, tokens and messages agree on
+every design. Elsewhere quality misses on a rare corner (three producers
+with two thousand checkers on sequential work); model calls on a federation
+of 97 clusters for 40 tasks, whose hubs tell their peers once per cluster's
+worth of steps (the agent mode sends whole summaries only, the fast mode
+their long-run rate). Latency, and the cost that grows with it (the standing
+cost of a deployed agent), part on a few designs whose single hub serves
+thousands of workers (the fast mode's closed-loop Erlang C against the agent
+mode's event schedule) and where three agents vote in pairs (the fast mode
+lets the third agent's attempts fill in; the agent mode's groups are whole).
+The hub's utilisation disagrees on about one design in six, mostly
+first-valid hierarchies whose blocks are uneven: the agent mode reports the
+busiest hub, the fast mode the mean one.
 
-Before the hub-crash exposure and the hubs' relay calls were made the same
-in both modes, 12 of these 28 checks failed.
+Before the hub-crash exposure, the hubs' relays, the hub's clients and its
+workers' think time were made the same in both modes, 16 of these 32 checks
+failed (the fast mode lost 0.36 of a federation's quality to hub crashes
+where the agent mode lost 0.03; the hub's utilisation was off by up to 12x).
 """
 
 from __future__ import annotations
@@ -47,8 +52,9 @@ FLOORS = {
     "llm_calls": ("rel", 0.15, 0.95),
     "messages": ("rel", 0.15, 1.0),
     "tokens": ("rel", 0.15, 0.95),
-    "cost": ("rel", 0.15, 0.9),
-    "latency": ("rel", 0.25, 0.8),
+    "cost": ("rel", 0.15, 0.93),
+    "latency": ("rel", 0.25, 0.85),
+    "hub_utilisation": ("rel", 0.15, 0.8),
 }
 
 
@@ -70,6 +76,8 @@ def test_random_designs_agree(both: tuple[pd.DataFrame, pd.DataFrame], metric: s
     kind, tol, floor = FLOORS[metric]
     gap = np.abs(fast - agent)
     within = gap <= tol if kind == "abs" else gap <= tol * np.abs(agent)
+    if metric == "hub_utilisation":
+        within |= gap <= 0.01  # as test_sim_agreement.py: a few hundredths of an idle hub are noise
     worst = int(np.argmax(np.where(within, -np.inf, gap)))
     assert within.mean() >= floor, (
         f"{metric}: {within.sum()}/{N} designs within {tol}; worst design {worst}: "
