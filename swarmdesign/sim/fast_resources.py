@@ -239,7 +239,7 @@ def latency_and_cost(
     t_work = (1.0 - p) * t_serial + t_parallel
     # the parallel phase runs through the pipeline of stages (at least one task's chain, queue waits
     # included); the serial share runs alone after it, and without a parallel phase there is no pipeline
-    chain = min(wl.dependency_depth, wl.subtasks) * tau_total if p > 0 else 0.0
+    chain = min(wl.dependency_depth, wl.subtasks) * tau_alone if p > 0 else 0.0
     t_prod_stage = np.maximum(t_parallel, chain)
 
     # a coordinator runs orchestration_rounds plan-sized synthesis calls per task (plan, then re-plans)
