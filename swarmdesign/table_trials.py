@@ -32,7 +32,8 @@ from __future__ import annotations
 import datetime as _dt
 import gc
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -134,73 +135,57 @@ def table_trials(
     n = len(frame)
     if n != len(index.offsets):
         raise TableTrialError(f"{n} rows, {len(index.offsets)} trials in the journal")
-    paused = gc.isenabled()
-    gc.disable()  # millions of new containers, none cyclic: the collector's passes over them cost ~40 %
-    try:
-        return _table_trials(frame, index, space_distributions, objectives, exact)
-    finally:
-        if paused:
-            gc.enable()
-
-
-def _table_trials(
-    frame: pd.DataFrame,
-    index: JournalIndex,
-    space_distributions: Mapping[str, BaseDistribution],
-    objectives: Sequence[str],
-    exact: ExactTrial,
-) -> list[FrozenTrial]:
-    n = len(frame)
-    source = _Source(index, exact)
-    columns = list(frame.columns)
-    present = {c: ~frame[c].isna().to_numpy() for c in columns}
-    data = {c: _column(frame[c]) for c in columns}
-    param_names = [c for c in columns if c.startswith("param.")]
-    recorded = _recorded_distributions(index, present, param_names, space_distributions)
-    for c in param_names:  # cast once per column: ints stay ints beside missing cells
-        name = c[len("param.") :]
-        cast = _cast(recorded.get(name) or space_distributions.get(name))
-        data[c] = [cast(v) if ok else None for v, ok in zip(data[c], present[c].tolist(), strict=True)]
-    attr_names = [c for c in columns if c not in _NOT_ATTRS and not c.startswith("param.")]
-    params_of = _Rows(param_names, data, present, strip="param.")
-    attrs_of = _Rows(attr_names, data, present)
-    states = [TrialState[s] for s in data["state"]]
-    durations = data["duration_s"]
-    out: list[FrozenTrial] = []
-    for i in range(n):
-        params = params_of(i)
-        if len(params) == len(recorded):
-            dists: Mapping[str, BaseDistribution] = recorded
-        else:
-            dists = {k: recorded.get(k) or space_distributions[k] for k in params}
-        attrs = JournalAttrs(attrs_of(i), i, source)
-        state = states[i]
-        values = None
-        if state == TrialState.COMPLETE:
-            values = [attrs.get(o) for o in objectives]
-            if not all(isinstance(v, float | int) and not isinstance(v, bool) and math.isfinite(v) for v in values):
-                values = source.values(i)
-        duration = durations[i]
-        out.append(
-            FrozenTrial(
-                number=i,
-                state=state,
-                value=None,
-                values=values,
-                datetime_start=PLACEHOLDER_START,
-                datetime_complete=None
-                if _missing(duration)
-                else PLACEHOLDER_START + _dt.timedelta(seconds=float(duration)),
-                params=params,
-                distributions=dists,
-                user_attrs=attrs,
-                system_attrs={},
-                intermediate_values={},
-                trial_id=i,
+    with _collector_paused():
+        source = _Source(index, exact)
+        columns = list(frame.columns)
+        present = {c: ~frame[c].isna().to_numpy() for c in columns}
+        data = {c: _column(frame[c]) for c in columns}
+        param_names = [c for c in columns if c.startswith("param.")]
+        recorded = _recorded_distributions(index, present, param_names, space_distributions)
+        for c in param_names:  # cast once per column: ints stay ints beside missing cells
+            name = c[len("param.") :]
+            cast = _cast(recorded.get(name) or space_distributions.get(name))
+            data[c] = [cast(v) if ok else None for v, ok in zip(data[c], present[c].tolist(), strict=True)]
+        attr_names = [c for c in columns if c not in _NOT_ATTRS and not c.startswith("param.")]
+        params_of = _Rows(param_names, data, present, strip="param.")
+        attrs_of = _Rows(attr_names, data, present)
+        states = [TrialState[s] for s in data["state"]]
+        durations = data["duration_s"]
+        out: list[FrozenTrial] = []
+        for i in range(n):
+            params = params_of(i)
+            if len(params) == len(recorded):
+                dists: Mapping[str, BaseDistribution] = recorded
+            else:
+                dists = {k: recorded.get(k) or space_distributions[k] for k in params}
+            attrs = JournalAttrs(attrs_of(i), i, source)
+            state = states[i]
+            values = None
+            if state == TrialState.COMPLETE:
+                values = [attrs.get(o) for o in objectives]
+                if not all(isinstance(v, float | int) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+                    values = source.values(i)
+            duration = durations[i]
+            out.append(
+                FrozenTrial(
+                    number=i,
+                    state=state,
+                    value=None,
+                    values=values,
+                    datetime_start=PLACEHOLDER_START,
+                    datetime_complete=None
+                    if _missing(duration)
+                    else PLACEHOLDER_START + _dt.timedelta(seconds=float(duration)),
+                    params=params,
+                    distributions=dists,
+                    user_attrs=attrs,
+                    system_attrs={},
+                    intermediate_values={},
+                    trial_id=i,
+                )
             )
-        )
-    _check_rows(out, index)
-    return out
+        _check_rows(out, index)
+        return out
 
 
 class _Rows:
@@ -218,6 +203,19 @@ class _Rows:
             if ok[i]:
                 row[key] = col[i]
         return row
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic collector off meanwhile: rebuilding 10^5 trials makes millions of containers, none
+    cyclic, and the collector's passes over them cost ~40 % of the time."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _column(series: pd.Series) -> list[Any]:
