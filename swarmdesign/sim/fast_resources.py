@@ -51,6 +51,8 @@ class Load:
     hub_calls_per_task: np.ndarray
     #: Share of the producers whose pieces report to a hub (a hierarchy's promoted managers head their block).
     reporting: np.ndarray
+    #: Workers per server at the busiest leaf hub over the mean (1 but for a hierarchy's uneven blocks).
+    busiest: np.ndarray
     hub_context_tokens: np.ndarray  # status tokens a hub re-reads per message (its span of workers)
 
     @property
@@ -87,14 +89,22 @@ def compute_load(
     promoted = np.where(is_h, np.maximum(managers - views.n_coordinators, 0.0), 0.0)
     n_work = np.maximum(n_prod - promoted, 1.0)
     groups_max = np.clip(n_work, 1.0, available)
-    groups = np.clip(n_work / par_k, 1.0, available)
-    groups_all = np.maximum(n_work / par_k, 1.0)
+    # an item holds its par_k side-by-side attempters from its start to its end, so only whole groups work
+    # at once (3 agents voting in pairs work one item at a time; the third has no partner)
+    whole = np.floor(n_work / par_k + 1e-9)
+    groups = np.clip(whole, 1.0, available)
+    groups_all = np.maximum(whole, 1.0)
     busy = np.minimum(n_work, available * par_k)
 
     # a hybrid member's messages to its peers go around the hub: only its report to the hub is queued there
     peer_msgs = topology.peer_messages(kind, views.n_agents, views.n_coordinators)
     hub_msgs = np.where(views.hub_kind | views.pubsub, views.messages_per_step - peer_msgs, 0.0)
     hub_workers = busy / queues
+    # the busiest leaf hub: a hierarchy's blocks are full but the last, and its coordinators are dealt round
+    # the blocks, so a full block with the fewest servers carries the most workers per server
+    fewest = np.where(views.n_coordinators >= managers, np.floor(views.n_coordinators / managers), 1.0)
+    mean_load = n_work / queues / servers
+    busiest = np.where(is_h, np.maximum(np.minimum(b.branching, n_prod) / fewest / mean_load, 1.0), 1.0)
     # a hub re-reads the status of every member it manages, busy or idle: its producers, and the checkers,
     # mergers and other non-coordinating members who send and receive work through it (Graicunas 1933: a
     # manager's relationships grow with every subordinate), spread over the hub queues
@@ -146,6 +156,7 @@ def compute_load(
         hub_messages_per_step=hub_msgs,
         hub_calls_per_task=hub_calls_task,
         reporting=n_work / n_prod,
+        busiest=busiest,
         hub_context_tokens=context,
     )
 
@@ -410,7 +421,7 @@ def latency_and_cost(
         "messages_per_task": messages / T,
         "channels": views.channels,
         "spread_rounds": views.spread_rounds,
-        "hub_utilisation": np.where(has_queue, offered, 0.0),
+        "hub_utilisation": np.where(has_queue, offered * load.busiest, 0.0),  # at the busiest hub
         "hub_busy": np.where(has_queue, utilisation, 0.0),
         "hub_wait_s": np.where(has_queue, wait, 0.0),
         "stampede_collisions": picks * retry_picks,

@@ -54,7 +54,7 @@ METRICS: dict[str, str] = {
     "messages_per_task": "inter-agent messages per task",
     "channels": "communication channels (links) of the topology",
     "spread_rounds": "message rounds until news from one agent reaches all",
-    "hub_utilisation": "offered load per hub server if no one waited (rho; >= 1 means saturated), 0 without a hub",
+    "hub_utilisation": "offered load per server of the busiest hub if no one waited (rho, >= 1 saturated); 0: no hub",
     "hub_busy": "share of time a hub server is busy once workers wait for it (closed loop), 0..1",
     "hub_wait_s": "mean seconds a message waits at its hub (Erlang C), 0 without a hub",
     "stampede_collisions": "picks (of a subtask or scarce resource) lost to collisions over the workload",

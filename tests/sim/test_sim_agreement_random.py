@@ -15,15 +15,14 @@ of 97 clusters for 40 tasks, whose hubs tell their peers once per cluster's
 worth of steps (the agent mode sends whole summaries only, the fast mode
 their long-run rate). Latency, and the cost that grows with it (the standing
 cost of a deployed agent), part on a few designs whose single hub serves
-thousands of workers (the fast mode's closed-loop Erlang C against the agent
-mode's event schedule) and where three agents vote in pairs (the fast mode
-lets the third agent's attempts fill in; the agent mode's groups are whole).
-The hub's utilisation disagrees on about one design in six, mostly
-first-valid hierarchies whose blocks are uneven: the agent mode reports the
-busiest hub, the fast mode the mean one.
+thousands of workers and on sequential work (the fast mode's Amdahl x USL and
+closed-loop Erlang C against the agent mode's event schedule, 25-50 % apart).
+The hub's utilisation (reported at the busiest hub) disagrees on about one
+design in ten, mostly first-valid hybrids and hierarchies of a few dozen
+agents.
 
-Before the hub-crash exposure, the hubs' relays, the hub's clients and its
-workers' think time were made the same in both modes, 16 of these 32 checks
+Before the hub-crash exposure, the hubs' relays, the hub's clients, its
+workers' think time and the worker groups were made the same in both modes, 16 of these 32 checks
 failed (the fast mode lost 0.36 of a federation's quality to hub crashes
 where the agent mode lost 0.03; the hub's utilisation was off by up to 12x).
 """
@@ -53,8 +52,8 @@ FLOORS = {
     "messages": ("rel", 0.15, 1.0),
     "tokens": ("rel", 0.15, 0.95),
     "cost": ("rel", 0.15, 0.93),
-    "latency": ("rel", 0.25, 0.85),
-    "hub_utilisation": ("rel", 0.15, 0.8),
+    "latency": ("rel", 0.25, 0.9),
+    "hub_utilisation": ("rel", 0.15, 0.85),
 }
 
 
