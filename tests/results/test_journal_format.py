@@ -16,6 +16,7 @@ from pathlib import Path
 import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
 from swarmdesign.commands._common import load_space
@@ -200,3 +201,34 @@ def _copy(t: FrozenTrial) -> FrozenTrial:
         intermediate_values={},
         trial_id=-1,
     )
+
+
+def test_study_attributes_and_parameterless_trials_read_back_as_optunas(tmp_path: Path) -> None:
+    """The recommendation (a study attribute) and a baseline outside the space (no parameters) as Optuna writes them."""
+    run_dir = tmp_path / "ours"
+    run_dir.mkdir()
+    store = open_storage(run_dir, None)
+    study = optuna.create_study(storage=store.storage, study_name="s", directions=["maximize"])
+    store.flush()
+    log = RunTrials(study, store, DISTS)
+    rec = {"trial": 1, "advantage": 0.25, "baselines": [{"name": "ünï", "score": None}], "beats_baseline": True}
+    bare = optuna.trial.create_trial(state=TrialState.COMPLETE, params={}, distributions={}, values=[0.5],
+                                      user_attrs={"stage": "baseline", "design": "{}"})  # fmt: skip
+    log.add([_trials(1, 1)[0], bare])
+    log.set_study_attr("recommendation", rec)
+    log.set_study_attr("recommendation", {**rec, "trial": 0})  # a later stage replaces it
+    store.flush()
+    theirs = _study(tmp_path / "theirs.journal", 1)
+    theirs.add_trial(_trials(1, 1)[0])
+    theirs.add_trial(bare)
+    theirs.set_user_attr("recommendation", rec)
+    theirs.set_user_attr("recommendation", {**rec, "trial": 0})
+    ours = optuna.load_study(
+        study_name="s", storage=optuna.storages.JournalStorage(JournalFileBackend(str(run_dir / JOURNAL_NAME)))
+    )
+    other = optuna.load_study(
+        study_name="s", storage=optuna.storages.JournalStorage(JournalFileBackend(str(tmp_path / "theirs.journal")))
+    )
+    assert ours.user_attrs == other.user_attrs == {"recommendation": {**rec, "trial": 0}}
+    _same(ours.get_trials(deepcopy=False), other.get_trials(deepcopy=False))
+    assert ours.trials[1].params == {} and ours.trials[1].distributions == {}
