@@ -100,11 +100,13 @@ def compute_load(
     peer_msgs = topology.peer_messages(kind, views.n_agents, views.n_coordinators)
     hub_msgs = np.where(views.hub_kind | views.pubsub, views.messages_per_step - peer_msgs, 0.0)
     hub_workers = busy / queues
-    # the busiest leaf hub: a hierarchy's blocks are full but the last, and its coordinators are dealt round
-    # the blocks, so a full block with the fewest servers carries the most workers per server
-    fewest = np.where(views.n_coordinators >= managers, np.floor(views.n_coordinators / managers), 1.0)
+    # the busiest leaf hub: a hierarchy's blocks are full but the last, a federation's members are dealt round
+    # its clusters (so a cluster holds at most ceil(producers / clusters) of them), and the coordinators are
+    # dealt round the blocks or clusters: a full one with the fewest servers carries the most per server
+    fewest = np.where(views.n_coordinators >= queues, np.floor(views.n_coordinators / queues), 1.0)
+    fullest = np.where(is_h, np.minimum(b.branching, n_prod), np.ceil(n_prod / queues - 1e-9))
     mean_load = n_work / queues / servers
-    busiest = np.where(is_h, np.maximum(np.minimum(b.branching, n_prod) / fewest / mean_load, 1.0), 1.0)
+    busiest = np.where(is_h | is_f, np.maximum(fullest / fewest / mean_load, 1.0), 1.0)
     # a hub re-reads the status of every member it manages, busy or idle: its producers, and the checkers,
     # mergers and other non-coordinating members who send and receive work through it (Graicunas 1933: a
     # manager's relationships grow with every subordinate), spread over the hub queues
