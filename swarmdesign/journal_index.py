@@ -48,6 +48,7 @@ class JournalIndex:
     log_count: int = 0
     #: Bytes up to the end of the last complete line.
     size: int = 0
+    #: The one study's id: ids count the journal's CREATE_STUDY records from 0, and the scan accepts one.
     study_id: int = 0
     study_name: str = ""
     directions: list[StudyDirection] = field(default_factory=list)

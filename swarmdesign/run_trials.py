@@ -37,7 +37,7 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 
 from swarmdesign.journal_format import TrialRecords
-from swarmdesign.recommend.best import RECOMMENDATION_ATTR, recommendation
+from swarmdesign.recommend.best import RECOMMENDATION_ATTR, recommendation, recommendation_of
 from swarmdesign.storage import StudyStore
 
 
@@ -144,10 +144,6 @@ class RunTrials:
         """The trials in ``states`` (all of them when None: the list itself, not to be changed), in number order."""
         trials = self.trials()
         return trials if states is None else [t for t in trials if t.state in states]
-
-
-def recommendation_of(value: Any) -> dict[str, Any] | None:  # noqa: ANN401
-    return value if isinstance(value, dict) else None
 
 
 class TrialsView:

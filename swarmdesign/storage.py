@@ -66,11 +66,6 @@ class StudyStore:
             self._storage = self._opener()
         return self._storage
 
-    @property
-    def opened(self) -> bool:
-        """Whether the Optuna storage exists yet (on the run's own journal: whether it was replayed)."""
-        return self._storage is not None
-
     def flush(self) -> None:
         if self.backend is not None:
             self.backend.flush()

@@ -74,7 +74,11 @@ def best_search_trial(trials: Iterable[FrozenTrial]) -> FrozenTrial | None:
 
 def recommendation(study: optuna.Study) -> dict[str, Any] | None:
     """The recommendation the pipeline stored in the study, or None before it ran."""
-    value = study.user_attrs.get(RECOMMENDATION_ATTR)
+    return recommendation_of(study.user_attrs.get(RECOMMENDATION_ATTR))
+
+
+def recommendation_of(value: Any) -> dict[str, Any] | None:  # noqa: ANN401 - a study attribute's JSON value
+    """A stored recommendation attribute as the recommendation (anything but a mapping is none)."""
     return value if isinstance(value, dict) else None
 
 

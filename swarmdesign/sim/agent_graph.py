@@ -39,7 +39,7 @@ class Wiring:
     promoted: np.ndarray  # agent indices that manage instead of producing
     spread_rounds: float
     handoff_hops: float  # mean links between the producers of two dependent steps
-    hub_messages: np.ndarray  # (n,) hub messages each attempt of an agent sends (0 without a hub)
+    hub_messages: np.ndarray  # (n,) hub messages each attempt of an agent sends (0 when none carries them)
     hub_path: np.ndarray  # (n,) hub queues a report of an agent passes on its way to the top
     readers: np.ndarray  # (n,) agents that read each agent's output directly (its out-degree)
     subscribers: int  # deliveries per publish (pub/sub)

@@ -51,7 +51,7 @@ class Load:
     hub_calls_per_task: np.ndarray
     #: Share of the producers whose pieces report to a hub (a hierarchy's promoted managers head their block).
     reporting: np.ndarray
-    #: Workers per server at the busiest leaf hub over the mean (1 but for a hierarchy's uneven blocks).
+    #: Workers per server at the busiest leaf hub over the mean (1 but for a hierarchy's or federation's).
     busiest: np.ndarray
     hub_context_tokens: np.ndarray  # status tokens a hub re-reads per message (its span of workers)
 
@@ -99,7 +99,6 @@ def compute_load(
     # a hybrid member's messages to its peers go around the hub: only its report to the hub is queued there
     peer_msgs = topology.peer_messages(kind, views.n_agents, views.n_coordinators)
     hub_msgs = np.where(views.hub_kind | views.pubsub, views.messages_per_step - peer_msgs, 0.0)
-    hub_workers = busy / queues
     # the busiest leaf hub: a hierarchy's blocks are full but the last, a federation's members are dealt round
     # its clusters (so a cluster holds at most ceil(producers / clusters) of them), and the coordinators are
     # dealt round the blocks or clusters: a full one with the fewest servers carries the most per server
@@ -140,6 +139,8 @@ def compute_load(
         groups_max = np.minimum(groups_max, float(wl.scarce_resources))
     else:
         c_res = np.zeros_like(c_sub)
+    # the hub's clients are the workers busy at once: at most R groups when R scarce options limit them
+    hub_workers = np.minimum(busy, groups * par_k) / queues
     return Load(
         items=items,
         available=available,
@@ -151,8 +152,7 @@ def compute_load(
         collisions_subtask=np.minimum(c_sub, 0.999),
         collisions_resource=np.minimum(c_res, 0.999),
         hub_queues=queues,
-        # the hub's clients are the workers busy at once: at most R groups when R scarce options limit them
-        hub_workers=np.minimum(hub_workers, groups * par_k / queues),
+        hub_workers=hub_workers,
         hub_servers=servers,
         hub_service_s=service,
         hub_messages_per_step=hub_msgs,
@@ -250,8 +250,9 @@ def latency_and_cost(
     t_serial = items * tau_alone
     t_parallel = p * items * (tau_total + slowed) / load.groups
     t_work = (1.0 - p) * t_serial + t_parallel
-    # the parallel phase runs through the pipeline of stages (at least one task's chain, queue waits
-    # included); the serial share runs alone after it, and without a parallel phase there is no pipeline
+    # the parallel phase runs through the pipeline of stages, at least one task's chain (its queue waits are
+    # in the hub's throughput bound below); the serial share runs alone after it, and without a parallel
+    # phase there is no pipeline
     chain = min(wl.dependency_depth, wl.subtasks) * tau_alone if p > 0 else 0.0
     t_prod_stage = np.maximum(t_parallel, chain)
 
