@@ -20,6 +20,7 @@ the same tasks.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -31,6 +32,7 @@ from swarmdesign.sim.batch import DesignBatch
 from swarmdesign.sim.metrics import METRICS
 from swarmdesign.sim.params import SimParams, validate_simulator_section
 from swarmdesign.sim.skill import difficulty_draws
+from swarmdesign.sim.ufuncs import clip
 from swarmdesign.sim.views import RoleViews
 
 if TYPE_CHECKING:
@@ -103,34 +105,47 @@ def simulate_fast(
     return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
 
+@lru_cache(maxsize=64)
+def _difficulty(seed: int, replicas: int, alpha: float, beta: float) -> np.ndarray:
+    """The replicas' difficulty draws (read-only), cached: a search scores every batch with one seed.
+
+    The draws depend on these four numbers only (a fresh ``default_rng(seed)``
+    per call), and making the generator and inverting the Beta CDF cost as
+    much as a tenth of a swarm-sized call.
+    """
+    out = difficulty_draws(np.random.default_rng(seed), replicas, alpha, beta)
+    out.flags.writeable = False
+    return out
+
+
 def _simulate_pass(
     designs: Sequence[Design], scenario: Scenario, params: SimParams, *, seed: int, replicas: int
 ) -> dict[str, np.ndarray]:
     """Fast-mode metrics for one pass (see :func:`simulate_fast`)."""
     batch = DesignBatch.pack(designs, scenario)
     views = RoleViews.build(batch, params, scenario.workload.subtasks)
-    rng = np.random.default_rng(seed)
     alpha, beta = scenario.workload.difficulty.beta_params()
-    difficulty = difficulty_draws(rng, replicas, alpha, beta)
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        difficulty = _difficulty(int(seed), replicas, alpha, beta)
+    else:  # anything else default_rng takes (None: fresh entropy) is drawn anew
+        difficulty = difficulty_draws(np.random.default_rng(seed), replicas, alpha, beta)
 
     prod = fast.production(views, scenario, params, difficulty)
     rho, sim = fast.similarity(views, prod, params)
     load = fast_resources.compute_load(views, scenario, params, sim, fast.expected_attempts(views, prod, rho, params))
     f = scenario.environment.fault_rate
-    shared = {"rho": rho, "collisions": load.collisions_resource}
-    qual = fast.quality_chain(
+    # the scenario's faults and none (for robustness) in one pass: they share all but two steps
+    qual, calm = fast.quality_chains(
         views,
         prod,
         scenario,
         params,
-        fault_rate=f,
-        hub_failure=fast_resources.hub_failure(views, load, params, f),
-        **shared,
+        fault_rates=(f, 0.0),
+        rho=rho,
+        hub_failures=(fast_resources.hub_failure(views, load, params, f), np.zeros(batch.n_designs)),
+        collisions=load.collisions_resource,
     )
-    calm = fast.quality_chain(
-        views, prod, scenario, params, fault_rate=0.0, hub_failure=np.zeros(batch.n_designs), **shared
-    )
-    robustness = np.where(calm.quality > 1e-12, np.clip(qual.quality / np.maximum(calm.quality, 1e-12), 0.0, 1.0), 1.0)
+    robustness = np.where(calm.quality > 1e-12, clip(qual.quality / np.maximum(calm.quality, 1e-12), 0.0, 1.0), 1.0)
     tail = fast.first_valid_tail(views, prod, load.items)
     res = fast_resources.latency_and_cost(views, prod, load, qual, scenario, params, tail)
     out: dict[str, np.ndarray] = {

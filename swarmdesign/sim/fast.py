@@ -20,6 +20,7 @@ losses telescope, so ``quality = 1 - sum(losses)``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ import numpy as np
 from swarmdesign.sim import faults, propagation, review, routing, skill, topology, voting
 from swarmdesign.sim.batch import AGG_INDEX, ARCH_INDEX
 from swarmdesign.sim.params import SimParams
+from swarmdesign.sim.ufuncs import clip, row_mean
 from swarmdesign.sim.views import RoleViews, _masked_max
 
 if TYPE_CHECKING:
@@ -112,15 +114,16 @@ def production(views: RoleViews, scenario: Scenario, params: SimParams, difficul
                 np.where(views.producer_arch, -sp.mismatch_penalty, -sp.non_producer_penalty),
             ),
         )
-        ability = views.skill + bonus
+        abilities = skill.Abilities(views.skill + bonus)  # sorted once for the three sums below
         w_right = count * right / np.maximum(c_right, 1e-300)[:, None]
         w_wrong = count * (prod & ~right) / np.maximum(c_wrong, 1e-300)[:, None]
         w_land = p_land[:, None] * w_right + (1.0 - p_land[:, None]) * w_wrong
         w_ideal = np.where((c_right > 0)[:, None], w_right, w_wrong)
-        p_ideal += mu * skill.weighted_success(ability, w_ideal, difficulty, slope, center)
-        p_routed += mu * skill.weighted_success(ability, w_land, difficulty, slope, center)
+        table = abilities.table(difficulty, slope, center)
+        p_ideal += mu * abilities.weigh(w_ideal, table)
+        p_routed += mu * abilities.weigh(w_land, table)
         if eased_rows.any():
-            p_eased += mu * skill.weighted_success(ability, w_land * eased_rows[:, None], easier, slope, center)
+            p_eased += mu * abilities.weigh(w_land * eased_rows[:, None], abilities.table(easier, slope, center))
         share += mu * w_land
         accuracy += mu * np.where(c_right > 0, p_land, 0.0)
 
@@ -178,7 +181,7 @@ def production(views: RoleViews, scenario: Scenario, params: SimParams, difficul
     )
 
     context = wl.input_tokens_per_step + views.heard * env.message_tokens
-    overflow = np.clip(1.0 - params.communication.context_window_tokens / context, 0.0, 1.0)
+    overflow = clip(1.0 - params.communication.context_window_tokens / context, 0.0, 1.0)
     return Production(
         p_ideal=p_ideal,
         p_routed=p_routed,
@@ -245,7 +248,7 @@ def expected_attempts(views: RoleViews, prod: Production, rho: np.ndarray, param
     rows = np.flatnonzero((b.redundancy > 1) & (b.aggregation == AGG_INDEX["first_valid"]))
     if rows.size:
         p = prod.p_planned[rows]
-        r = np.clip(p * prod.false_alarm[rows] + (1.0 - p) * prod.detection[rows], 0.0, 1.0 - 1e-12)
+        r = clip(p * prod.false_alarm[rows] + (1.0 - p) * prod.detection[rows], 0.0, 1.0 - 1e-12)
         k = b.redundancy[rows][:, None]
         out[rows] = ((1.0 - r**k) / (1.0 - r)).mean(axis=1)
     return out
@@ -267,7 +270,7 @@ def first_valid_tail(views: RoleViews, prod: Production, items: float) -> np.nda
     if rows.size == 0:
         return out
     p = prod.p_planned[rows]
-    r = np.clip(p * prod.false_alarm[rows] + (1.0 - p) * prod.detection[rows], 0.0, 1.0)
+    r = clip(p * prod.false_alarm[rows] + (1.0 - p) * prod.detection[rows], 0.0, 1.0)
     k = b.redundancy[rows]
     tail = np.ones(rows.size)
     power = np.ones_like(r)
@@ -302,46 +305,108 @@ def quality_chain(
     hub_failure: np.ndarray,
     collisions: np.ndarray,
 ) -> QualityOutcome:
-    """Run steps 2-6 of the module docstring for one fault rate.
+    """Run steps 2-6 of the module docstring for one fault rate (:func:`quality_chains` with one setting)."""
+    return quality_chains(
+        views,
+        prod,
+        scenario,
+        params,
+        fault_rates=(fault_rate,),
+        rho=rho,
+        hub_failures=(hub_failure,),
+        collisions=collisions,
+    )[0]
 
-    ``hub_failure`` (probability a task's hub fails unreplicated) and
-    ``collisions`` (share of scarce-resource picks that collided: double
-    bookings) are ``(D,)`` and computed by the resource half, which knows the
-    load. Two agents claiming the same subtask only waste work (the resource
-    half charges it); they do not corrupt the answer.
+
+def _step_loss(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Mean quality a step drops over the replicas (last axis)."""
+    return row_mean(before - after)
+
+
+def _stack(x: np.ndarray, copies: int) -> np.ndarray:
+    """``copies`` copies of the rows of ``x`` one after another (first axis), for the voting functions."""
+    return np.concatenate((x,) * copies) if copies > 1 else x
+
+
+def quality_chains(
+    views: RoleViews,
+    prod: Production,
+    scenario: Scenario,
+    params: SimParams,
+    *,
+    fault_rates: Sequence[float],
+    rho: np.ndarray,
+    hub_failures: Sequence[np.ndarray],
+    collisions: np.ndarray,
+) -> tuple[QualityOutcome, ...]:
+    """Run steps 2-6 of the module docstring once per fault rate, all the settings in one pass.
+
+    ``hub_failures`` (one ``(D,)`` array per fault rate: probability a task's
+    hub fails unreplicated) and ``collisions`` (share of scarce-resource
+    picks that collided: double bookings) come from the resource half, which
+    knows the load. Two agents claiming the same subtask only waste work (the
+    resource half charges it); they do not corrupt the answer.
+
+    Fault settings differ only in the step survival and the hub failures, so
+    routing, planning, context and every topology-dependent catch rate are
+    computed once, and the settings' ``(D, Q)`` arrays are stacked on a
+    leading axis ``(S, D, Q)``: each numpy call then serves every setting. In
+    a swarm-sized batch a call's fixed cost, not its arithmetic, is most of
+    the price. Every element goes through the same operations in the same
+    order as in a pass for its setting alone, so the figures are identical
+    (the voting functions pick their expansion by one setting's rows,
+    ``copies``).
     """
     b = views.batch
     wl = scenario.workload
     fp = params.faults
-    losses: dict[str, np.ndarray] = {}
+    n_set = len(fault_rates)
+    losses: dict[str, np.ndarray] = {}  # (D,) where the settings agree, else (S, D)
 
-    def step_loss(before: np.ndarray, after: np.ndarray) -> np.ndarray:
-        return (before - after).mean(axis=1)
-
-    losses["skill"] = 1.0 - prod.p_ideal.mean(axis=1)
-    losses["routing"] = step_loss(prod.p_ideal, prod.p_routed)
+    losses["skill"] = 1.0 - row_mean(prod.p_ideal)
+    losses["routing"] = _step_loss(prod.p_ideal, prod.p_routed)
     p_planned = prod.p_planned
-    losses["planning"] = step_loss(prod.p_routed, p_planned)
+    losses["planning"] = _step_loss(prod.p_routed, p_planned)
     p_ctx = p_planned * (1.0 - params.communication.overflow_harm * prod.overflow[:, None])
-    losses["context"] = step_loss(p_planned, p_ctx)
-    p_step = p_ctx * faults.step_survival(fault_rate, fp.max_retries, fp.silent_share)
-    fault_step = step_loss(p_ctx, p_step)
+    losses["context"] = _step_loss(p_planned, p_ctx)
+    survival = np.array([faults.step_survival(f, fp.max_retries, fp.silent_share) for f in fault_rates])
+    p_step = p_ctx * survival[:, None, None]  # (S, D, Q)
+    fault_step = _step_loss(p_ctx, p_step)
 
     # aggregation of k attempts (exact beta-binomial, voting.py), each rule only on the designs that use it
     agg = b.aggregation
     vp = params.voting
+    k = b.redundancy
+    n_q = p_ctx.shape[1]
     p_item = p_step.copy()
-    attempts = b.redundancy.copy()
-    several = b.redundancy > 1
+    attempts = np.repeat(k[None], n_set, axis=0)
+    several = k > 1
+
+    def voters(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The settings' attempt success, counts and correlation of ``rows``, stacked setting after setting."""
+        return p_step[:, rows].reshape(-1, n_q), _stack(k[rows], n_set), _stack(rho[rows], n_set)
+
     rows = np.flatnonzero(several & (agg == AGG_INDEX["majority_vote"]))
-    p_item[rows] = voting.majority_vote(p_step[rows], b.redundancy[rows], rho[rows], vp.wrong_answer_concentration)
+    if rows.size:
+        p_item[:, rows] = voting.majority_vote(*voters(rows), vp.wrong_answer_concentration, copies=n_set).reshape(
+            n_set, rows.size, n_q
+        )
     rows = np.flatnonzero(several & (agg == AGG_INDEX["judge"]))
-    p_item[rows] = voting.judge_select(p_step[rows], b.redundancy[rows], rho[rows], prod.judge_accuracy[rows])
+    if rows.size:
+        p_item[:, rows] = voting.judge_select(
+            *voters(rows), _stack(prod.judge_accuracy[rows], n_set), copies=n_set
+        ).reshape(n_set, rows.size, n_q)
     rows = np.flatnonzero(several & (agg == AGG_INDEX["first_valid"]))
-    fv = (p_step[rows], b.redundancy[rows], rho[rows], prod.detection[rows], prod.false_alarm[rows])
-    p_item[rows], fv_attempts = voting.first_valid_with_attempts(*fv)
-    attempts[rows] = fv_attempts.mean(axis=1)
-    losses["voting"] = step_loss(p_step, p_item)
+    if rows.size:
+        right, tries = voting.first_valid_with_attempts(
+            *voters(rows),
+            _stack(prod.detection[rows], n_set),
+            _stack(prod.false_alarm[rows], n_set),
+            copies=n_set,
+        )
+        p_item[:, rows] = right.reshape(n_set, rows.size, n_q)
+        attempts[:, rows] = row_mean(tries).reshape(n_set, rows.size)
+    losses["voting"] = _step_loss(p_step, p_item)
 
     # review rounds, then peer refinement: every peer that reads a piece (MacNet's collaborating agents)
     # gets a share of its errors fixed, with diminishing returns in the number of peers
@@ -380,7 +445,7 @@ def quality_chain(
     refine = -np.expm1(critics * np.log1p(-min(pp.peer_refinement * prod.informed, 1 - 1e-12)))
     rework = rework + e_review * refine[:, None]
     e_review = e_review * (1.0 - refine[:, None] * p_step)
-    losses["review"] = step_loss(p_item, 1.0 - e_review)
+    losses["review"] = _step_loss(p_item, 1.0 - e_review)
 
     # hand-offs of dependent work between agents: misalignment (caught by a checking hub, peers or
     # reviewers), and on sequential work the state the hand-off summary misses, which the receiver must
@@ -391,7 +456,7 @@ def quality_chain(
     handoff_share = np.where(views.pipeline_kind, (views.n_producers > 1).astype(float), handoff_share)
     architect = 1.0 - pp.architect_relief * views.has_architect
     pieces = np.where(views.split, np.minimum(np.minimum(views.n_producers, wl.subtasks), pp.max_merge_pieces), 1.0)
-    heard_share = pp.peer_catch * np.clip(views.heard / np.maximum(pieces - 1.0, 1.0), 0.0, 1.0)
+    heard_share = pp.peer_catch * clip(views.heard / np.maximum(pieces - 1.0, 1.0), 0.0, 1.0)
     peers = heard_share * ~views.hub_kind
     central = 1.0 - (1.0 - hub_catch) * (1.0 - peers)
     # a hybrid's members hand dependent work to each other directly: the hub never sees the hand-off, only
@@ -404,7 +469,7 @@ def quality_chain(
     state_loss = handed * (1.0 - prod.informed) * (1.0 - p_step)
     e_dep = 1.0 - (1.0 - e_review) * (1.0 - h) * (1.0 - state_loss)
     e_step = (e_review + (depth - 1) * e_dep) / depth  # per-level mean, for the loss breakdown
-    losses["handoff"] = step_loss(1.0 - e_review, 1.0 - e_step)
+    losses["handoff"] = _step_loss(1.0 - e_review, 1.0 - e_step)
 
     # review at a later level also exposes an error inherited from upstream (its checks fail); an
     # outside checker traces it back only for the state it was handed
@@ -413,19 +478,27 @@ def quality_chain(
     )
     inherited = inherited * np.where(views.n_checkers > 0, prod.informed, 1.0)[:, None]
     q_task = propagation.dependent_quality(e_dep, depth, inherited, first_error=e_review)
-    losses["propagation"] = step_loss(1.0 - e_step, q_task)
+    losses["propagation"] = _step_loss(1.0 - e_step, q_task)
 
-    rework = rework + inherited * np.clip(1.0 - e_step - q_task, 0.0, 1.0)
+    rework = rework + inherited * clip(1.0 - e_step - q_task, 0.0, 1.0)
     merge_caught = 1.0 - (1.0 - central) * (1.0 - pp.integrator_catch * (views.n_mergers > 0))
     e_merge = propagation.merge_error(pieces, pp.merge_conflict * architect, merge_caught)
     q_merged = q_task * (1.0 - e_merge[:, None])
-    losses["merge"] = step_loss(q_task, q_merged)
+    losses["merge"] = _step_loss(q_task, q_merged)
 
-    q_hub = q_merged * (1.0 - fp.hub_state_loss * hub_failure[:, None])
-    losses["faults"] = fault_step + step_loss(q_merged, q_hub)
+    q_hub = q_merged * (1.0 - fp.hub_state_loss * np.stack(hub_failures)[:, :, None])
+    losses["faults"] = fault_step + _step_loss(q_merged, q_hub)
     q_final = q_hub * (1.0 - params.stampede.collision_error * collisions[:, None])
-    losses["stampede"] = step_loss(q_hub, q_final)
-    quality = np.clip(q_final.mean(axis=1), 0.0, 1.0)
-    return QualityOutcome(
-        quality=quality, attempts=attempts, rework=rework.mean(axis=1), critiques=critics, losses=losses
+    losses["stampede"] = _step_loss(q_hub, q_final)
+    quality = clip(row_mean(q_final), 0.0, 1.0)
+    rework = row_mean(rework)
+    return tuple(
+        QualityOutcome(
+            quality=quality[s],
+            attempts=attempts[s],
+            rework=rework[s],
+            critiques=critics,
+            losses={name: loss if loss.ndim == 1 else loss[s] for name, loss in losses.items()},
+        )
+        for s in range(n_set)
     )

@@ -23,6 +23,7 @@ import numpy as np
 from swarmdesign.sim import faults, queueing, routing, scaling, stampede, topology
 from swarmdesign.sim.batch import AGG_INDEX, KIND_INDEX
 from swarmdesign.sim.params import SimParams
+from swarmdesign.sim.ufuncs import clip
 from swarmdesign.sim.views import RoleViews, _masked_mean
 
 if TYPE_CHECKING:
@@ -88,11 +89,11 @@ def compute_load(
     servers = np.where(views.pubsub, b.brokers, np.maximum(views.n_coordinators / queues, 1.0))
     promoted = np.where(is_h, np.maximum(managers - views.n_coordinators, 0.0), 0.0)
     n_work = np.maximum(n_prod - promoted, 1.0)
-    groups_max = np.clip(n_work, 1.0, available)
+    groups_max = clip(n_work, 1.0, available)
     # an item holds its par_k side-by-side attempters from its start to its end, so only whole groups work
     # at once (3 agents voting in pairs work one item at a time; the third has no partner)
     whole = np.floor(n_work / par_k + 1e-9)
-    groups = np.clip(whole, 1.0, available)
+    groups = clip(whole, 1.0, available)
     groups_all = np.maximum(whole, 1.0)
     busy = np.minimum(n_work, available * par_k)
 

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from swarmdesign.sim.ufuncs import clip
+
 
 def dependent_quality(
     step_error: np.ndarray,
@@ -41,9 +43,9 @@ def dependent_quality(
     the recurrence gives ``r_j = r* + (r_1 - r*) a^(j-1)`` and the mean over
     levels ``r* + (r_1 - r*)(1 - a^D) / (D (1 - a))``.
     """
-    e = np.clip(step_error, 0.0, 1.0)
-    c = np.clip(inherited_catch, 0.0, 1.0)
-    r1 = 1.0 - (e if first_error is None else np.clip(first_error, 0.0, 1.0))
+    e = clip(step_error, 0.0, 1.0)
+    c = clip(inherited_catch, 0.0, 1.0)
+    r1 = 1.0 - (e if first_error is None else clip(first_error, 0.0, 1.0))
     if depth <= 1:
         return r1
     a = (1.0 - e) * (1.0 - c)

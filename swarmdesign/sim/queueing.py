@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from swarmdesign.sim.ufuncs import clip
+
 
 def erlang_b(c: np.ndarray, a: np.ndarray) -> np.ndarray:
     """Blocking probability of an M/M/c/c loss system; ``c > 0`` servers, offered load ``a`` Erlangs."""
@@ -35,14 +37,14 @@ def erlang_b(c: np.ndarray, a: np.ndarray) -> np.ndarray:
     cdf = np.where(a < c + 1.0, 1.0 - gammainc(c + 1.0, a), gammaincc(c + 1.0, a))
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         b = np.exp(log_pmf) / np.maximum(cdf, 1e-300)
-    return np.clip(np.nan_to_num(b, nan=1.0, posinf=1.0), 0.0, 1.0)
+    return clip(np.nan_to_num(b, nan=1.0, posinf=1.0), 0.0, 1.0)
 
 
 def erlang_c(c: np.ndarray, a: np.ndarray) -> np.ndarray:
     """Probability that an arriving message waits, for ``a < c`` (Erlang C)."""
     b = erlang_b(c, a)
     rho = np.asarray(a, dtype=float) / np.asarray(c, dtype=float)
-    return np.clip(b / (1.0 - rho * (1.0 - b)), 0.0, 1.0)
+    return clip(b / (1.0 - rho * (1.0 - b)), 0.0, 1.0)
 
 
 def hub_wait(
@@ -125,28 +127,30 @@ def closed_loop_wait(
     s_over_c = s / c
     base = think + m * s
 
-    def too_low(mid: np.ndarray, col: tuple) -> np.ndarray:
-        cc, lf, so, bb, mm, dd = (x[col] for x in (c, log_fact, s_over_c, base, m, demand))
-        a = mid * cc
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            blocking = np.exp(cc * np.log(a) - a - lf) / np.maximum(1.0 - gammainc(cc + 1.0, a), 1e-300)
-        blocking = np.clip(np.where(np.isfinite(blocking), blocking, 1.0), 0.0, 1.0)
-        waits = blocking / (1.0 - mid * (1.0 - blocking)) * so / (1.0 - mid)
-        return dd > mid * (bb + mm * waits)
-
     # the predicate rises with rho, so testing the 2^b - 1 inner points of a bracket at once and keeping the
     # sub-bracket where it turns is b halvings in one step, with identical results; a small batch (where
     # per-call overhead dominates) takes 6 halvings per step, a large one plain bisection
     bits = 6 if rows.size <= _GRID_ROWS and iterations % 6 == 0 else 1
     points = np.arange(1, 2**bits) / 2**bits  # (P,)
-    for _ in range(iterations // bits):
-        width = hi - lo
-        if bits == 1:
-            below = too_low(lo + 0.5 * width, (slice(None),))[:, None]
-        else:
-            below = too_low(lo[:, None] + width[:, None] * points, (slice(None), None))
-        steps = below.sum(axis=1)  # points below the root (a prefix, the predicate being monotone)
-        lo, hi = lo + width * steps / 2**bits, lo + width * (steps + 1) / 2**bits
+    # each row's constants as columns against the tested points, made once rather than at every step
+    col = (slice(None),) if bits == 1 else (slice(None), None)
+    cc, lf, so, bb, mm, dd = (x[col] for x in (c, log_fact, s_over_c, base, m, demand))
+    cc1 = cc + 1.0
+
+    def too_low(mid: np.ndarray) -> np.ndarray:
+        a = mid * cc
+        blocking = np.exp(cc * np.log(a) - a - lf) / np.maximum(1.0 - gammainc(cc1, a), 1e-300)
+        blocking = clip(np.where(np.isfinite(blocking), blocking, 1.0), 0.0, 1.0)
+        waits = blocking / (1.0 - mid * (1.0 - blocking)) * so / (1.0 - mid)
+        return dd > mid * (bb + mm * waits)
+
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        for _ in range(iterations // bits):
+            width = hi - lo
+            mids = lo + 0.5 * width if bits == 1 else lo[:, None] + width[:, None] * points
+            below = too_low(mids).reshape(rows.size, -1)
+            steps = below.sum(axis=1)  # points below the root (a prefix, the predicate being monotone)
+            lo, hi = lo + width * steps / 2**bits, lo + width * (steps + 1) / 2**bits
     rho = 0.5 * (lo + hi)
     wait[rows], rho_out[rows], offered_out[rows] = wait_at(rho), rho, demand / think
     return wait, rho_out, offered_out

@@ -35,7 +35,9 @@ def review_loop(
     """Run up to ``rounds`` review rounds.
 
     Args:
-        error: error probability of an item before review, shape ``(D, Q)``.
+        error: error probability of an item before review, shape ``(D, Q)``
+            (or ``(S, D, Q)``: settings stacked on leading axes, which the
+            other ``(D, Q)`` arguments broadcast against).
         detection: probability a round catches an error, ``(D, Q)``.
         fix: probability a rework attempt is right, ``(D, Q)``.
         false_alarm: share of right items sent back anyway, scalar or ``(D, 1)``.
@@ -53,16 +55,22 @@ def review_loop(
     """
     e = np.array(error, dtype=float, copy=True)
     rework = np.zeros_like(e)
-    detection = np.broadcast_to(detection, e.shape)
-    fix = np.broadcast_to(fix, e.shape)
-    alarm = np.broadcast_to(np.asarray(false_alarm, dtype=float).reshape(-1, 1), (e.shape[0], 1))
-    broken = alarm * (1.0 - fix) if breaks_right is None else np.broadcast_to(breaks_right, e.shape)
+    n_rows = e.shape[-2]
+    # leading axes (several fault settings stacked, fast.quality_chains) broadcast: rows index axis -2
+    detection, fix = (x if np.ndim(x) >= 2 else np.broadcast_to(x, e.shape) for x in (detection, fix))
+    alarm = np.broadcast_to(np.asarray(false_alarm, dtype=float).reshape(-1, 1), (n_rows, 1))
+    if breaks_right is None:
+        broken = alarm * (1.0 - fix)
+    else:
+        broken = breaks_right if np.ndim(breaks_right) >= 2 else np.broadcast_to(breaks_right, e.shape)
     top = int(np.max(rounds, initial=0))
     for i in range(top):
         rows = np.flatnonzero(rounds > i)  # designs still reviewing in round i
-        er, dr, fr, ar = e[rows], detection[rows] * repeat_detection**i, fix[rows], alarm[rows]
-        rework[rows] += er * dr + (1.0 - er) * ar
-        e[rows] = er * (1.0 - dr * fr) + (1.0 - er) * broken[rows]
+        sel = slice(None) if rows.size == n_rows else rows  # every design: a view, no copy
+        er, dr = e[..., sel, :], detection[..., sel, :] * repeat_detection**i
+        fr, ar = fix[..., sel, :], alarm[sel]
+        rework[..., sel, :] += er * dr + (1.0 - er) * ar
+        e[..., sel, :] = er * (1.0 - dr * fr) + (1.0 - er) * broken[..., sel, :]
     return e, rework
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from swarmdesign.sim.ufuncs import clip
+
 
 def right_archetype_probability(
     matching_share: np.ndarray, routed: np.ndarray, routed_accuracy: float, self_selection: float
@@ -24,7 +26,7 @@ def right_archetype_probability(
     ``matching_share`` is the share of producing agents whose archetype fits
     the task (0 when none does; then no routing can help).
     """
-    f = np.clip(matching_share, 0.0, 1.0)
+    f = clip(matching_share, 0.0, 1.0)
     routed_p = routed_accuracy + (1.0 - routed_accuracy) * f
     broadcast_p = f + self_selection * (1.0 - f)
     return np.where(f > 0, np.where(routed, routed_p, broadcast_p), 0.0)

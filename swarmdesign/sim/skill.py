@@ -44,6 +44,43 @@ def difficulty_draws(rng: np.random.Generator, replicas: int, alpha: float, beta
     return np.clip(betaincinv(alpha, beta, u), 1e-6, 1 - 1e-6)
 
 
+class Abilities:
+    """The distinct values of a ``(D, R)`` ability array, found once for several weighted sums over it.
+
+    :func:`weighted_success` sorts the abilities (``np.unique``) on every
+    call; production weighs the same abilities three ways (ideal, routed and
+    planned routing) on two difficulty grids, so it sorts once here and
+    evaluates each grid's logistic table once. Every sum is the one
+    :func:`weighted_success` forms.
+    """
+
+    def __init__(self, ability: np.ndarray) -> None:
+        uniq, inv = np.unique(ability, return_inverse=True)
+        self.uniq = uniq
+        n, u = ability.shape[0], uniq.size
+        self.shape = (n, u)
+        self.flat = (np.arange(n)[:, None] * u + inv.reshape(ability.shape)).ravel()
+
+    def table(
+        self,
+        difficulty: np.ndarray,
+        slope: float,
+        center: float,
+        transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """``g(p(ability_u, difficulty_q))`` per distinct ability, ``(U, Q)``."""
+        table = success_probability(self.uniq[:, None], difficulty[None, :], slope, center)
+        return table if transform is None else transform(table)
+
+    def weigh(self, weights: np.ndarray, table: np.ndarray) -> np.ndarray:
+        """``sum_r weights[d, r] * table[u(d, r), q]``, ``(D, Q)``."""
+        n, u = self.shape
+        w = np.bincount(self.flat, weights=np.asarray(weights, dtype=float).ravel(), minlength=n * u).reshape(n, u)
+        # einsum's own loop, not a BLAS call: the matrices are tiny (U distinct abilities), and a BLAS call would
+        # wake its thread pool for every design scored alone
+        return np.einsum("du,uq->dq", w, table)
+
+
 def weighted_success(
     ability: np.ndarray,
     weights: np.ndarray,
@@ -60,19 +97,21 @@ def weighted_success(
     instead of a ``(D, R, Q)`` array. ``g`` (``transform``) defaults to the
     identity.
     """
-    uniq, inv = np.unique(ability, return_inverse=True)
-    table = success_probability(uniq[:, None], difficulty[None, :], slope, center)
-    if transform is not None:
-        table = transform(table)
-    n, u = ability.shape[0], uniq.size
-    flat = (np.arange(n)[:, None] * u + inv.reshape(ability.shape)).ravel()
-    w = np.bincount(flat, weights=np.asarray(weights, dtype=float).ravel(), minlength=n * u).reshape(n, u)
-    # einsum's own loop, not a BLAS call: the matrices are tiny (U distinct abilities), and a BLAS call would
-    # wake its thread pool for every design scored alone
-    return np.einsum("du,uq->dq", w, table)
+    abilities = Abilities(ability)
+    return abilities.weigh(weights, abilities.table(difficulty, slope, center, transform))
+
+
+# up to this many (design, replica) cells the logistic is evaluated per cell, not per distinct ability
+_DIRECT_CELLS = 8192
 
 
 def row_success(ability: np.ndarray, difficulty: np.ndarray, slope: float, center: float) -> np.ndarray:
-    """``p(ability[d], difficulty[q])``, shape ``(D, Q)``, one logistic per distinct ability."""
+    """``p(ability[d], difficulty[q])``, shape ``(D, Q)``, one logistic per distinct ability.
+
+    In a small batch the logistic of every cell costs less than sorting the
+    abilities; either way each cell is the logistic of the same argument.
+    """
+    if ability.size * difficulty.size <= _DIRECT_CELLS:
+        return success_probability(ability[:, None], difficulty[None, :], slope, center)
     uniq, inv = np.unique(ability, return_inverse=True)
     return success_probability(uniq[:, None], difficulty[None, :], slope, center)[inv]

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from swarmdesign.sim.ufuncs import clip
+
 
 def occupied_options(
     contenders: np.ndarray, options: np.ndarray, herding: np.ndarray, organised: np.ndarray
@@ -52,4 +54,4 @@ def collision_share(
     picks = (1.0 - organised) * n + np.minimum(organised * n, r)
     occ = occupied_options(n, options, herding, organised)
     share = (picks - np.minimum(occ, picks)) / np.maximum(n, 1.0)
-    return np.where(n > 1.0, np.clip(share, 0.0, 1.0), 0.0)
+    return np.where(n > 1.0, clip(share, 0.0, 1.0), 0.0)

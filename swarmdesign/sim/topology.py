@@ -39,11 +39,17 @@ _K = {k: i for i, k in enumerate(TOPOLOGY_KINDS)}
 
 
 def _by_kind(kind: np.ndarray, table: dict[str, np.ndarray | float]) -> np.ndarray:
-    """Pick, per design, the entry of ``table`` for its topology kind (missing kinds -> 0)."""
-    out = np.zeros(kind.shape, dtype=float)
+    """Pick, per design, the entry of ``table`` for its topology kind (missing kinds -> 0).
+
+    One row per kind, then one gather: a chain of ``np.where`` over the kinds
+    cost two numpy calls per kind, most of this function's time in a
+    swarm-sized batch. The values are only copied, never computed on.
+    """
+    n = kind.size
+    rows = np.zeros((len(_K), n))
     for name, value in table.items():
-        out = np.where(kind == _K[name], value, out)
-    return out
+        rows[_K[name]] = value
+    return rows[kind.reshape(-1), np.arange(n)].reshape(kind.shape)
 
 
 def _log_base(x: np.ndarray, base: np.ndarray | float) -> np.ndarray:

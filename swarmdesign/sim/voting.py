@@ -28,6 +28,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from swarmdesign.sim.ufuncs import clip
+
 MAX_RHO = 0.999
 
 
@@ -64,35 +66,56 @@ def voter_correlation(
     return base * (1.0 - decorrelation * heterogeneity)
 
 
+@lru_cache(maxsize=64)
+def _steps(n: int) -> np.ndarray:
+    """``0, 1, ..., n - 1`` (cached, read-only)."""
+    out = np.arange(n)
+    out.flags.writeable = False
+    return out
+
+
 def _rising(p: np.ndarray, s: np.ndarray, n: int) -> np.ndarray:
-    """``prod_{i<j} (p + i s)`` for ``j = 0..n``, shape ``p.shape + (n + 1,)``."""
-    steps = p[..., None] + np.arange(n) * s[..., None]
-    out = np.ones((*p.shape, n + 1))
-    np.cumprod(steps, axis=-1, out=out[..., 1:])
+    """``prod_{i<j} (p + i s)`` for ``j = 0..n``, shape ``p.shape + (n + 1,)``.
+
+    ``s`` may have a smaller shape that broadcasts to ``p``'s (rho's ``(D, 1)``).
+    One product per ``j`` into the table's column: ``np.cumprod`` along a
+    last axis of a few entries runs its loop once per row and cost 3-4 times
+    as much, at every batch size. The factors and their order are those of
+    the running product (``1 * (p + 0 s) * (p + s) * ...``), so each entry is
+    the same number.
+    """
+    out = np.empty((*p.shape, n + 1))
+    out[..., 0] = 1.0
+    for i in range(n):
+        np.multiply(out[..., i], p + i * s, out=out[..., i + 1])
     return out
 
 
 class BetaMoments:
     """``E[p_i^x (1 - p_i)^y]`` for ``x + y <= n`` under the beta-binomial latent of the module docstring."""
 
-    def __init__(self, p: np.ndarray, rho: np.ndarray, n: int) -> None:
-        p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
-        rho = np.clip(np.asarray(rho, dtype=float), 0.0, MAX_RHO)
+    def __init__(self, p: np.ndarray, rho: np.ndarray, n: int, *, right: bool = True) -> None:
+        p = clip(np.asarray(p, dtype=float), 0.0, 1.0)
+        rho = clip(np.asarray(rho, dtype=float), 0.0, MAX_RHO)
         s_rho = rho / (1.0 - rho)
-        s = np.broadcast_to(s_rho, p.shape)
-        self.right = _rising(p, s, n)
-        self.wrong = _rising(1.0 - p, s, n)
+        # the rising products of p are needed only for moments with x > 0 (the judge reads E[(1 - p_i)^n]:
+        # without them, x = 0 reads as the factor 1 it is, and the quotient keeps its value)
+        self.right = _rising(p, s_rho, n) if right else None
+        self.wrong = _rising(1.0 - p, s_rho, n)
         # the normaliser prod_{i<j} (1 + i s) depends on rho only: computed at rho's shape, broadcast on use
         self.total = _rising(np.ones_like(s_rho), s_rho, n)
 
     def take(self, rows: np.ndarray) -> BetaMoments:
         """The moments of ``rows`` only (the first axis), for every ``x + y <= n`` of this object."""
         out = object.__new__(BetaMoments)
-        out.right, out.wrong = self.right[rows], self.wrong[rows]
-        out.total = self.total[rows] if self.total.shape[0] == self.right.shape[0] else self.total
+        out.right = None if self.right is None else self.right[rows]
+        out.wrong = self.wrong[rows]
+        out.total = self.total[rows] if self.total.shape[0] == self.wrong.shape[0] else self.total
         return out
 
     def __call__(self, x: int, y: int) -> np.ndarray:
+        if x == 0:  # the rising product of p over no step is exactly 1: 1 * w is w, bit for bit
+            return self.wrong[..., y] / self.total[..., y]
         return self.right[..., x] * self.wrong[..., y] / self.total[..., x + y]
 
     def count_pmf(self, n: int) -> np.ndarray:
@@ -142,7 +165,12 @@ _ONE_PASS_ROWS = 256
 
 
 def _by_count_moments(
-    k: np.ndarray, p: np.ndarray, rho: np.ndarray, fn: Callable[[BetaMoments, np.ndarray, int], np.ndarray]
+    k: np.ndarray,
+    p: np.ndarray,
+    rho: np.ndarray,
+    fn: Callable[[BetaMoments, np.ndarray, int], np.ndarray],
+    copies: int = 1,
+    right: bool = True,
 ) -> np.ndarray:
     """Apply ``fn(moments, rows, n)`` to the rows of each distinct attempt count ``n > 1``.
 
@@ -151,17 +179,20 @@ def _by_count_moments(
     a smaller count are a prefix of the same products, so each count's rows
     read theirs from that one table (identical values) instead of a pass of
     their own. A large batch keeps one pass per count, which computes no
-    moment it does not use.
+    moment it does not use. When the rows are ``copies`` stacked copies of
+    one batch (several fault settings scored at once), the choice is made on
+    one copy's rows, the one it gets alone. ``right=False``: the rule reads
+    no moment with ``x > 0``.
     """
     k = np.asarray(k).reshape(-1).astype(np.int64)
     several = np.flatnonzero(k > 1)
-    if several.size > _ONE_PASS_ROWS:
-        return _by_count(k, p, lambda rows, n: fn(BetaMoments(p[rows], rho[rows][:, None], n), rows, n))
+    if several.size // copies > _ONE_PASS_ROWS:
+        return _by_count(k, p, lambda rows, n: fn(BetaMoments(p[rows], rho[rows][:, None], n, right=right), rows, n))
     out = np.array(p, dtype=float, copy=True)
     if several.size == 0:
         return out
     ks = k[several]
-    mom = BetaMoments(p[several], rho[several][:, None], int(ks.max()))
+    mom = BetaMoments(p[several], rho[several][:, None], int(ks.max()), right=right)
     for n in np.unique(ks):
         sub = np.flatnonzero(ks == n)
         rows = several[sub]
@@ -169,12 +200,15 @@ def _by_count_moments(
     return out
 
 
-def majority_vote(p: np.ndarray, k: np.ndarray, rho: np.ndarray, concentration: float = 1.0) -> np.ndarray:
+def majority_vote(
+    p: np.ndarray, k: np.ndarray, rho: np.ndarray, concentration: float = 1.0, *, copies: int = 1
+) -> np.ndarray:
     """Probability that a plurality of ``k`` correlated attempts is right, ``(D, Q)``.
 
     ``p`` ``(D, Q)`` per-attempt success, ``k`` ``(D,)`` attempts, ``rho``
     ``(D,)`` correlation. Exact: ``sum_j P(j right) W(j)`` with the
-    beta-binomial count and :func:`plurality_win_table`.
+    beta-binomial count and :func:`plurality_win_table`. ``copies``: see
+    :func:`_by_count_moments`.
     """
     rho = np.asarray(rho, dtype=float).reshape(-1)
 
@@ -182,10 +216,12 @@ def majority_vote(p: np.ndarray, k: np.ndarray, rho: np.ndarray, concentration: 
         pmf = mom.count_pmf(n)
         return np.einsum("dqj,j->dq", pmf, plurality_win_table(n, float(concentration)))
 
-    return _by_count_moments(k, p, rho, rule)
+    return _by_count_moments(k, p, rho, rule, copies)
 
 
-def judge_select(p: np.ndarray, k: np.ndarray, rho: np.ndarray, judge_accuracy: np.ndarray) -> np.ndarray:
+def judge_select(
+    p: np.ndarray, k: np.ndarray, rho: np.ndarray, judge_accuracy: np.ndarray, *, copies: int = 1
+) -> np.ndarray:
     """A judge reads the attempts and picks one.
 
     With probability ``judge_accuracy`` it recognises a right attempt when one
@@ -198,7 +234,7 @@ def judge_select(p: np.ndarray, k: np.ndarray, rho: np.ndarray, judge_accuracy: 
         none_right = mom(0, n)
         return p[rows] + (1.0 - none_right - p[rows]) * judge_accuracy[rows]
 
-    return _by_count_moments(k, p, rho, rule)
+    return _by_count_moments(k, p, rho, rule, copies, right=False)
 
 
 def _first_valid_terms(
@@ -217,15 +253,14 @@ def _first_valid_terms(
     counts = np.asarray(counts).reshape(-1)
     n = int(counts.max())
     mom = BetaMoments(p, rho, n)
-    det = np.broadcast_to(detection, p.shape)[..., None]
-    fr = np.broadcast_to(false_reject, p.shape)[..., None]
-    powers = np.arange(n)
-    fr_pow = fr**powers  # (..., n)
-    det_pow = det**powers
+    # powers at each argument's own shape (false_reject is (D, 1)): they broadcast in w, value for value
+    powers = _steps(n)
+    fr_pow = np.asarray(false_reject, dtype=float)[..., None] ** powers  # (..., n)
+    det_pow = np.asarray(detection, dtype=float)[..., None] ** powers
     right_sum = np.zeros(p.shape)
     attempts = np.zeros(p.shape)
     last = np.zeros(p.shape)
-    uniform = bool(np.all(counts == n))
+    uniform = bool((counts == n).all())
     for m in range(n):
         w = _comb_row(m) * fr_pow[..., : m + 1] * det_pow[..., m::-1]  # C(m, l) fr^l det^(m-l), l = 0..m
         wrong = mom.wrong[..., m::-1]  # rising products of (1 - p) for m - l = m..0
@@ -236,35 +271,49 @@ def _first_valid_terms(
             right_sum += right_m
             attempts += tries_m
         else:
+            # rows past their cap add nothing (the sums are sums of non-negative terms, never -0)
             active = (counts > m)[:, None]
-            right_sum += np.where(active, right_m, 0.0)
-            attempts += np.where(active, tries_m, 0.0)
-            last = np.where((counts == m + 1)[:, None], right_m, last)
+            np.add(right_sum, right_m, out=right_sum, where=active)
+            np.add(attempts, tries_m, out=attempts, where=active)
+            np.copyto(last, right_m, where=(counts == m + 1)[:, None])
     if uniform:
         last = right_m
     return right_sum, last, attempts
 
 
-def _cap_groups(k: np.ndarray) -> list[np.ndarray]:
-    """Row groups of :func:`_first_valid_terms`: one group in a small batch, else one per distinct cap > 1."""
+def _cap_groups(k: np.ndarray, copies: int = 1) -> list[np.ndarray]:
+    """Row groups of :func:`_first_valid_terms`: one group in a small batch, else one per distinct cap > 1.
+
+    ``copies``: the rows are that many stacked copies of one batch; the choice is made on one copy's rows.
+    """
     several = k > 1
-    if np.count_nonzero(several) <= _ONE_PASS_ROWS:
+    if np.count_nonzero(several) // copies <= _ONE_PASS_ROWS:
         rows = np.flatnonzero(several)
         return [rows] if rows.size else []
     return [np.flatnonzero(k == n) for n in np.unique(k[several])]
 
 
 def first_valid_with_attempts(
-    p: np.ndarray, k: np.ndarray, rho: np.ndarray, detection: np.ndarray, false_reject: np.ndarray | float = 0.0
+    p: np.ndarray,
+    k: np.ndarray,
+    rho: np.ndarray,
+    detection: np.ndarray,
+    false_reject: np.ndarray | float = 0.0,
+    *,
+    copies: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`first_valid` and :func:`first_valid_attempts` from one expansion, both ``(D, Q)``."""
+    """:func:`first_valid` and :func:`first_valid_attempts` from one expansion, both ``(D, Q)``.
+
+    ``detection`` and ``false_reject`` may be ``(D, Q)`` or ``(D, 1)`` (kept at
+    that shape: they broadcast in the arithmetic); ``copies``: see :func:`_cap_groups`.
+    """
     rho = np.asarray(rho, dtype=float).reshape(-1)
-    det = np.broadcast_to(detection, p.shape)
-    fr = np.broadcast_to(np.asarray(false_reject, dtype=float), p.shape)
+    det, fr = (np.asarray(x, dtype=float) for x in (detection, false_reject))
+    det, fr = (x if x.ndim == 2 and x.shape[0] == p.shape[0] else np.broadcast_to(x, p.shape) for x in (det, fr))
     right = np.array(p, dtype=float, copy=True)
     attempts = np.ones_like(right)
     kk = np.asarray(k).reshape(-1).astype(np.int64)
-    for rows in _cap_groups(kk):
+    for rows in _cap_groups(kk, copies):
         right_sum, last, tries = _first_valid_terms(p[rows], rho[rows][:, None], kk[rows], det[rows], fr[rows])
         right[rows] = (1.0 - fr[rows]) * right_sum + fr[rows] * last
         attempts[rows] = tries
