@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 from deap import base, tools
-from deap.tools.emo import assignCrowdingDist
 
+from swarmdesign.optimizers import _pareto
 from swarmdesign.optimizers._genes import CATEGORICAL, INTEGER, GeneLayout
 
 
@@ -104,44 +104,65 @@ def select_survivors(
     by tournaments (``tools.selTournament``) among the others, which keeps
     weaker but different genomes in the pool. Several objectives: NSGA-II
     survival (``tools.selNSGA2``: non-dominated rank, then crowding).
-    Inside :func:`python_random_from`.
+    Inside :func:`python_random_from`. Both are DEAP's selections with DEAP's
+    draws and orders, on rows rather than ``Individual`` objects
+    (:func:`tournaments`, :func:`._pareto.select_nsga2`).
     """
     n = losses.shape[0]
     k = min(k, n)
-    pop = individuals(np.zeros((n, 0)), losses)
     if losses.shape[1] > 1:
-        return np.array([ind.row for ind in tools.selNSGA2(pop, k)], dtype=int)
+        return _pareto.select_nsga2(losses, k)
     order = np.argsort(losses[:, 0], kind="stable")
-    keep = list(order[: min(elite, k)])
-    rest = [pop[i] for i in order[len(keep) :]]
+    keep = order[: min(elite, k)].tolist()
+    rest = order[len(keep) :].tolist()
     if len(keep) < k and rest:
-        keep += [ind.row for ind in tools.selTournament(rest, k - len(keep), tournsize=tournament)]
+        keep += tournaments(losses[:, 0].tolist(), rest, k - len(keep), tournament)
     return np.array(keep, dtype=int)
 
 
+def tournaments(loss: list[float], rows: list[int], k: int, size: int) -> list[int]:
+    """``k`` winners of ``size``-way tournaments among ``rows`` on ``loss``: ``tools.selTournament`` on rows.
+
+    The same draws (``random.choice`` of the candidates, ``size`` per
+    tournament) and the same winner (the first of the smallest loss, which
+    is what ``max`` over DEAP fitnesses picks); inside :func:`python_random_from`.
+    """
+    chosen = []
+    for _ in range(k):
+        best = random.choice(rows)
+        for _ in range(size - 1):
+            other = random.choice(rows)
+            if loss[other] < loss[best]:
+                best = other
+        chosen.append(best)
+    return chosen
+
+
 def rank_and_crowding(losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Non-dominated rank (0 = first front) and crowding distance of every row of ``losses``."""
-    pop = individuals(np.zeros((losses.shape[0], 0)), losses)
-    rank = np.zeros(len(pop), dtype=int)
-    crowd = np.zeros(len(pop))
-    for r, front in enumerate(tools.sortNondominated(pop, len(pop))):
-        assignCrowdingDist(front)
-        for ind in front:
-            rank[ind.row] = r
-            crowd[ind.row] = ind.fitness.crowding_dist
-    return rank, crowd
+    """Non-dominated rank (0 = first front) and crowding distance of every row of ``losses``.
+
+    DEAP's ``sortNondominated`` and ``assignCrowdingDist``, bit for bit (:mod:`._pareto`).
+    """
+    return _pareto.rank_and_crowding(losses)
 
 
-def mating_selection(losses: np.ndarray, k: int, *, tournament: int, rng: np.random.Generator) -> np.ndarray:
+def mating_selection(
+    losses: np.ndarray,
+    k: int,
+    *,
+    tournament: int,
+    rng: np.random.Generator,
+    ranked: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """``k`` parent rows, with replacement: tournaments on loss, or crowded binary tournaments (several objectives).
 
-    Inside :func:`python_random_from`.
+    ``ranked`` is :func:`rank_and_crowding` of ``losses`` when the caller
+    already has it. Inside :func:`python_random_from`.
     """
     n = losses.shape[0]
     if losses.shape[1] == 1:
-        pop = individuals(np.zeros((n, 0)), losses)
-        return np.array([ind.row for ind in tools.selTournament(pop, k, tournsize=tournament)], dtype=int)
-    rank, crowd = rank_and_crowding(losses)
+        return np.array(tournaments(losses[:, 0].tolist(), list(range(n)), k, tournament), dtype=int)
+    rank, crowd = rank_and_crowding(losses) if ranked is None else ranked
     a, b = rng.integers(n, size=(2, k))
     a_wins = (rank[a] < rank[b]) | ((rank[a] == rank[b]) & (crowd[a] >= crowd[b]))
     return np.where(a_wins, a, b)
@@ -157,16 +178,25 @@ def crossover(layout: GeneLayout, a: np.ndarray, b: np.ndarray, *, eta: float) -
     (``tools.cxSimulatedBinaryBounded``), which keeps children near their
     parents on ordered scales.
     """
+    ca, cb = _cross(layout, a, b, eta=eta)
+    return layout.snap_point(np.array(ca)), layout.snap_point(np.array(cb))
+
+
+def crossover_one(layout: GeneLayout, a: np.ndarray, b: np.ndarray, *, eta: float) -> np.ndarray:
+    """The first child of :func:`crossover` alone (the same draws; the second child is not snapped)."""
+    return layout.snap_point(np.array(_cross(layout, a, b, eta=eta)[0]))
+
+
+def _cross(layout: GeneLayout, a: np.ndarray, b: np.ndarray, *, eta: float) -> tuple[list[float], list[float]]:
+    """Both children of :func:`crossover`, not yet snapped."""
     ca, cb = a.tolist(), b.tolist()
-    cat = [g for g in range(layout.dim) if layout.kind[g] == CATEGORICAL]
-    ordinal = [g for g in range(layout.dim) if layout.kind[g] != CATEGORICAL]
-    for genes, operator in ((cat, _swap), (ordinal, _sbx(eta))):
+    for genes, operator in ((layout.categorical_genes, _swap), (layout.ordinal_genes, _sbx(eta))):
         if genes:
             xa, xb = [ca[g] for g in genes], [cb[g] for g in genes]
             operator(xa, xb)
-            for j, g in enumerate(genes):
-                ca[g], cb[g] = xa[j], xb[j]
-    return layout.snap_point(np.array(ca)), layout.snap_point(np.array(cb))
+            for g, va, vb in zip(genes, xa, xb, strict=True):
+                ca[g], cb[g] = va, vb
+    return ca, cb
 
 
 def _swap(xa: list[float], xb: list[float]) -> None:
@@ -197,22 +227,23 @@ def mutate(layout: GeneLayout, x: np.ndarray, *, rate: float, eta: float, rng: n
     if not genes:
         genes = [int(rng.integers(d))]
     out = np.array(x, dtype=float)
-    ordinal = [g for g in genes if layout.kind[g] != CATEGORICAL]
+    kinds = layout.kinds
+    ordinal = [g for g in genes if kinds[g] != CATEGORICAL]
     if ordinal:
-        before = [layout.bin_of(g, float(out[g])) for g in ordinal]
         sub = [float(out[g]) for g in ordinal]
+        before = [layout.bin_of(g, v) for g, v in zip(ordinal, sub, strict=True)]
         tools.mutPolynomialBounded(sub, eta=eta, low=0.0, up=1.0, indpb=1.0)
         out[ordinal] = np.clip(sub, 0.0, 1.0)
         stuck = [
             g
             for g, b in zip(ordinal, before, strict=True)
-            if layout.kind[g] == INTEGER and layout.bin_of(g, float(out[g])) == b
+            if kinds[g] == INTEGER and layout.bin_of(g, float(out[g])) == b
         ]
         if stuck:
             out = layout.step(out, stuck, rng.choice(np.array([-1, 1]), size=len(stuck)).tolist())
     for g in genes:
-        n = int(layout.n_values[g])
-        if layout.kind[g] == CATEGORICAL and n > 1:
+        n = layout.sizes[g]
+        if kinds[g] == CATEGORICAL and n > 1:
             new = (layout.bin_of(g, float(out[g])) + 1 + int(rng.integers(n - 1))) % n
             out[g] = layout.centre_of(g, new)
     return layout.snap_point(out)

@@ -172,12 +172,15 @@ class HybridSwarmOptimizer(DesignMemory, PopulationOptimizer):
     def _child(
         self, rng: np.random.Generator, parents: np.ndarray, mates: tuple[int, int], taken: TakenKeys | set[bytes]
     ) -> np.ndarray:
-        """A genetic offspring of two personal bests, new to ``taken`` when ``dedupe`` (rule step 4)."""
+        """A genetic offspring of two personal bests, new to ``taken`` when ``dedupe`` (rule step 4).
+
+        ``parents`` are the personal bests already snapped (:meth:`GeneLayout.snap`, once per generation).
+        """
         assert self._layout is not None
         lay = self._layout
-        a, b = lay.snap_point(parents[mates[0]]), lay.snap_point(parents[mates[1]])
+        a = parents[mates[0]]
         if rng.random() < self.crossover_prob:
-            a, _ = _deap.crossover(lay, a, b, eta=self.eta_crossover)
+            a = _deap.crossover_one(lay, a, parents[mates[1]], eta=self.eta_crossover)
         child = _deap.mutate(lay, a, rate=self._rate, eta=self.eta_mutation, rng=rng)
         if not self.dedupe:
             return child
@@ -230,9 +233,10 @@ class HybridSwarmOptimizer(DesignMemory, PopulationOptimizer):
         if losses.ndim == 1:
             improved = self.swarm.observe(positions, losses)
             pbest_fitness = _deap.finite_losses(self.swarm.swarm.pbest_cost)
+            pbest_ranked = None
             worst_order = np.argsort(-_deap.finite_losses(losses)[:, 0], kind="stable")
         else:
-            improved, pbest_fitness = self._observe_pareto(rng, positions, losses, violations)
+            improved, pbest_fitness, pbest_ranked = self._observe_pareto(rng, positions, losses, violations)
             rank, crowd = _deap.rank_and_crowding(_deap.finite_losses(losses, violations))
             worst_order = np.lexsort((crowd, -rank))  # highest rank first, then smallest crowding
         self._stagnation = np.where(improved, 0, self._stagnation + 1)
@@ -254,22 +258,25 @@ class HybridSwarmOptimizer(DesignMemory, PopulationOptimizer):
         # 4. replacement by genetic offspring of the personal bests
         who = np.flatnonzero(replaced)
         if who.size:
-            pbest_pos = self.swarm.swarm.pbest_pos
-            mates = _deap.mating_selection(pbest_fitness, 2 * who.size, tournament=self.tournament, rng=rng)
-            for j, i in enumerate(who):
-                child = self._child(rng, pbest_pos, (int(mates[2 * j]), int(mates[2 * j + 1])), taken)
+            assert self._layout is not None
+            parents = self._layout.snap(self.swarm.swarm.pbest_pos)  # restarts below keep the personal bests
+            mates = _deap.mating_selection(
+                pbest_fitness, 2 * who.size, tournament=self.tournament, rng=rng, ranked=pbest_ranked
+            ).tolist()
+            for j, i in enumerate(who.tolist()):
+                child = self._child(rng, parents, (mates[2 * j], mates[2 * j + 1]), taken)
                 candidates[i] = child
-                self.swarm.restart(int(i), child)
+                self.swarm.restart(i, child)
                 self._stagnation[i] = 0
         return candidates
 
     def _observe_pareto(
         self, rng: np.random.Generator, positions: np.ndarray, losses: np.ndarray, violations: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """Several objectives: personal bests by constrained domination, leaders from their front (rule step 1).
 
         Returns which particles improved, and the personal bests' finite
-        losses (for choosing parents).
+        losses with their rank and crowding (for choosing parents).
         """
         assert self.swarm is not None
         n = self.population
@@ -297,7 +304,7 @@ class HybridSwarmOptimizer(DesignMemory, PopulationOptimizer):
         leaders = np.where(crowd[a] >= crowd[b], a, b)
         pbest_pos = np.where(take[:, None], positions, self.swarm.swarm.pbest_pos)
         self.swarm.observe_pareto(positions, take, pbest_pos[leaders])
-        return improved, fitness
+        return improved, fitness, (rank, crowd)
 
 
 OPTIMIZERS = [HybridSwarmOptimizer]
