@@ -8,7 +8,7 @@ rows and failure reasons the same way everywhere.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,10 +46,10 @@ def evaluate_safely(
 
     def call(batch: Sequence[Design]) -> list[dict[str, Any] | str]:
         if timeout is None:
-            frame = scenario.finish_metrics(evaluator.evaluate(batch, scenario, seed=seed))
+            columns = evaluator.evaluate_columns(batch, scenario, seed=seed)
         else:
-            frame = scenario.finish_metrics(_evaluate_in_child(evaluator, batch, scenario, seed, timeout))
-        return frame_rows(frame, required)
+            columns = _evaluate_in_child(evaluator, batch, scenario, seed, timeout)
+        return column_rows(scenario.finish_columns(columns), required)
 
     try:
         out = call(designs)
@@ -70,31 +70,40 @@ def evaluate_safely(
 
 
 def frame_rows(frame: pd.DataFrame, required: set[str]) -> list[dict[str, Any] | str]:
-    """A metrics frame as plain-Python rows (numbers as float), or a reason for a design that must fail.
+    """:func:`column_rows` of a metrics frame."""
+    return column_rows(frame_columns(frame), required)
 
-    Column by column rather than ``DataFrame.to_dict("records")``, which
-    boxes every cell through pandas (it was the run's largest cost after the
-    simulator). Non-finite values in ``required`` columns fail the row; in
-    other columns they are dropped from it.
+
+def frame_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A metrics frame as ``{name: array}``, the form :func:`column_rows` reads."""
+    return {str(name): frame.iloc[:, i].to_numpy() for i, name in enumerate(frame.columns)}
+
+
+def column_rows(columns: Mapping[str, Any], required: set[str]) -> list[dict[str, Any] | str]:
+    """Metrics columns as plain-Python rows (numbers as float), or a reason for a design that must fail.
+
+    Column by column, from arrays: a batch of a search holds 16-20 designs
+    and ~70 metrics, so boxing every cell through pandas (or building a frame
+    at all) cost more than simulating the batch. Non-finite values in
+    ``required`` columns fail the row; in other columns they are dropped from it.
     """
-    names = [str(c) for c in frame.columns]
-    kinds = [dt.kind for dt in frame.dtypes]
-    numeric = [i for i, k in enumerate(kinds) if k in "iuf"]
-    columns: list[list[Any]] = [[] for _ in names]
+    names = [str(n) for n in columns]
+    cells: list[list[Any]] = []
     nonfinite: dict[str, np.ndarray] = {}
-    if numeric:  # one block conversion for every number column: per-column access costs more than the data
-        block = frame.iloc[:, numeric].to_numpy(dtype=float)
-        bad = ~np.isfinite(block)
-        for j, i in enumerate(numeric):
-            columns[i] = block[:, j].tolist()
-            if bad[:, j].any():
-                nonfinite[names[i]] = bad[:, j]
-    for i, k in enumerate(kinds):
-        if k == "b":
-            columns[i] = frame.iloc[:, i].tolist()
-        elif k not in "iuf":
-            columns[i] = [_plain(v) for v in frame.iloc[:, i].tolist()]
-    rows: list[dict[str, Any] | str] = [dict(zip(names, cells, strict=True)) for cells in zip(*columns, strict=True)]
+    for name, values in zip(names, columns.values(), strict=True):
+        array = np.asarray(values)
+        kind = array.dtype.kind
+        if kind in "iuf":
+            array = array.astype(float, copy=False)
+            bad = ~np.isfinite(array)
+            if bad.any():
+                nonfinite[name] = bad
+            cells.append(array.tolist())
+        elif kind == "b":
+            cells.append(array.tolist())
+        else:
+            cells.append([_plain(v) for v in array.tolist()])
+    rows: list[dict[str, Any] | str] = [dict(zip(names, row, strict=True)) for row in zip(*cells, strict=True)]
     for i in range(len(rows)) if nonfinite else ():
         bad_names = [n for n, mask in nonfinite.items() if mask[i]]
         if not bad_names:
@@ -125,8 +134,8 @@ class EvaluationTimeout(Exception):
 
 def _evaluate_in_child(
     evaluator: Evaluator, designs: Sequence[Design], scenario: Scenario, seed: int, timeout: float
-) -> pd.DataFrame:
-    """``evaluator.evaluate`` in a forked process, killed after ``timeout`` seconds per design."""
+) -> dict[str, np.ndarray]:
+    """``evaluator.evaluate_columns`` in a forked process, killed after ``timeout`` seconds per design."""
     import multiprocessing as mp
 
     ctx = mp.get_context("fork")
@@ -134,7 +143,7 @@ def _evaluate_in_child(
 
     def child() -> None:
         try:
-            send.send(("ok", evaluator.evaluate(designs, scenario, seed=seed)))
+            send.send(("ok", evaluator.evaluate_columns(designs, scenario, seed=seed)))
         except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
             send.send(("error", f"{type(exc).__name__}: {exc}"))
 

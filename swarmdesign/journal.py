@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,9 @@ from optuna.storages.journal import BaseJournalBackend, JournalFileBackend
 
 from swarmdesign import runlock
 from swarmdesign.errors import SwarmdesignError
+
+#: Longest a search's per-batch flushes go without an fsync (see :meth:`BufferedJournalBackend.flush`).
+SYNC_EVERY_S = 1.0
 
 
 class BufferedJournalBackend(BaseJournalBackend):
@@ -45,6 +49,8 @@ class BufferedJournalBackend(BaseJournalBackend):
         #: Buffered logs: dicts from Optuna, or JSON lines written by :mod:`swarmdesign.journal_format`.
         self._buffer: list[dict[str, Any] | str] = []
         self._lock: runlock.RunLock | None = None
+        self._synced_at = time.monotonic()
+        self._unsynced = False  # written but not yet fsynced (a non-durable flush)
 
     def read_logs(self, log_number_from: int) -> Iterable[dict[str, Any]]:
         if not self._read_once or log_number_from < self._persisted:
@@ -88,24 +94,39 @@ class BufferedJournalBackend(BaseJournalBackend):
         """Log records in the journal as this writer knows it: read or written, buffered or not."""
         return self._persisted + len(self._buffer)
 
-    def flush(self) -> None:
-        """Append the buffered logs with one write and one fsync.
+    def flush(self, *, durable: bool = True) -> None:
+        """Append the buffered logs with one write, and fsync the file.
 
         SIGINT and SIGTERM are held back meanwhile (delivered right after), so a
         stop never lands half-way through a write. A failed write (a full disk)
         is cut back off the file and reported as one line; the logs stay
         buffered, and every batch written before is intact.
+
+        ``durable=False`` (a search's per-batch flush) skips the fsync unless
+        :data:`SYNC_EVERY_S` have passed since the last one. The write itself
+        always happens, so a killed process loses nothing; only a crash of the
+        machine can lose the last second of trials. An fsync per batch of 20
+        cost as much as recording the batch; any later durable flush (the end of
+        a run, a stage, a stop) syncs what is pending.
         """
         if not self._buffer:
+            if durable and self._unsynced:
+                _sync_file(self._path)
+                self._unsynced, self._synced_at = False, time.monotonic()
             return
         if self._lock is None:
             self._lock = runlock.acquire(self._path.parent)
             runlock.unpin(self._path.parent)  # the creation's handle: this writer holds the lock from now on
+        sync = durable or time.monotonic() - self._synced_at >= SYNC_EVERY_S
         with _signals_deferred():
             data = ("\n".join(_as_line(log) for log in self._buffer) + "\n").encode()
-            append_journal(self._path, data)
+            append_journal(self._path, data, sync=sync)
             self._persisted += len(self._buffer)
             self._buffer = []
+        if sync:
+            self._unsynced, self._synced_at = False, time.monotonic()
+        else:
+            self._unsynced = True
 
     @property
     def pending(self) -> int:
@@ -120,8 +141,8 @@ def _as_line(log: dict[str, Any] | str) -> str:
     return log if isinstance(log, str) else json.dumps(log, separators=(",", ":"))
 
 
-def append_journal(path: Path, data: bytes) -> None:
-    """Append ``data`` (whole log lines) to the journal at ``path``, durably, never onto a torn line."""
+def append_journal(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Append ``data`` (whole log lines) to the journal at ``path``, never onto a torn line; ``sync``: fsync it."""
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
@@ -136,7 +157,8 @@ def append_journal(path: Path, data: bytes) -> None:
             while view:
                 n = os.pwrite(fd, view, at)
                 view, at = view[n:], at + n
-            os.fsync(fd)
+            if sync:
+                os.fsync(fd)
         except OSError as exc:
             try:  # leave no torn line behind: the file ends where the last whole batch ended
                 os.ftruncate(fd, end)
@@ -148,6 +170,20 @@ def append_journal(path: Path, data: bytes) -> None:
                 "(fix the cause, then 'swarmdesign resume')",
                 file=str(path),
             ) from None
+    finally:
+        os.close(fd)
+
+
+def _sync_file(path: Path) -> None:
+    """fsync a journal written earlier without one (its pages may still be only in the OS cache)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return  # nothing to sync: the next durable write reports a real problem
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        raise SwarmdesignError(f"cannot sync the study journal: {exc.strerror or exc}", file=str(path)) from None
     finally:
         os.close(fd)
 

@@ -468,7 +468,7 @@ class Run:
                 )
         if to_add:
             self.trials.add(to_add)
-        self.store.flush()
+        self.store.flush(durable=False)
         return outcomes, failed
 
     def _abandon(self, proposals: Sequence[Proposal]) -> None:

@@ -66,9 +66,10 @@ class StudyStore:
             self._storage = self._opener()
         return self._storage
 
-    def flush(self) -> None:
+    def flush(self, *, durable: bool = True) -> None:
+        """Write buffered journal records; ``durable=False``: fsync at most once a second (a search's batches)."""
         if self.backend is not None:
-            self.backend.flush()
+            self.backend.flush(durable=durable)
 
     @property
     def shared(self) -> bool:

@@ -17,21 +17,13 @@ if TYPE_CHECKING:
 def score_design(evaluator: Evaluator, design: Design, scenario: Scenario, *, seed: int) -> dict[str, Any]:
     """Every metric of ``design`` after :meth:`Scenario.finish_metrics`, by name.
 
-    The simulator's fast mode is scored from its columns (``simulate_fast``,
-    what :meth:`SimulatedEvaluator.evaluate` wraps in a frame) and finished by
-    :meth:`Scenario.finish_columns`: the same numbers without importing pandas,
-    which would be a third of this command's start-up. Any other evaluator
-    goes through its ``evaluate``.
+    Through :meth:`Evaluator.evaluate_columns` and
+    :meth:`Scenario.finish_columns`, as a run records it: the simulator's fast
+    mode then never builds a frame, so this command does not import pandas
+    (a third of its start-up).
     """
-    if type(evaluator).__module__ == "swarmdesign.sim.evaluator":
-        from swarmdesign.sim.evaluator import SimulatedEvaluator, simulate_fast
-        from swarmdesign.sim.params import validate_simulator_section
-
-        if type(evaluator) is SimulatedEvaluator and evaluator.mode == "fast":
-            params = validate_simulator_section(scenario.simulator)
-            columns = simulate_fast([design], scenario, params, seed=seed, replicas=evaluator.replicas)
-            return {name: values[0] for name, values in scenario.finish_columns(columns).items()}
-    return scenario.finish_metrics(evaluator.evaluate([design], scenario, seed=seed)).iloc[0].to_dict()
+    columns = scenario.finish_columns(evaluator.evaluate_columns([design], scenario, seed=seed))
+    return {name: values[0] for name, values in columns.items()}
 
 
 def register(app: typer.Typer) -> None:

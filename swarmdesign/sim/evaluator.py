@@ -80,9 +80,16 @@ class SimulatedEvaluator(Evaluator):
 
             rows = [simulate_agents(d, scenario, params, seed=seed, replicas=self.replicas) for d in designs]
             return pd.DataFrame(rows, columns=list(METRICS)).astype(float)
-        columns = simulate_fast(designs, scenario, params, seed=seed, replicas=self.replicas)
+        columns = self.evaluate_columns(designs, scenario, seed=seed)
         # one float block: building a frame from a dict of ~70 arrays costs more than a small batch's simulation
         return pd.DataFrame(np.column_stack(list(columns.values())), columns=list(columns))
+
+    def evaluate_columns(self, designs: Sequence[Design], scenario: Scenario, *, seed: int) -> dict[str, np.ndarray]:
+        """The fast mode's arrays as they are (no frame: a run records columns); the agent mode via its frame."""
+        if self.mode == "agent" or not designs:
+            return super().evaluate_columns(designs, scenario, seed=seed)
+        params = validate_simulator_section(scenario.simulator)
+        return simulate_fast(designs, scenario, params, seed=seed, replicas=self.replicas)
 
 
 # designs per pass of the fast mode: a pass's (designs x replicas) arrays then stay in the CPU caches, which

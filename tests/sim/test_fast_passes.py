@@ -91,3 +91,52 @@ def test_first_valid_pays_one_check_per_attempt() -> None:
     # without the checks the extra calls are the extra attempts only, items * (attempts - 1) < items
     assert extra_calls >= items
     assert rows["latency"][1] > rows["latency"][0]
+
+
+@pytest.mark.parametrize("n", [20, 300])
+def test_fault_settings_stacked_in_one_pass_match_separate_chains(setup, n: int) -> None:
+    """Robustness scores the scenario's faults and none in one stacked pass; each must equal its own chain."""
+    from swarmdesign.sim import fast, fast_resources
+    from swarmdesign.sim.batch import DesignBatch
+    from swarmdesign.sim.skill import difficulty_draws
+    from swarmdesign.sim.views import RoleViews
+
+    scenario, params, designs = setup
+    designs = designs[:n]
+    batch = DesignBatch.pack(designs, scenario)
+    views = RoleViews.build(batch, params, scenario.workload.subtasks)
+    difficulty = difficulty_draws(np.random.default_rng(1), 16, *scenario.workload.difficulty.beta_params())
+    prod = fast.production(views, scenario, params, difficulty)
+    rho, sim = fast.similarity(views, prod, params)
+    load = fast_resources.compute_load(views, scenario, params, sim, fast.expected_attempts(views, prod, rho, params))
+    f = 0.2  # well above every bundled rate, so the two settings differ on most rows
+    hub = fast_resources.hub_failure(views, load, params, f)
+    both = fast.quality_chains(
+        views, prod, scenario, params, fault_rates=(f, 0.0), rho=rho,
+        hub_failures=(hub, np.zeros(batch.n_designs)), collisions=load.collisions_resource,
+    )  # fmt: skip
+    alone = [
+        fast.quality_chain(views, prod, scenario, params, fault_rate=r, rho=rho, hub_failure=h,
+                           collisions=load.collisions_resource)
+        for r, h in ((f, hub), (0.0, np.zeros(batch.n_designs)))
+    ]  # fmt: skip
+    assert not np.array_equal(alone[0].quality, alone[1].quality)
+    for got, want in zip(both, alone, strict=True):
+        assert got.quality.tobytes() == want.quality.tobytes()
+        assert got.losses.keys() == want.losses.keys()
+        for key in want.losses:
+            assert np.asarray(got.losses[key]).tobytes() == np.asarray(want.losses[key]).tobytes(), key
+
+
+def test_cached_difficulty_draws_equal_fresh_ones_and_stay_unwritten(setup) -> None:
+    scenario, params, designs = setup
+    alpha, beta = scenario.workload.difficulty.beta_params()
+    from swarmdesign.sim.skill import difficulty_draws
+
+    cached = evaluator._difficulty(7, 32, alpha, beta)
+    assert cached.tobytes() == difficulty_draws(np.random.default_rng(7), 32, alpha, beta).tobytes()
+    assert not cached.flags.writeable
+    first = evaluator.simulate_fast(designs[:20], scenario, params, seed=7, replicas=32)
+    again = evaluator.simulate_fast(designs[:20], scenario, params, seed=7, replicas=32)
+    assert all(first[k].tobytes() == again[k].tobytes() for k in first)
+    assert cached.tobytes() == evaluator._difficulty(7, 32, alpha, beta).tobytes()
