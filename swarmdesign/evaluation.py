@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from swarmdesign.errors import RunStopped, SwarmdesignError
+from swarmdesign.evaluators import frame_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,11 +73,6 @@ def evaluate_safely(
 def frame_rows(frame: pd.DataFrame, required: set[str]) -> list[dict[str, Any] | str]:
     """:func:`column_rows` of a metrics frame."""
     return column_rows(frame_columns(frame), required)
-
-
-def frame_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """A metrics frame as ``{name: array}``, the form :func:`column_rows` reads."""
-    return {str(name): frame.iloc[:, i].to_numpy() for i, name in enumerate(frame.columns)}
 
 
 def column_rows(columns: Mapping[str, Any], required: set[str]) -> list[dict[str, Any] | str]:

@@ -27,6 +27,15 @@ if TYPE_CHECKING:
     from swarmdesign.fitness import Scenario
 
 
+def frame_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A metrics frame as ``{name: array}`` (the form a run records), column kinds kept."""
+    names = [str(name) for name in frame.columns]
+    if all(dt.kind == "f" for dt in frame.dtypes):
+        block = frame.to_numpy(dtype=float)  # one copy: column by column costs ~20 us a column
+        return {name: block[:, i] for i, name in enumerate(names)}
+    return {name: frame.iloc[:, i].to_numpy() for i, name in enumerate(names)}
+
+
 @dataclass(frozen=True)
 class Progress:
     """Where a batch stands inside one :meth:`Evaluator.evaluate` call.
@@ -82,12 +91,7 @@ class Evaluator(ABC):
         frame costs as much as a fast evaluator's work; an evaluator that holds
         its metrics as arrays overrides this and never builds one.
         """
-        frame = self.evaluate(designs, scenario, seed=seed)
-        names = [str(name) for name in frame.columns]
-        if len(set(names)) == len(names) and all(dt.kind == "f" for dt in frame.dtypes):
-            block = frame.to_numpy(dtype=float)  # one copy: column by column costs ~20 us a column
-            return {name: block[:, i] for i, name in enumerate(names)}
-        return {name: frame.iloc[:, i].to_numpy() for i, name in enumerate(names)}
+        return frame_columns(self.evaluate(designs, scenario, seed=seed))
 
     def params(self) -> dict[str, Any]:
         """Constructor parameters, for ``config.yaml``."""

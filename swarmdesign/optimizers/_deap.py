@@ -1,8 +1,9 @@
 """DEAP's operators on box genomes, without DEAP's globals.
 
 DEAP's ``creator.create`` writes classes into a module namespace (a warning
-when repeated, trouble when pickling), so this module defines its own
-:class:`Individual` and :class:`LossFitness` once, at import.
+when repeated, trouble when pickling), so nothing here uses it: variation
+calls DEAP's operators on plain lists, and selection works on rows of loss
+arrays with DEAP's own orders and draws (:mod:`._pareto`).
 
 DEAP's operators draw from Python's global :mod:`random`. The functions here
 that call them (marked "inside :func:`python_random_from`") must run in that
@@ -19,12 +20,12 @@ All fitness values here are *losses* (minimised), as produced by
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-from deap import base, tools
+from deap import tools
 
 from swarmdesign.optimizers import _pareto
 from swarmdesign.optimizers._genes import CATEGORICAL, INTEGER, GeneLayout
@@ -39,27 +40,6 @@ def python_random_from(rng: np.random.Generator) -> Iterator[None]:
         yield
     finally:
         random.setstate(saved)
-
-
-class LossFitness(base.Fitness):
-    """A DEAP fitness over losses: every objective minimised, sized by its values."""
-
-    weights = (-1.0,)
-
-    def __init__(self, losses: Sequence[float]) -> None:
-        self.weights = (-1.0,) * len(losses)  # instance attribute: any number of objectives
-        super().__init__(tuple(float(v) for v in losses))
-
-
-class Individual(list):
-    """A genome (list of box coordinates) with its fitness and its row in the caller's arrays."""
-
-    __slots__ = ("fitness", "row")
-
-    def __init__(self, genes: Sequence[float], losses: Sequence[float], row: int) -> None:
-        super().__init__(genes)
-        self.fitness = LossFitness(losses)
-        self.row = row
 
 
 def finite_losses(losses: np.ndarray, violations: np.ndarray | None = None) -> np.ndarray:
@@ -89,11 +69,6 @@ def finite_losses(losses: np.ndarray, violations: np.ndarray | None = None) -> n
     return loss
 
 
-def individuals(genes: np.ndarray, losses: np.ndarray) -> list[Individual]:
-    """One :class:`Individual` per row of ``genes`` (``(n, d)``) and ``losses`` (``(n, m)``)."""
-    return [Individual(g, v, i) for i, (g, v) in enumerate(zip(genes.tolist(), losses.tolist(), strict=True))]
-
-
 # ------------------------------------------------------------- selection
 def select_survivors(
     losses: np.ndarray, k: int, *, elite: int, tournament: int, rng: np.random.Generator
@@ -105,7 +80,7 @@ def select_survivors(
     weaker but different genomes in the pool. Several objectives: NSGA-II
     survival (``tools.selNSGA2``: non-dominated rank, then crowding).
     Inside :func:`python_random_from`. Both are DEAP's selections with DEAP's
-    draws and orders, on rows rather than ``Individual`` objects
+    draws and orders, on rows rather than DEAP individuals
     (:func:`tournaments`, :func:`._pareto.select_nsga2`).
     """
     n = losses.shape[0]

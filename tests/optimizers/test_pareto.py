@@ -13,7 +13,7 @@ import random
 
 import numpy as np
 import pytest
-from deap import tools
+from deap import base, tools
 from deap.tools.emo import assignCrowdingDist
 
 from swarmdesign.optimizers import _deap, _pareto
@@ -25,8 +25,27 @@ def population(seed: int, n: int, m: int, levels: int) -> np.ndarray:
     return rng.integers(levels, size=(n, m)).astype(float) * 0.37 + rng.choice([0.0, 1e-9], size=(n, m))
 
 
-def deap_pop(losses: np.ndarray) -> list[_deap.Individual]:
-    return _deap.individuals(np.zeros((losses.shape[0], 0)), losses)
+class LossFitness(base.Fitness):
+    """A DEAP fitness over losses: every objective minimised."""
+
+    weights = (-1.0,)
+
+    def __init__(self, losses: list[float]) -> None:
+        self.weights = (-1.0,) * len(losses)  # instance attribute: any number of objectives
+        super().__init__(tuple(losses))
+
+
+class Individual(list):
+    """An empty genome with its fitness and its row: what DEAP's tools sort and select."""
+
+    def __init__(self, losses: list[float], row: int) -> None:
+        super().__init__()
+        self.fitness = LossFitness(losses)
+        self.row = row
+
+
+def deap_pop(losses: np.ndarray) -> list[Individual]:
+    return [Individual(v, i) for i, v in enumerate(losses.tolist())]
 
 
 CASES = [(seed, n, m, levels) for seed in range(6) for n, m, levels in ((30, 2, 4), (60, 3, 3), (25, 2, 25), (8, 4, 2))]
