@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from swarmdesign.space_spec import SpaceSpec
 
 _COORDINATION = ("redundancy", "aggregation", "review_rounds", "heterogeneity", "routing")
+_RECENT_PARTS = 256  # remembered repairs: more than a generation of a search's candidates
+# counts (space order), models, kind, topology parameter, coordination values, searched edges on
+_Parts = tuple[tuple[int, ...], dict[str, str], str, "tuple[str, int] | None", tuple[Any, ...], tuple[bool, ...]]
 _TOPOLOGY_PARAM = {"hierarchical": "branching", "pubsub": "brokers", "federated": "clusters"}
 
 
@@ -55,6 +58,7 @@ class DesignDecoder:
             for r in s.roles
         ]
         self.search_edges = [(a, b, f"edge.{a}->{b}") for a, b in s.edges.search]
+        self._recent: dict[tuple[Any, ...], _Parts] = {}
         c = s.coordination
         defaults = (c.redundancy.min, c.aggregation[0], c.review_rounds.min, c.heterogeneity.min, c.routing[0])
         casts = (int, str, int, float, str)
@@ -136,10 +140,30 @@ class DesignDecoder:
         present_models = tuple(models[n] if c > 0 else None for n, c in zip(self.role_order, counts, strict=True))
         return (counts, present_models, kind, topology, coordination, flags)
 
-    def _parts(
-        self, params: dict[str, Any]
-    ) -> tuple[tuple[int, ...], dict[str, str], str, tuple[str, int] | None, tuple[Any, ...], tuple[bool, ...]]:
-        """Repaired counts (space order), models, kind, topology parameter, coordination values, searched edges on."""
+    def _parts(self, params: dict[str, Any]) -> _Parts:
+        """Repaired counts (space order), models, kind, topology parameter, coordination values, searched edges on.
+
+        The last few hundred results are remembered: an optimizer keys a
+        candidate (duplicate check) and the runner then decodes the same
+        params into its design, so each params dict is repaired twice. The
+        key holds the values' types too, so ``1``, ``1.0`` and ``True`` stay
+        apart. Callers never mutate the parts they get.
+        """
+        try:
+            key = (tuple(params), tuple(map(type, params.values())), tuple(params.values()))
+            hash(key)
+        except TypeError:  # an unhashable value (a user's odd params): no memo
+            return self._repaired(params)
+        memo = self._recent
+        parts = memo.get(key)
+        if parts is None:
+            parts = self._repaired(params)
+            if len(memo) >= _RECENT_PARTS:
+                del memo[next(iter(memo))]
+            memo[key] = parts
+        return parts
+
+    def _repaired(self, params: dict[str, Any]) -> _Parts:
         s = self.spec
         names = self.names
         counts: dict[str, int] = {}

@@ -74,6 +74,21 @@ _KIND_OF_TYPE: dict[type, str | None] = {
 }  # fmt: skip
 
 
+def _columns_of(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The rows' cells column by column; a missing cell is None (as "no kind").
+
+    A batch's rows almost always have the same keys in the same order: then one
+    transposition with ``zip`` replaces a lookup per cell.
+    """
+    keys = list(rows[0])
+    if all(len(row) == len(keys) and list(row) == keys for row in rows):
+        return dict(zip(keys, map(list, zip(*(row.values() for row in rows), strict=True)), strict=True))
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    return {key: [row.get(key) for row in rows] for key in columns}
+
+
 def fold_kinds(kinds: dict[str, str | None], rows: Iterable[dict[str, Any]]) -> None:
     """Fold the value kinds of ``rows`` (trials.csv rows) into ``kinds`` (column -> kind).
 
@@ -85,21 +100,17 @@ def fold_kinds(kinds: dict[str, str | None], rows: Iterable[dict[str, Any]]) -> 
     rows = rows if isinstance(rows, list) else list(rows)
     if not rows:
         return
-    columns: dict[str, None] = {}
-    for row in rows:
-        columns.update(dict.fromkeys(row))
-    for key in columns:
+    for key, values in _columns_of(rows).items():
         seen = kinds.get(key, "")
         if seen == MIXED:
             continue
-        values = [row.get(key) for row in rows]  # a missing cell and None are both "no kind"
         found: set[str] = set()
         for kind_type in set(map(type, values)):
             kind = _KIND_OF_TYPE.get(kind_type, "?")
             if kind == "?":  # an unusual type: classify its values one by one
                 found.update(value_kind(v) or "" for v in values if type(v) is kind_type)
             elif kind == STR:
-                found.add(MIXED if any(type(v) is str and not v for v in values) else STR)
+                found.add(MIXED if "" in values else STR)
             elif kind is not None:
                 found.add(kind)
         found.discard("")

@@ -118,6 +118,38 @@ def test_incremental_outputs_match_a_full_rebuild(tmp_path: Path) -> None:
     assert best.provenance is not None and best.provenance.trial == records.best_trial(run.study).number
 
 
+def test_trials_csv_text_is_what_pandas_writes() -> None:
+    """Rows written in one call, NaN blanked only where a cell is NaN, strings holding "nan" kept."""
+    from swarmdesign.outputs import _csv_text
+
+    columns = ["trial", "quality", "note", "param.model"]
+    rows = [
+        {"trial": 0, "quality": 0.5, "note": "finance", "param.model": "nan-7b"},
+        {"trial": 1, "quality": float("nan"), "note": None, "param.model": "a, b"},
+        {"trial": 2, "quality": 1e-300, "note": "nan", "param.model": "x"},
+        {"trial": 3, "quality": 0.25},  # missing cells
+    ]
+    for header in (True, False):
+        expected = pd.DataFrame(rows, columns=columns).to_csv(index=False, header=header)
+        assert _csv_text(columns, rows, header=header) == expected
+    clean = rows[:1]
+    assert _csv_text(columns, clean, header=False) == pd.DataFrame(clean).to_csv(index=False, header=False)
+
+
+def test_value_kinds_are_the_same_whatever_the_rows_key_order() -> None:
+    """The fast same-keys transposition and the per-key path fold to the same kinds."""
+    from swarmdesign.table_cache import fold_kinds
+
+    rows = [{"a": 1, "b": "x", "c": None}, {"a": 2.5, "b": "", "c": None}, {"a": 3, "b": "y", "c": 1.0}]
+    shuffled = [dict(reversed(list(r.items()))) for r in rows]
+    shuffled[1] = {"b": "", "a": 2.5}  # a missing cell: the same as None
+    same, mixed = {}, {}
+    fold_kinds(same, rows)
+    fold_kinds(mixed, shuffled)
+    assert same == mixed
+    assert same["b"] == "mixed" and same["c"] is not None
+
+
 def test_a_new_column_rewrites_trials_csv_whole(tmp_path: Path) -> None:
     run = Run.create(_settings(tmp_path, "col", optimizer="random", budget=8, batch_size=8))
     run.execute()

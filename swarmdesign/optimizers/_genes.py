@@ -84,7 +84,8 @@ class GeneLayout:
             if k == INTEGER and not lg
         ]
         log_genes = np.flatnonzero(self._int & log)
-        self._log_idx = log_genes if log_genes.size else None
+        self._log_idx = log_genes
+        self._log_genes: list[int] = log_genes.tolist()
         self._log_a, self._log_span = edge_a[log_genes], self._span[log_genes]
         self._log_low = low[log_genes].astype(float)
         self._log_high = (low + n_values - 1)[log_genes].astype(float)
@@ -178,16 +179,25 @@ class GeneLayout:
         if u.shape != (self.dim,):
             return self.snap(x)[0]
         out = u.tolist()
-        for g, n in self._snap_cat:
-            out[g] = (min(math.floor(out[g] * n), n - 1) + 0.5) / n
+        floor = math.floor
+        for g, n in self._snap_cat:  # conditionals, not min/max: half the time per gene
+            b = floor(out[g] * n)
+            if b > n - 1:
+                b = n - 1
+            out[g] = (b + 0.5) / n
         for g, a, span, lo, hi in self._snap_int:
-            out[g] = (float(min(max(math.floor(a + out[g] * span + 0.5), lo), hi)) - a) / span
-        if self._log_idx is not None:
-            with np.errstate(over="ignore"):
-                v = np.exp(self._log_a + u[self._log_idx] * self._log_span)
-            value = np.clip(np.floor(v + 0.5), self._log_low, self._log_high)
+            v = floor(a + out[g] * span + 0.5)
+            if v < lo:
+                v = lo
+            elif v > hi:
+                v = hi
+            out[g] = (float(v) - a) / span
+        if self._log_genes:
+            # u is inside the box, so exp cannot overflow here (snap needs errstate, this does not).
+            v = np.exp(self._log_a + u[self._log_idx] * self._log_span)
+            value = np.minimum(np.maximum(np.floor(v + 0.5), self._log_low), self._log_high)
             centre = (np.log(np.maximum(value, 1.0)) - self._log_a) / self._log_span
-            for g, c in zip(self._log_idx.tolist(), centre.tolist(), strict=True):
+            for g, c in zip(self._log_genes, centre.tolist(), strict=True):
                 out[g] = c
         return np.array(out)
 
