@@ -7,13 +7,17 @@ measurements the tests in ``tests/sim/literature/`` assert on); "holds"
 applies the tolerance stated in the table. A second table re-checks every
 shape over set-ups other than the defaults (team sizes, difficulties, model
 skills, sub-task counts: :mod:`swarmdesign.sim.fidelity_variants`) and says
-in how many it holds, listing the variants it fails. Run with
-``python benchmarks/fidelity.py`` (about twenty seconds).
+in how many it holds, listing the variants it fails. A third section says
+why each failing variant check fails, from
+:data:`swarmdesign.sim.fidelity_variants.WHY_FAILING`; a failure without a
+note is printed as "unexplained" and a note whose check no longer fails is
+listed as stale, so the notes cannot drift from the sweep unnoticed. Run with
+``python benchmarks/fidelity.py`` (a few seconds).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -263,6 +267,42 @@ def render_variants(outcomes: list[V.Outcome]) -> list[str]:
     return lines
 
 
+def render_why(outcomes: list[V.Outcome], notes: Mapping[V.CheckKey, str] | None = None) -> list[str]:
+    """Why each failing variant check fails, grouped by shape and note; "unexplained" and stale notes shown.
+
+    A failure is only useful if one can tell a known limit from a new
+    regression: checks sharing a note are listed together under it, a check
+    without one under "unexplained", and a note whose check holds now (or
+    names no check) is listed so that it gets removed.
+    """
+    notes = V.WHY_FAILING if notes is None else notes
+    failing = [(o.shape, v) for o in outcomes for v in o.failed_variants]
+    unexplained = sum((k not in notes) for k in failing)
+    lines = [
+        "## Why the failing variants fail",
+        "",
+        f"{len(failing)} failing variant checks, {unexplained} unexplained. The notes are "
+        "`WHY_FAILING` in `swarmdesign/sim/fidelity_variants.py` (mechanism and, where one applies, the paper); "
+        "a failure without a note shows as **unexplained**. The same limits in the simulator's documentation: "
+        "[Known limits](../../docs/simulator.md#known-limits).",
+        "",
+    ]
+    for o in outcomes:
+        groups: dict[str, list[str]] = {}
+        for v, failed in zip(o.failed_variants, o.failed, strict=True):
+            note = V.why_failing(o.shape, v, notes)
+            groups.setdefault(note, []).append(f"{v} ({failed.removeprefix(f'{v}: ')})")
+        for note, checks in groups.items():
+            text = "**unexplained**" if note == "unexplained" else note
+            lines.append(f"- **{o.shape}**: {'; '.join(checks)}. {text}")
+    failing_set = set(failing)
+    stale = [k for k in notes if k not in failing_set]
+    if stale:
+        lines += ["", "Notes on checks that do not fail (remove them from `WHY_FAILING`):", ""]
+        lines += [f"- **{shape}**: {variant}" for shape, variant in stale]
+    return lines
+
+
 def render(table: list[Row], outcomes: list[V.Outcome] | None = None) -> str:
     held = sum(r.holds for r in table)
     lines = [
@@ -290,7 +330,7 @@ def render(table: list[Row], outcomes: list[V.Outcome] | None = None) -> str:
         "",
     ]
     if outcomes is not None:
-        lines += [*render_variants(outcomes), ""]
+        lines += [*render_variants(outcomes), "", *render_why(outcomes), ""]
     return "\n".join(lines)
 
 
@@ -306,6 +346,8 @@ def main(measure: Callable[[], list[Row]] = rows, sweep: Callable[[], list[V.Out
     print(f"{sum(r.holds for r in table)}/{len(table)} hold on the defaults", end="")
     if outcomes is not None:
         print(f"; {sum(o.held for o in outcomes)}/{sum(o.total for o in outcomes)} over the variants", end="")
+        unexplained = sum((o.shape, v) not in V.WHY_FAILING for o in outcomes for v in o.failed_variants)
+        print(f" ({unexplained} failing without a note)", end="")
     print(f"; written to {RESULTS.relative_to(ROOT)}")
 
 
