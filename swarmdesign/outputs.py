@@ -29,7 +29,6 @@ import csv
 import io
 import math
 import os
-import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -246,13 +245,26 @@ def _csv_text(columns: list[str], rows: list[dict[str, Any]], *, header: bool) -
     """
     table = [list(map(row.get, columns)) for row in rows]
     text = _csv_write(columns if header else None, table)
-    if _NAN_FIELD.search(text) is None:
+    if not _has_nan_field(text):
         return text
     return _csv_write(columns if header else None, [[_cell(v) for v in cells] for cells in table])
 
 
-# A field that is exactly "nan" (how csv writes a float NaN), between separators.
-_NAN_FIELD = re.compile(r"(?:^|[,\n])nan(?=[,\n]|$)")
+def _has_nan_field(text: str) -> bool:
+    """Whether a field is exactly "nan" (how csv writes a float NaN), between separators.
+
+    Substring tests, not a regular expression: on a whole trials.csv a pattern
+    with an anchor alternative took half as long as writing the rows.
+    """
+    return (
+        ",nan," in text
+        or ",nan\n" in text
+        or "\nnan," in text
+        or "\nnan\n" in text
+        or text.startswith(("nan,", "nan\n"))
+        or text.endswith((",nan", "\nnan"))
+        or text == "nan"
+    )
 
 
 def _csv_write(header: list[str] | None, table: list[list[Any]]) -> str:
