@@ -329,8 +329,10 @@ def macnet(simulator: dict[str, Any] | None = None, *, skill: float = 0.0, diffi
     """Quality against the number of collaborating agents on one artefact per topology (Qian et al. 2024).
 
     Mesh (dense), star and chain teams of ``n`` agents refine one artefact (a
-    task that is not split: nothing to decompose, so the star's centre only
-    reads and checks);
+    task that is not split, so a plan eases nothing: ``parallel_fraction`` 0).
+    The star's centre still instructs the producer and checks its piece; a
+    failed plan misleads it (``bad_plan_harm``), as plans measurably do on
+    whole tasks in real-model traces (:mod:`swarmdesign.llm.plan_fit`);
     returns the quality curves and, for the mesh, the agent count at the
     steepest rise (the inflection, on a log2 axis).
     """
