@@ -303,7 +303,18 @@ def latency_and_cost(
     stalls = np.where(views.hub_kind | views.pubsub, crashes * fp.failover_s, 0.0)
     # first-valid stragglers: the run waits for the item that used the most attempts, one after another
     straggler = np.where(first_valid, t_prod * np.maximum(tail_attempts - qual.attempts, 0.0) * calls_per_call, 0.0)
-    latency = np.maximum.reduce(bounds) + fill + stalls + (1.0 - p) * t_serial + straggler
+    # a task's merge waits for its last level: free workers take the earliest ready work, so the tasks'
+    # levels advance together and every task finishes within the last level's share of the parallel phase
+    # (the agent mode's event schedule shows it); merges that overflow that window lengthen the run
+    n_levels = min(wl.dependency_depth, wl.subtasks)
+    last_share = (wl.subtasks // n_levels) / wl.subtasks if p > 0 else 1.0
+    merges_done = np.where(
+        views.n_mergers > 0,
+        (1.0 - last_share) * t_prod_stage + bounds[3] + merge_item + plan_item + spread_s + route_s,
+        0.0,
+    )
+    staged = np.maximum(np.maximum.reduce(bounds) + fill, merges_done)
+    latency = staged + stalls + (1.0 - p) * t_serial + straggler
 
     ideal = items * t_prod / load.groups_max
     loss_latency = {name: items * value / load.groups_max for name, value in tau.items() if name != "base"}
