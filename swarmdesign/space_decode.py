@@ -149,13 +149,12 @@ class DesignDecoder:
         key holds the values' types too, so ``1``, ``1.0`` and ``True`` stay
         apart. Callers never mutate the parts they get.
         """
+        memo = self._recent
+        key = (tuple(params), tuple(map(type, params.values())), tuple(params.values()))
         try:
-            key = (tuple(params), tuple(map(type, params.values())), tuple(params.values()))
-            hash(key)
+            parts = memo.get(key)
         except TypeError:  # an unhashable value (a user's odd params): no memo
             return self._repaired(params)
-        memo = self._recent
-        parts = memo.get(key)
         if parts is None:
             parts = self._repaired(params)
             if len(memo) >= _RECENT_PARTS:
