@@ -253,8 +253,10 @@ def latency_and_cost(
     t_work = (1.0 - p) * t_serial + t_parallel
     # the parallel phase runs through the pipeline of stages, at least one task's chain (its queue waits are
     # in the hub's throughput bound below); the serial share runs alone after it, and without a parallel
-    # phase there is no pipeline
-    chain = min(wl.dependency_depth, wl.subtasks) * tau_alone if p > 0 else 0.0
+    # phase there is no pipeline. Every step of the chain is a parallel-phase step, so coordination slows it
+    # like any other: a team far larger than its work has idle groups that still coordinate, and its tasks'
+    # levels then follow one another at the slowed pace however many workers wait
+    chain = min(wl.dependency_depth, wl.subtasks) * (tau_alone + slowed) if p > 0 else 0.0
     t_prod_stage = np.maximum(t_parallel, chain)
 
     # a coordinator runs orchestration_rounds plan-sized synthesis calls per task (plan, then re-plans)

@@ -192,6 +192,22 @@ def test_modes_agree_on_merges_after_the_last_level(parallel_fraction: float) ->
     assert np.allclose(fast["latency"], agent["latency"], rtol=0.08), (fast["latency"], agent["latency"])
 
 
+@pytest.mark.parametrize("coders", [3000, 4000])
+def test_modes_agree_when_the_team_dwarfs_its_work(coders: int) -> None:
+    """Coordination slows every step of a task's chain, not only the throughput of the parallel phase.
+
+    A hybrid of thousands of coders on 1,800 items: each step pays a USL coordination round of all groups
+    and the coherent peers, so a task's four levels follow one another at the slowed pace while most
+    coders wait. The fast mode's chain without that slowdown left the run bound by the hub alone, flat in
+    the team's size (0.72x and 0.47x the event schedule at 3,000 and 4,000 coders).
+    """
+    scenario = bundled("software_project")
+    design = make_design([("orchestrator", 1, M), ("coder", coders, M)], "hybrid")
+    fast = evaluate([design], scenario, seed=3)["latency"].iloc[0]
+    agent = evaluate([design], scenario, seed=3, mode="agent")["latency"].iloc[0]
+    assert fast == pytest.approx(agent, rel=0.25)
+
+
 def test_agent_mode_refuses_population_scale_designs() -> None:
     huge = make_design([("worker", 200_000, M)], "independent")
     with pytest.raises(SwarmdesignError, match="agent mode"):
