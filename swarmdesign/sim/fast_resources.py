@@ -48,7 +48,9 @@ class Load:
     hub_workers: np.ndarray  # busy workers sending to one hub queue
     hub_servers: np.ndarray  # servers per hub queue
     hub_service_s: np.ndarray  # seconds per hub message
-    hub_messages_per_step: np.ndarray
+    hub_messages_per_step: np.ndarray  # every hub message a step causes, relays between hubs included
+    #: Hub messages a step's owner waits for: its report and dispatch (a bus: its deliveries), not the relays.
+    hub_path_messages: np.ndarray
     hub_calls_per_task: np.ndarray
     #: Share of the producers whose pieces report to a hub (a hierarchy's promoted managers head their block).
     reporting: np.ndarray
@@ -157,6 +159,7 @@ def compute_load(
         hub_servers=servers,
         hub_service_s=service,
         hub_messages_per_step=hub_msgs,
+        hub_path_messages=carried,
         hub_calls_per_task=hub_calls_task,
         reporting=n_work / n_prod,
         busiest=busiest,
@@ -232,8 +235,11 @@ def latency_and_cost(
     # coordination slows the model calls themselves, not the waits around them
     slowed = (tau["base"] + tau["redundancy"]) * (inflation - 1.0)
     # workers wait for their hub: solve the closed loop for the wait per message. A worker reports every
-    # attempt it makes: first-valid's attempts follow each other on one worker, voters attempt side by side
-    per_item = load.hub_messages_per_step * np.where(first_valid, qual.attempts, 1.0)
+    # attempt it makes: first-valid's attempts follow each other on one worker, voters attempt side by side.
+    # It waits for its own messages only; the hubs' relays to each other (a federation's summaries, a
+    # hierarchy's reports up the tree) load the hubs, and so everyone's wait, but nobody waits for them
+    per_attempt = np.where(first_valid, qual.attempts, 1.0)
+    per_item = load.hub_path_messages * per_attempt
     # (strictly serial work has no parallel phase: nobody coordinates, the calls are not slowed)
     wait, utilisation, offered = queueing.closed_loop_wait(
         load.hub_workers,
@@ -241,8 +247,13 @@ def latency_and_cost(
         tau_other + slowed * (wl.parallel_fraction > 0),
         load.hub_service_s,
         load.hub_servers,
+        loaded=load.hub_messages_per_step * per_attempt,
     )
-    tau["hub_queue"] = np.where(has_queue, per_item * (wait + load.hub_service_s), 0.0)
+    # an item's side-by-side attempters finish together and report together: its hub serves their messages
+    # as one batch on its servers, and the item is done when the last is through (one attempter per server
+    # at a time; first-valid's single attempter has no batch)
+    batch = np.maximum(load.parallel_attempts / np.maximum(load.hub_servers, 1.0), 1.0)
+    tau["hub_queue"] = np.where(has_queue, per_item * (wait + load.hub_service_s * batch), 0.0)
     tau_total = tau_other + tau["hub_queue"]
     p = wl.parallel_fraction
     # Amdahl: the serial share runs alone (no hub queue, no contention), the rest over G groups
@@ -263,15 +274,21 @@ def latency_and_cost(
     plan_s = dp.orchestration_rounds * dp.plan_token_share * views.coordinator_seconds
     merge_s = views.merger_seconds
     n_judges = ((views.count > 0) & views.arch_is("judge")) * views.count
+    # the stages that serve items (checkers, judges, the hub) bound the parallel phase only: a serial item runs
+    # alone, its review, judging and hub trip already in its own time (tau_alone), so counting them here too
+    # made strictly serial work pay its hub twice
+    par_items = p * items
     bounds = [
         t_prod_stage,
-        np.where(views.n_checkers > 0, items * prod.review_rounds * review_s / views.n_checkers.clip(1e-9), 0.0),
+        np.where(views.n_checkers > 0, par_items * prod.review_rounds * review_s / views.n_checkers.clip(1e-9), 0.0),
         np.where(views.planned, T * plan_s / views.n_coordinators.clip(1e-9), 0.0),
         np.where(views.n_mergers > 0, T * merge_s / views.n_mergers.clip(1e-9), 0.0),
-        np.where(uses_judge & (n_judges.sum(axis=1) > 0), items * tau["judge"] / n_judges.sum(axis=1).clip(1.0), 0.0),
+        np.where(
+            uses_judge & (n_judges.sum(axis=1) > 0), par_items * tau["judge"] / n_judges.sum(axis=1).clip(1.0), 0.0
+        ),
         np.where(
             has_queue,
-            items
+            par_items
             * qual.attempts
             * load.hub_messages_per_step
             * load.hub_service_s
@@ -290,7 +307,8 @@ def latency_and_cost(
     top = np.maximum.reduce(bounds)
     plan_bound = (bounds[2] >= top) & (plan_item > 0)
     merge_bound = (bounds[3] >= top) & (merge_item > 0) & ~plan_bound
-    prod_item = tau_total + slowed
+    # one production item through the pipeline; strictly serial work has none (its items run alone, after)
+    prod_item = tau_total + slowed if p > 0 else np.zeros_like(tau_total)
     fill = (
         np.where(plan_bound, prod_item, plan_item)
         + np.where(merge_bound, prod_item, merge_item)
@@ -428,7 +446,9 @@ def latency_and_cost(
     llm_calls = llm_calls + plan_calls + merge_calls + synth_calls + judge_calls
     step_messages = items * qual.attempts * views.messages_per_step + 2.0 * (review_calls + validation_calls)
     messages = step_messages + T * (route_msgs + t_msgs)
-    picks = items * attempts
+    # an item's side-by-side attempters pick their sub-task together (the stampede's contenders are the item
+    # groups), so a collision loses one pick per item and all its attempters redo their calls
+    picks = items
     return {
         "latency": latency,
         "cost": cost,

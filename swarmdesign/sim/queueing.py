@@ -81,15 +81,20 @@ def closed_loop_wait(
     service_s: np.ndarray,
     servers: np.ndarray,
     iterations: int = 36,
+    loaded: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hub wait when the hub's clients wait for it (a closed loop), by a fixed point on Erlang C.
 
     ``workers`` clients each work ``think_s`` seconds, then send
     ``messages_per_cycle`` messages and wait for them. Their arrival rate
     ``lambda = workers * m / (think + m (W + s))`` falls as the wait ``W``
-    grows, so the utilisation ``rho = lambda s / c`` settles below 1; the
-    fixed point is found by bisection on rho (36 halvings: rho to 1.5e-11, far
-    inside the 1 - rho of 10^6 workers on one hub). Past saturation ``W`` grows
+    grows, so the utilisation ``rho = lambda s / c`` settles below 1. A
+    cycle can also load the hubs with messages nobody waits for (``loaded``
+    per cycle, at least ``m``: a federation's summaries to its peer hubs, a
+    hierarchy's reports up the tree); they count in ``lambda`` but not in
+    the cycle's length. The fixed point is found by bisection on rho (36
+    halvings: rho to 1.5e-11, far inside the 1 - rho of 10^6 workers on one
+    hub). Past saturation ``W`` grows
     linearly with the number of workers (the hub's throughput is the
     bottleneck), close to saturation it rises steeply, as Erlang C says.
 
@@ -113,7 +118,7 @@ def closed_loop_wait(
     c = np.maximum(pick(servers), 1.0)
     m, s = pick(messages_per_cycle), pick(service_s)
     think = np.maximum(pick(think_s), 1e-9)
-    demand = pick(workers) * m * s / c
+    demand = pick(workers) * (m if loaded is None else np.maximum(pick(loaded), m)) * s / c
     lo = np.zeros(rows.size)
     hi = np.full(rows.size, 1.0 - 1e-12)
 
