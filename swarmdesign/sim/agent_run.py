@@ -156,6 +156,7 @@ def simulate_agents(
         coll=coll,
         hub_kind=hub_kind,
         crash=crash if has_hub else 0.0,
+        relay_rng=np.random.default_rng([seed, 2]),
     ).execute()
     rho = sample.correlation
     items = float(items_total)

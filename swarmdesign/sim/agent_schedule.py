@@ -4,14 +4,15 @@ Work items (``tasks x subtasks``, on ``dependency_depth`` levels per task)
 are taken by worker groups in order; a serial item (share ``1 -
 parallel_fraction``) runs alone. Every step is a sampled record from the
 quality simulation (its owner, attempts, rework, critiques and fault
-retries); its hub messages queue at the owner's hub (FIFO, ``c`` servers,
-exponential service; a replicated hub stalls only when every replica fails
-on a message), its review waits for a free checker, rework and self-review
+retries); its hub messages queue at the owner's hub (``c`` servers,
+exponential service, each message in the first idle time at or after its
+arrival: :mod:`.agent_pools`; a replicated hub stalls only when every
+replica fails on a message), its review waits for a free checker, rework and self-review
 keep the owner busy, a plan waits for a free coordinator, a merge for a
 free integrator. Every step also goes through a coordination round
 (:func:`agent_events.coordination_delay`). Messages are counted as they are
 sent on the explicit wiring (hierarchies and federations forward batched
-summaries upward); tokens and dollars go into one ledger per component at
+summaries upward, served at the hubs they reach); tokens and dollars go into one ledger per component at
 the calling agent's model price, so tokens and cost count the same calls.
 """
 
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from swarmdesign.sim.agent_events import coordination_delay, retries
+from swarmdesign.sim.agent_pools import BookedPool, FifoPool
 from swarmdesign.sim.batch import AGG_INDEX
 
 if TYPE_CHECKING:
@@ -32,30 +34,6 @@ if TYPE_CHECKING:
     from swarmdesign.sim.agent_quality import QualitySample
     from swarmdesign.sim.batch import DesignBatch
     from swarmdesign.sim.params import SimParams
-
-
-class _Pool:
-    """``c`` identical servers with FIFO service; returns the finish time of each job."""
-
-    def __init__(self, servers: int) -> None:
-        self.free = [0.0] * max(int(servers), 1)
-        heapq.heapify(self.free)
-
-    def stall(self, at: float, duration: float) -> None:
-        """Every server is unavailable from ``at`` for ``duration`` seconds (a crash and failover)."""
-        self.free = [max(free, at) + duration for free in self.free]
-        heapq.heapify(self.free)
-
-    def serve(self, arrival: float, duration: float) -> float:
-        return self.release(self.take(arrival) + duration)
-
-    def take(self, arrival: float) -> float:
-        """Hold the first server free after ``arrival``; returns when it starts (give it back with release)."""
-        return max(arrival, heapq.heappop(self.free))
-
-    def release(self, at: float) -> float:
-        heapq.heappush(self.free, at)
-        return at
 
 
 class EventRun:
@@ -80,10 +58,14 @@ class EventRun:
         coll: float,
         hub_kind: bool,
         crash: float,
+        relay_rng: np.random.Generator,
     ) -> None:
         b = pop.batch
         wl, env = scenario.workload, scenario.environment
         self.pop, self.wiring, self.params, self.rng = pop, wiring, params, rng
+        # how many summaries hubs send depends on the order reports arrive in, so their service times are
+        # drawn as they are sent, from a generator of their own (the items' draws stay as they were)
+        self.relay_rng = relay_rng
         self.wl, self.env = wl, env
         dp, rv, vp, qp = params.decomposition, params.review, params.voting, params.queueing
         self.kind = wiring.kind
@@ -133,16 +115,16 @@ class EventRun:
         self.synth_usd = float(synth_call[pop.producers].mean())
         judges = pop.judges if pop.judges.size else pop.coordinators if pop.coordinators.size else pop.producers
         self.judge_usd = vp.judge_token_share * self.k * float(self.call[judges].mean())
-        self.workers = _Pool(groups)
+        self.workers = FifoPool(groups)  # items are taken in ready order
         #: workers busy at once: each group's attempts side by side (first-valid's one after another)
         self.concurrent = groups * (1 if self.first_valid else self.k)
-        self.hubs = [_Pool(round(c)) for c in wiring.hub_servers]
+        self.hubs = [BookedPool(round(c)) for c in wiring.hub_servers]
         self.hub_service, self.hub_context = self._hub_service_times()
         self.counter = np.zeros(max(len(self.hubs), 1))
-        self.checker_pool = _Pool(max(self.checkers.size, 1))
-        self.coord_pool = _Pool(max(pop.planners.size, 1))
-        self.merge_pool = _Pool(max(pop.mergers.size, 1))
-        self.judge_pool = _Pool(max(pop.judges.size, 1))
+        self.checker_pool = BookedPool(max(self.checkers.size, 1))
+        self.coord_pool = FifoPool(max(pop.planners.size, 1))
+        self.merge_pool = BookedPool(max(pop.mergers.size, 1))
+        self.judge_pool = BookedPool(max(pop.judges.size, 1))
         items = wl.tasks * wl.subtasks
         self.serial = rng.random(items) >= wl.parallel_fraction
         self._draw_items(sample, rng, items, coll, float(groups_all), crash)
@@ -337,6 +319,16 @@ class EventRun:
         out.update({f"loss_cost_{name}": usd for name, (_, usd) in self.ledger.items() if name != "base"})
         return out
 
+    def _relay(self, queues: list[int], at: float) -> None:
+        """Hubs' summaries, sent at ``at``, served at the hubs they go to: they load those hubs, so everyone
+        reporting there waits longer, but the worker whose report caused them does not wait for them."""
+        services = self.relay_rng.exponential(self.hub_service[np.asarray(queues)]).tolist()
+        leaves = self.wiring.leaf_queues
+        for q, service in zip(queues, services, strict=True):
+            self.hubs[q].serve(at, service)
+            if q < leaves:  # hub_busy is the leaf hubs' busy share, as in the fast mode
+                self.hub_busy += service
+
     def _standing(self, latest: float) -> None:
         """Every deployed agent loads its prompt once, answers heartbeats and is hosted for the whole run."""
         dep = self.params.deployment
@@ -406,7 +398,9 @@ class EventRun:
             self.hub_served += per_attempt * round(attempts)
             end = done
             reports = per_attempt * round(attempts)
-            sent = _forward(self.wiring, self.counter, q, reports, attempts, self.kind)
+            sent, relays = _forward(self.wiring, self.counter, q, reports, attempts, self.kind)
+            if relays:
+                self._relay(relays, done)
             self.messages += sent
             self.reports += reports
             self.hub_sent += sent
@@ -494,14 +488,18 @@ def _peer_messages(kind: str, n: int, coordinators: int) -> float:
     return 0.0
 
 
-def _forward(wiring: Wiring, counter: np.ndarray, queue: int, count: int, steps: float, kind: str) -> float:
+def _forward(
+    wiring: Wiring, counter: np.ndarray, queue: int, count: int, steps: float, kind: str
+) -> tuple[float, list[int]]:
     """Messages sent for ``count`` reports of ``steps`` steps reaching hub ``queue``, summaries included.
 
     A hierarchy's manager forwards one summary up per ``branching`` reports it
     received; a federated hub tells its peer hubs once per ``cluster_size``
-    steps of its cluster.
+    steps of its cluster. Also returns the hub queue each summary goes to,
+    one entry per summary: the receiving hub handles it like a report.
     """
     sent = float(count)
+    relays: list[int] = []
     if kind == "hierarchical":
         q, received = queue, count
         while received > 0:
@@ -512,10 +510,13 @@ def _forward(wiring: Wiring, counter: np.ndarray, queue: int, count: int, steps:
             if q < 0:
                 break
             sent += up
+            relays += [q] * up
             received = up
     elif kind == "federated" and wiring.peer_hubs > 0:
         counter[queue] += steps
         batches = int(counter[queue] // wiring.cluster_size)
         counter[queue] -= batches * wiring.cluster_size
         sent += batches * wiring.peer_hubs
-    return sent
+        if batches:
+            relays += [p for p in range(wiring.hub_servers.size) if p != queue] * batches
+    return sent, relays

@@ -251,13 +251,15 @@ def latency_and_cost(
     )
     # an item's side-by-side attempters finish together and report together: its hub serves their messages
     # as one batch on its servers, and the item is done when the last is through (one attempter per server
-    # at a time; first-valid's single attempter has no batch)
+    # at a time; first-valid's single attempter has no batch). A busy hub's wait already holds the batch
+    # (the closed loop counts every attempter as a client), so the batch shows where the hub is quiet
     batch = np.maximum(load.parallel_attempts / np.maximum(load.hub_servers, 1.0), 1.0)
-    tau["hub_queue"] = np.where(has_queue, per_item * (wait + load.hub_service_s * batch), 0.0)
+    hub_alone = per_item * load.hub_service_s * batch
+    tau["hub_queue"] = np.where(has_queue, np.maximum(per_item * (wait + load.hub_service_s), hub_alone), 0.0)
     tau_total = tau_other + tau["hub_queue"]
     p = wl.parallel_fraction
     # Amdahl: the serial share runs alone (no hub queue, no contention), the rest over G groups
-    tau_alone = tau_total - np.where(has_queue, per_item * wait, 0.0)
+    tau_alone = tau_total - np.where(has_queue, tau["hub_queue"] - hub_alone, 0.0)
     t_items = items * tau_total
     t_serial = items * tau_alone
     t_parallel = p * items * (tau_total + slowed) / load.groups

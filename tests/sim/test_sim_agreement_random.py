@@ -14,9 +14,11 @@ with two thousand checkers on sequential work); model calls on a federation
 of 97 clusters for 40 tasks, whose hubs tell their peers once per cluster's
 worth of steps (the agent mode sends whole summaries only, the fast mode
 their long-run rate). Latency, and the cost that grows with it (the standing
-cost of a deployed agent), part on a few designs whose single hub serves
-thousands of workers and on sequential work (the fast mode's Amdahl x USL and
-closed-loop Erlang C against the agent mode's event schedule, 25-50 % apart).
+cost of a deployed agent), part on a few teams of thousands: a hybrid of 3,180
+on ``software_project``, a tree of 850 on sequential work, and on
+``ticket_rush`` five teams of 780-4,811 agents whose groups wait for one of
+40 seats (the fast mode's Amdahl x USL and closed-loop Erlang C against the
+agent mode's event schedule, 30-50 % apart).
 The hub's utilisation (reported at the busiest hub) disagrees on about one
 design in twenty, mostly first-valid teams of hundreds to thousands.
 
