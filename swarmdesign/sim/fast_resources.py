@@ -215,7 +215,8 @@ def latency_and_cost(
     # first-valid checks every attempt before it accepts or retries: one review-sized call per attempt,
     # made one after another like the attempts themselves
     validated = first_valid & (k > 1)
-    tau["redundancy"] = tau["redundancy"] + np.where(validated, review_s * qual.attempts, 0.0)
+    checks = np.where(validated, review_s * qual.attempts, 0.0)
+    tau["redundancy"] = tau["redundancy"] + checks
     tau["faults"] = (t_prod + tau["redundancy"]) * (calls_per_call - 1.0)
     # peers critique side by side: one review-sized wait per item when anyone critiques
     tau["review"] = prod.review_rounds * review_s + qual.rework * t_prod + np.where(qual.critiques > 0, review_s, 0.0)
@@ -232,8 +233,9 @@ def latency_and_cost(
     dp = params.decomposition
     inflation = load.groups_all / scaling.usl_throughput(load.groups_all, dp.contention, dp.coherency, views.heard)
     tau_other = sum(tau.values())
-    # coordination slows the model calls themselves, not the waits around them
-    slowed = (tau["base"] + tau["redundancy"]) * (inflation - 1.0)
+    # coordination slows the production calls themselves, not the waits around them nor the checks and
+    # reviews of their results (a first-valid attempt's check is review-sized, like a review round)
+    slowed = (tau["base"] + tau["redundancy"] - checks) * (inflation - 1.0)
     # workers wait for their hub: solve the closed loop for the wait per message. A worker reports every
     # attempt it makes: first-valid's attempts follow each other on one worker, voters attempt side by side.
     # It waits for its own messages only; the hubs' relays to each other (a federation's summaries, a
@@ -324,7 +326,11 @@ def latency_and_cost(
     crashes = T * load.hub_calls_per_task * crash ** np.maximum(load.hub_servers, 1.0) / load.hub_queues
     stalls = np.where(views.hub_kind | views.pubsub, crashes * fp.failover_s, 0.0)
     # first-valid stragglers: the run waits for the item that used the most attempts, one after another
-    straggler = np.where(first_valid, t_prod * np.maximum(tail_attempts - qual.attempts, 0.0) * calls_per_call, 0.0)
+    # (in the parallel phase its attempts are slowed by coordination like every other call)
+    slowdown = np.where(p > 0, inflation, 1.0)
+    straggler = np.where(
+        first_valid, t_prod * np.maximum(tail_attempts - qual.attempts, 0.0) * calls_per_call * slowdown, 0.0
+    )
     # a task's merge waits for its last level: free workers take the earliest ready work, so the tasks'
     # levels advance together and every task finishes within the last level's share of the parallel phase
     # (the agent mode's event schedule shows it); merges that overflow that window lengthen the run

@@ -14,11 +14,13 @@ with two thousand checkers on sequential work); model calls on a federation
 of 97 clusters for 40 tasks, whose hubs tell their peers once per cluster's
 worth of steps (the agent mode sends whole summaries only, the fast mode
 their long-run rate). Latency, and the cost that grows with it (the standing
-cost of a deployed agent), part on a few teams of thousands: a hybrid of 3,180
-on ``software_project``, a tree of 850 on sequential work, and on
-``ticket_rush`` five teams of 780-4,811 agents whose groups wait for one of
-40 seats (the fast mode's Amdahl x USL and closed-loop Erlang C against the
-agent mode's event schedule, 30-50 % apart).
+cost of a deployed agent), part on one or two teams per scenario: a hybrid
+of 3,180 voting first-valid in fives on ``software_project`` (the event
+schedule waits for the task whose chain of levels drew the most attempts,
+each slowed about 2,000x by coordination; the fast mode adds one straggler)
+and a tree of 850 on sequential work (40-50 % apart). The floors were raised
+to 0.95 for latency, cost and the hub's utilisation once the hubs' batches,
+relays and booked queues and the serial stages agreed (0.90-0.93 before).
 The hub's utilisation (reported at the busiest hub) disagrees on about one
 design in twenty, mostly first-valid teams of hundreds to thousands.
 
@@ -52,9 +54,9 @@ FLOORS = {
     "llm_calls": ("rel", 0.15, 0.95),
     "messages": ("rel", 0.15, 1.0),
     "tokens": ("rel", 0.15, 0.95),
-    "cost": ("rel", 0.15, 0.93),
-    "latency": ("rel", 0.25, 0.9),
-    "hub_utilisation": ("rel", 0.15, 0.9),
+    "cost": ("rel", 0.15, 0.95),
+    "latency": ("rel", 0.25, 0.95),
+    "hub_utilisation": ("rel", 0.15, 0.95),
 }
 
 
