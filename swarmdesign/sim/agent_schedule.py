@@ -4,16 +4,17 @@ Work items (``tasks x subtasks``, on ``dependency_depth`` levels per task)
 are taken by worker groups in order; a serial item (share ``1 -
 parallel_fraction``) runs alone. Every step is a sampled record from the
 quality simulation (its owner, attempts, rework, critiques and fault
-retries); its hub messages queue at the owner's hub (``c`` servers,
+retries). Its hub messages queue at the owner's hub (``c`` servers,
 exponential service, each message in the first idle time at or after its
 arrival: :mod:`.agent_pools`; a replicated hub stalls only when every
-replica fails on a message), its review waits for a free checker, rework and self-review
-keep the owner busy, a plan waits for a free coordinator, a merge for a
-free integrator. Every step also goes through a coordination round
-(:func:`agent_events.coordination_delay`). Messages are counted as they are
-sent on the explicit wiring (hierarchies and federations forward batched
-summaries upward, served at the hubs they reach); tokens and dollars go into one ledger per component at
-the calling agent's model price, so tokens and cost count the same calls.
+replica fails on a message), its review waits for a free checker, rework
+and self-review keep the owner busy, a plan waits for a free coordinator, a
+merge for a free integrator. Every step also goes through a coordination
+round (:func:`agent_events.coordination_delay`). Messages are counted as
+they are sent on the explicit wiring (hierarchies and federations forward
+batched summaries upward, served at the hubs they reach); tokens and
+dollars go into one ledger per component at the calling agent's model
+price, so tokens and cost count the same calls.
 """
 
 from __future__ import annotations
