@@ -468,7 +468,7 @@ def latency_and_cost(
         "spread_rounds": views.spread_rounds,
         "hub_utilisation": np.where(has_queue, offered * load.busiest, 0.0),  # at the busiest hub
         "hub_busy": np.where(has_queue, utilisation, 0.0),
-        "hub_wait_s": np.where(has_queue, wait, 0.0),
+        "hub_wait_s": np.where(has_queue & (p > 0), wait, 0.0),  # strictly serial work: nobody queues
         "stampede_collisions": picks * retry_picks,
         "collision_share": coll,
         "speedup": t_items / np.maximum(latency, 1e-300),  # the hub, checker or plan bound included
