@@ -327,7 +327,7 @@ def latency_and_cost(
     stalls = np.where(views.hub_kind | views.pubsub, crashes * fp.failover_s, 0.0)
     # first-valid stragglers: the run waits for the item that used the most attempts, one after another
     # (in the parallel phase its attempts are slowed by coordination like every other call)
-    slowdown = np.where(p > 0, inflation, 1.0)
+    slowdown = inflation if p > 0 else 1.0
     straggler = np.where(
         first_valid, t_prod * np.maximum(tail_attempts - qual.attempts, 0.0) * calls_per_call * slowdown, 0.0
     )
