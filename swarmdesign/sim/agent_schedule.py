@@ -141,7 +141,11 @@ class EventRun:
     ) -> None:
         """Each item's sampled step, coordination round, lost picks and hub message events, as arrays."""
         pop, rec, dp = self.pop, sample.steps, self.params.decomposition
-        pick = rng.integers(0, rec.owner.size, size=items)
+        # a promoted team lead manages its block instead of producing: the items go to the workers
+        steps = np.flatnonzero(~np.isin(rec.owner, self.wiring.promoted))
+        if steps.size == 0:
+            steps = np.arange(rec.owner.size)
+        pick = steps[rng.integers(0, steps.size, size=items)]
         owner = rec.owner[pick]
         self.lost_picks = rng.geometric(1.0 - coll, size=items) - 1 if coll > 0 else np.zeros(items, dtype=np.int64)
         # coordination round of each step: all worker groups take turns, the peers heard exchange
@@ -298,7 +302,10 @@ class EventRun:
             # side, one attempt each; first-valid attempts follow each other on one worker)
             think = self.think_s / max(self.items_done, 1)
             per_item = self.hub_msgs * (float(np.mean(self.item["attempts"])) if self.first_valid else 1.0)
-            per_item *= self.hub_sent / self.reports if self.reports else 1.0  # the hubs' relays load them too
+            # a federation's relays load its peer hubs, the queues workers report to; a hierarchy's summaries go
+            # to the managers above the leaves, whose queues no worker reports to
+            if self.reports and self.kind != "hierarchical":
+                per_item *= self.hub_sent / self.reports
             offered = float(np.max(tracked * per_item * self.hub_service / (w.hub_servers * think)))
         else:
             offered = 0.0

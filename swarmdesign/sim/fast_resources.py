@@ -49,6 +49,9 @@ class Load:
     hub_servers: np.ndarray  # servers per hub queue
     hub_service_s: np.ndarray  # seconds per hub message
     hub_messages_per_step: np.ndarray  # every hub message a step causes, relays between hubs included
+    #: Hub messages a step puts on the queues its workers report to: relays between peer hubs (a federation's
+    #: summaries) land on those queues, a hierarchy's reports up the tree on the managers above them.
+    hub_queue_messages: np.ndarray
     #: Hub messages a step's owner waits for: its report and dispatch (a bus: its deliveries), not the relays.
     hub_path_messages: np.ndarray
     hub_calls_per_task: np.ndarray
@@ -126,6 +129,10 @@ def compute_load(
     # summaries, a hierarchy's aggregated reports, counted in hub_msgs for the queues) carry other tasks' state
     carried = np.where(views.pubsub, hub_msgs, np.where(views.hub_kind, qp.hub_messages_per_step, 0.0))
     hub_calls_task = wl.subtasks * attempts * carried * levels
+    # a hierarchy's summaries go to the managers above the leaves: other queues, whose span is a few managers
+    # rather than a block of workers, so their service is short (a parent of b full leaves receives b / b of a
+    # leaf's rate); the leaf queues, which bound the run, serve the steps' own messages only
+    queued = np.where(is_h, carried, hub_msgs)
 
     # stampedes: self-selected subtasks (no hub, no index) and scarce resources
     sp = params.stampede
@@ -159,6 +166,7 @@ def compute_load(
         hub_servers=servers,
         hub_service_s=service,
         hub_messages_per_step=hub_msgs,
+        hub_queue_messages=queued,
         hub_path_messages=carried,
         hub_calls_per_task=hub_calls_task,
         reporting=n_work / n_prod,
@@ -249,7 +257,7 @@ def latency_and_cost(
         tau_other + slowed * (wl.parallel_fraction > 0),
         load.hub_service_s,
         load.hub_servers,
-        loaded=load.hub_messages_per_step * per_attempt,
+        loaded=load.hub_queue_messages * per_attempt,
     )
     # an item's side-by-side attempters finish together and report together: its hub serves their messages
     # as one batch on its servers, and the item is done when the last is through (one attempter per server
@@ -294,7 +302,7 @@ def latency_and_cost(
             has_queue,
             par_items
             * qual.attempts
-            * load.hub_messages_per_step
+            * load.hub_queue_messages
             * load.hub_service_s
             / (load.hub_servers * load.hub_queues),
             0.0,

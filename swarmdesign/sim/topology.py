@@ -211,21 +211,55 @@ def spread_rounds(
     )
 
 
-def handoff_hops(kind: np.ndarray, n: np.ndarray, branching: np.ndarray) -> np.ndarray:
-    """Hops a dependent hand-off travels between two agents, ``(D,)``."""
+def handoff_hops(
+    kind: np.ndarray, n: np.ndarray, branching: np.ndarray, producers: np.ndarray | None = None
+) -> np.ndarray:
+    """Mean hops a dependent hand-off travels between two producing agents, ``(D,)``.
+
+    A hierarchy's hand-off climbs to the two producers' lowest common manager
+    and comes down again (:func:`tree_handoff_hops`); its tree manages the
+    ``producers`` (checkers, mergers and other members work through the hubs
+    without adding levels).
+    """
+    managed = n if producers is None else producers
     return _by_kind(
         kind,
         {
             "chain": 1.0,
             "ring": 1.0,
             "star": 2.0,
-            "hierarchical": 2.0 * np.maximum(1.0, tree_depth(n, branching)),
+            "hierarchical": tree_handoff_hops(managed, branching),
             "mesh": 1.0,
             "pubsub": 2.0,
             "federated": 2.0,
             "hybrid": 1.0,  # dependent work passes peer to peer
         },
     ) * (n > 1)
+
+
+def tree_handoff_hops(n: np.ndarray, branching: np.ndarray | float) -> np.ndarray:
+    """Mean hops between two distinct producers of a management tree of span ``b`` over ``n`` of them, ``(D,)``.
+
+    Producers sit in blocks of ``b`` under leaf managers, and every ``b``
+    managers of a tier report to one of them, the lead of leads (the agent
+    mode's explicit tree, :func:`swarmdesign.sim.agent_graph.build_wiring`).
+    Two producers in one block talk through their manager (2 hops). Further
+    apart, the hand-off climbs to the level ``h`` of their lowest common
+    manager and down again; the two share the subtree of height ``h - 1``
+    with probability ``(b^(h-1) - 1) / (n - 1)`` (distinct producers placed in
+    order), so ``E[h] = L - ((b^L - 1) / (b - 1) - L) / (n - 1)`` for a tree
+    of ``L`` levels (:func:`tree_depth`). A lead of leads is one of the
+    managers below it, so of the ``h - 1`` manager levels climbed a message
+    skips, on average, the ``1 / b`` whose manager is the next tier's lead:
+    ``2 (1 + (E[h] - 1)(1 - 1/b))``. The plain ``2 L`` is the longest such
+    path, not the mean; the mean is what a workload of many hand-offs pays.
+    """
+    n = np.maximum(np.asarray(n, dtype=float), 1.0)
+    b = np.maximum(np.asarray(branching, dtype=float), 2.0)
+    levels = tree_depth(n, b)
+    shared = ((b**levels - 1.0) / (b - 1.0) - levels) / np.maximum(n - 1.0, 1.0)
+    lca = np.maximum(levels - shared, 1.0)
+    return 2.0 * (1.0 + (lca - 1.0) * (1.0 - 1.0 / b))
 
 
 def orchestration_transcript(

@@ -109,6 +109,58 @@ def test_modes_agree_on_a_few_voting_groups_picking_tasks() -> None:
     assert fast["latency"] == pytest.approx(agent["latency"], rel=0.15)
 
 
+@pytest.mark.parametrize(("span", "leads", "coders", "reviewers"), [(2, 4, 8, 3000), (3, 3, 9, 2000)])
+def test_modes_agree_on_a_hierarchy_whose_leaf_hubs_are_busy(
+    span: int, leads: int, coders: int, reviewers: int
+) -> None:
+    """Team leads re-reading thousands of members' status: the leaf hubs are busy, the tree above them is not.
+
+    A lead's summaries go up to the lead of leads, a queue of its own that tracks a few leads: they do not
+    load the leaf queues workers wait at. The fast mode served them there (``b / (b - 1)`` messages per step,
+    twice the reports at span 2), and charged a hand-off the tree's longest path (twice its depth) instead of
+    the mean: 1.5-2.0x the event schedule's latency. The event schedule's offered load counted the summaries
+    at the leaves too (2.2 against 1.2 measured at span 2).
+    """
+    scenario = bundled("software_project")
+    llama = "llama-3.1-8b"
+    design = make_design(
+        [("planner", leads, llama), ("coder", coders, llama), ("reviewer", reviewers, llama)],
+        "hierarchical",
+        branching=span,
+        review_rounds=1,
+    )
+    fast = evaluate([design], scenario, seed=3).iloc[0]
+    agent = evaluate([design], scenario, seed=3, mode="agent").iloc[0]
+    assert fast["loss_latency_hub_queue"] > 0.3 * fast["latency"]  # the leaf hubs matter here
+    assert fast["latency"] == pytest.approx(agent["latency"], rel=0.1)
+    assert fast["hub_utilisation"] == pytest.approx(agent["hub_utilisation"], rel=0.1)
+
+
+def test_modes_agree_that_a_promoted_team_lead_manages_instead_of_producing() -> None:
+    """Nine coders in blocks of five under one planner: the second block's first coder is promoted to lead it.
+
+    Both modes count the promoted lead out of the workers, but the event schedule still handed it a ninth
+    of the items, run without any hub trip; with 1,048 reviewers whose status the leads re-read, a hub trip
+    is most of an item, so the events ran 10 % short of the fast mode (1.15x; 1.37x before the hierarchy's
+    hand-offs and leaf hubs were mended).
+    """
+    scenario = bundled("software_project")
+    llama = "llama-3.1-8b"
+    design = make_design(
+        [("planner", 1, "claude-3-5-haiku"), ("coder", 9, llama), ("reviewer", 1048, llama), ("integrator", 6, G4)],
+        "hierarchical",
+        branching=5,
+        redundancy=2,
+        aggregation="first_valid",
+        review_rounds=2,
+        heterogeneity=0.5,
+    )
+    fast = evaluate([design], scenario, seed=3).iloc[0]
+    agent = evaluate([design], scenario, seed=3, mode="agent").iloc[0]
+    assert fast["latency"] == pytest.approx(agent["latency"], rel=0.1)
+    assert fast["cost"] == pytest.approx(agent["cost"], rel=0.05)
+
+
 VOTERS = (1, 2, 3, 5, 15, 40)
 
 

@@ -8,8 +8,10 @@ from agent_helpers import scenario
 
 from swarmdesign.sim.agent import Population
 from swarmdesign.sim.agent_graph import build_wiring
+from swarmdesign.sim.batch import DesignBatch
 from swarmdesign.sim.params import SimParams
 from swarmdesign.sim.testing import make_design
+from swarmdesign.sim.views import RoleViews
 
 
 def _wiring(design, seed: int = 0):
@@ -37,6 +39,24 @@ def test_hand_off_hops_are_measured_between_producers() -> None:
     tree = _wiring(make_design([("orchestrator", 1, "m0"), ("coder", 64, "m0")], "hierarchical", branching=4))
     # most pairs of producers meet only near the top: more than two hops, at most 2 x 3 levels
     assert 2.0 < tree.handoff_hops <= 6.0
+
+
+@pytest.mark.parametrize("span", [2, 3, 5, 8, 12])
+@pytest.mark.parametrize("producers", [9, 30, 100, 400, 1403])
+def test_fast_mode_hand_off_hops_are_the_built_trees_mean(span: int, producers: int) -> None:
+    """The fast mode's closed form for a hierarchy's hops matches the mean measured on the explicit tree.
+
+    The longest path, twice the depth, overstated it 1.1-2.3x: most pairs meet below the top, and a lead of
+    leads is one of the managers below it, so climbing through its own block costs no hop. Every block has
+    a coordinator here (no producer is promoted to head one), as the fast mode's queues assume.
+    """
+    coordinators = -(-producers // span)
+    design = make_design(
+        [("orchestrator", coordinators, "m0"), ("coder", producers, "m0")], "hierarchical", branching=span
+    )
+    scen = scenario()
+    views = RoleViews.build(DesignBatch.pack([design], scen), SimParams(), scen.workload.subtasks)
+    assert float(views.handoff_hops[0]) == pytest.approx(_wiring(design).handoff_hops, rel=0.15)
 
 
 def test_push_gossip_has_a_tail_beyond_log_n() -> None:
