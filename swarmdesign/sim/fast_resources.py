@@ -55,8 +55,6 @@ class Load:
     #: Hub messages a step's owner waits for: its report and dispatch (a bus: its deliveries), not the relays.
     hub_path_messages: np.ndarray
     hub_calls_per_task: np.ndarray
-    #: Share of the producers whose pieces report to a hub (a hierarchy's promoted managers head their block).
-    reporting: np.ndarray
     #: Workers per server at the busiest leaf hub over the mean (1 but for a hierarchy's or federation's).
     busiest: np.ndarray
     hub_context_tokens: np.ndarray  # status tokens a hub re-reads per message (its span of workers)
@@ -169,7 +167,6 @@ def compute_load(
         hub_queue_messages=queued,
         hub_path_messages=carried,
         hub_calls_per_task=hub_calls_task,
-        reporting=n_work / n_prod,
         busiest=busiest,
         hub_context_tokens=context,
     )
@@ -388,7 +385,7 @@ def latency_and_cost(
     validation_calls = np.where(first_valid & (k > 1), items * qual.attempts, 0.0)  # one check per attempt
     critique_calls = items * qual.critiques  # every peer that reads a piece critiques it (one review-sized call)
     crit_call = _masked_mean(role_call, views.count, call)
-    hub_calls = items * qual.attempts * load.hub_messages_per_step * views.hub_kind * load.reporting
+    hub_calls = items * qual.attempts * load.hub_messages_per_step * views.hub_kind
     qp = params.queueing
     plan_calls = np.where(views.planned, T * dp.orchestration_rounds, 0.0)
     # the orchestrator's rounds share the task's transcript: later rounds re-read every earlier message

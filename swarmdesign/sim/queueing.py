@@ -16,6 +16,15 @@ with its span of control (``hub_context_per_worker``): past saturation,
 more workers make every message slower, and the latency of a single hub
 explodes while replicas or a hierarchy keep each span small. ``c`` may be
 real (Erlang B through the regularised incomplete gamma function).
+
+Erlang C assumes arrivals from an endless population. A hub with a few
+clients (four coders reporting to two planners) is the machine-repairman
+queue instead, M/M/c//N (Gross & Harris, *Fundamentals of Queueing Theory*,
+§3.7): a client that waits sends nothing more, so the queue never holds more
+than the other ``N - 1`` clients' messages. Its stationary distribution is in
+closed form, so the simulator solves it exactly up to :data:`FINITE_SOURCE_MAX`
+clients (:func:`finite_source_wait`); beyond that the Erlang C fixed point is
+within a few per cent of it.
 """
 
 from __future__ import annotations
@@ -118,7 +127,20 @@ def closed_loop_wait(
     c = np.maximum(pick(servers), 1.0)
     m, s = pick(messages_per_cycle), pick(service_s)
     think = np.maximum(pick(think_s), 1e-9)
-    demand = pick(workers) * (m if loaded is None else np.maximum(pick(loaded), m)) * s / c
+    n_clients = pick(workers)
+    demand = n_clients * (m if loaded is None else np.maximum(pick(loaded), m)) * s / c
+    offered_out[rows] = demand / think
+    # a few clients whose own messages are all the hub serves: the exact finite-source queue
+    exact = n_clients <= FINITE_SOURCE_MAX
+    if loaded is not None:
+        exact &= pick(loaded) <= m * (1.0 + 1e-12)
+    if exact.any():
+        sub = rows[exact]
+        wait[sub], rho_out[sub] = finite_source_wait(n_clients[exact], m[exact], think[exact], s[exact], c[exact])
+        keep = ~exact
+        if not keep.any():
+            return wait, rho_out, offered_out
+        rows, c, m, s, think, demand = rows[keep], c[keep], m[keep], s[keep], think[keep], demand[keep]
     lo = np.zeros(rows.size)
     hi = np.full(rows.size, 1.0 - 1e-12)
 
@@ -157,5 +179,50 @@ def closed_loop_wait(
             steps = below.sum(axis=1)  # points below the root (a prefix, the predicate being monotone)
             lo, hi = lo + width * steps / 2**bits, lo + width * (steps + 1) / 2**bits
     rho = 0.5 * (lo + hi)
-    wait[rows], rho_out[rows], offered_out[rows] = wait_at(rho), rho, demand / think
+    wait[rows], rho_out[rows] = wait_at(rho), rho
     return wait, rho_out, offered_out
+
+
+#: Clients per hub queue up to which :func:`closed_loop_wait` solves the finite-source queue exactly.
+FINITE_SOURCE_MAX = 256
+
+
+def finite_source_wait(
+    clients: np.ndarray, messages: np.ndarray, think_s: np.ndarray, service_s: np.ndarray, servers: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean wait per message and server utilisation of the machine-repairman queue M/M/c//N, ``(R,)`` each.
+
+    ``N = clients`` (at most :data:`FINITE_SOURCE_MAX`, may be real) each
+    think ``think_s`` seconds, then send ``messages`` messages one after
+    another to ``c = servers`` (may be real) serving ``service_s`` each. With
+    exponential times, a cycle's messages are ``m`` visits with ``think / m``
+    between them (the same stationary law), so with ``r = m s / think`` the
+    probability of ``n`` messages at the hub is proportional to
+    ``N! / (N - n)! * r^n / prod_{j <= n} min(j, c)``. Throughput is
+    ``X = E[min(n, c)] / s`` and the wait per message ``N / X - think / m - s``
+    (Little's law on the loop). A real ``N`` interpolates between its two
+    integer neighbours.
+    """
+    n_max = int(np.ceil(clients.max(initial=1.0)))
+    n = np.arange(1, n_max + 1, dtype=float)
+    c = servers[:, None]
+    visit_think = think_s / messages
+    log_r = np.log(service_s / visit_think)[:, None]
+    log_rate = np.log(np.minimum(n[None, :], c))
+    low = np.floor(clients)
+    results = []
+    for whole in (low, low + 1.0):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.log(np.maximum(whole[:, None] - n[None, :] + 1.0, 1e-300)) + log_r - log_rate
+        step = np.where(n[None, :] <= whole[:, None], step, -np.inf)
+        log_p = np.cumsum(step, axis=1)
+        top = np.maximum(log_p.max(axis=1, initial=0.0), 0.0)
+        p = np.exp(log_p - top[:, None])
+        p0 = np.exp(-top)
+        busy = (p * np.minimum(n[None, :], c)).sum(axis=1) / (p0 + p.sum(axis=1))
+        cycle = np.where(whole >= 1.0, whole * service_s / np.maximum(busy, 1e-300), visit_think + service_s)
+        results.append((np.maximum(cycle - visit_think - service_s, 0.0), np.minimum(busy / servers, 1.0)))
+    frac = clients - low
+    wait = (1.0 - frac) * results[0][0] + frac * results[1][0]
+    rho = (1.0 - frac) * results[0][1] + frac * results[1][1]
+    return wait, rho

@@ -116,11 +116,16 @@ def messages_per_step(
     hub_messages: float,
     subscribers: int,
     coordinators: np.ndarray | float = 1.0,
+    producers: np.ndarray | None = None,
 ) -> np.ndarray:
     """Messages one producing step causes, relays included, ``(D,)``.
 
     A hybrid member's step goes to the hub (``hub_messages``, queued there as in
     a star) and to each of its ``m - 1`` peers (not queued: :func:`peer_messages`).
+    A hierarchy's lead forwards one summary up per ``b`` messages it receives,
+    through the ``L - 1`` tiers above the leaves of its tree over the
+    ``producers``: ``1 + sum_{j < L} b^-j`` messages per report (a finite tree,
+    not the infinite series ``b / (b - 1)``).
     """
     k = np.minimum(clusters, n)
     return _by_kind(
@@ -129,13 +134,20 @@ def messages_per_step(
             "chain": np.minimum(n - 1, 1.0),
             "ring": np.minimum(n - 1, 2.0),
             "star": hub_messages,
-            "hierarchical": hub_messages * branching / (branching - 1.0),
+            "hierarchical": hub_messages * (1.0 + _relays_up(n if producers is None else producers, branching)),
             "mesh": n - 1,
             "pubsub": 1.0 + np.minimum(n - 1, subscribers),
             "federated": hub_messages + k * (k - 1) / np.maximum(n, 1.0),
             "hybrid": hub_messages + peer_messages(kind, n, coordinators),
         },
     )
+
+
+def _relays_up(n: np.ndarray, branching: np.ndarray) -> np.ndarray:
+    """Summaries per report climbing a tree of span ``b`` over ``n`` producers: ``sum_{j=1}^{L-1} b^-j``."""
+    b = np.maximum(np.asarray(branching, dtype=float), 2.0)
+    above = np.maximum(tree_depth(n, b) - 1.0, 0.0)
+    return (1.0 - b**-above) / (b - 1.0)
 
 
 def peer_messages(kind: np.ndarray, n: np.ndarray, coordinators: np.ndarray | float = 1.0) -> np.ndarray:

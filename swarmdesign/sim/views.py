@@ -132,6 +132,7 @@ class RoleViews:
                 params.queueing.hub_messages_per_step,
                 comm.pubsub_subscribers,
                 n_coord,
+                n_prod,
             ),
             channels=topology.channels(kind, n_agents, batch.brokers, clusters, n_coord),
             spread_rounds=topology.spread_rounds(kind, n_agents, branching, clusters, comm.gossip_fanout),

@@ -131,34 +131,56 @@ def test_modes_agree_on_a_hierarchy_whose_leaf_hubs_are_busy(
     )
     fast = evaluate([design], scenario, seed=3).iloc[0]
     agent = evaluate([design], scenario, seed=3, mode="agent").iloc[0]
-    assert fast["loss_latency_hub_queue"] > 0.3 * fast["latency"]  # the leaf hubs matter here
+    assert fast["loss_latency_hub_queue"] > 0.25 * fast["latency"]  # the leaf hubs matter here
     assert fast["latency"] == pytest.approx(agent["latency"], rel=0.1)
     assert fast["hub_utilisation"] == pytest.approx(agent["hub_utilisation"], rel=0.1)
 
 
 def test_modes_agree_that_a_promoted_team_lead_manages_instead_of_producing() -> None:
-    """Nine coders in blocks of five under one planner: the second block's first coder is promoted to lead it.
+    """Eight coders in pairs under one planner: three pairs have no coordinator and promote a coder to lead.
 
-    Both modes count the promoted lead out of the workers, but the event schedule still handed it a ninth
-    of the items, run without any hub trip; with 1,048 reviewers whose status the leads re-read, a hub trip
-    is most of an item, so the events ran 10 % short of the fast mode (1.15x; 1.37x before the hierarchy's
-    hand-offs and leaf hubs were mended).
+    A promoted lead manages its block instead of producing, so every piece is a worker's and reports to a
+    hub. The event schedule still handed the leads a share of the items, run without a hub trip, and the
+    fast mode's latency counted them out of the workers while its cost counted 5/8 of the pieces' hub
+    calls; a hierarchy's summaries climb a tree of a few tiers, not the infinite series ``b / (b - 1)``.
+    The leads' coordination cost was 0.72x the event schedule's; the team of 9 coders under one planner
+    whose leads re-read 1,048 reviewers' status ran 1.15x its latency.
     """
     scenario = bundled("software_project")
     llama = "llama-3.1-8b"
     design = make_design(
-        [("planner", 1, "claude-3-5-haiku"), ("coder", 9, llama), ("reviewer", 1048, llama), ("integrator", 6, G4)],
+        [("planner", 1, G4), ("coder", 8, llama), ("reviewer", 1500, llama)],
         "hierarchical",
-        branching=5,
-        redundancy=2,
-        aggregation="first_valid",
-        review_rounds=2,
-        heterogeneity=0.5,
+        branching=2,
+        review_rounds=1,
     )
     fast = evaluate([design], scenario, seed=3).iloc[0]
     agent = evaluate([design], scenario, seed=3, mode="agent").iloc[0]
+    assert fast["loss_cost_coordination"] == pytest.approx(agent["loss_cost_coordination"], rel=0.03)
+    assert fast["cost"] == pytest.approx(agent["cost"], rel=0.03)
+    assert fast["latency"] == pytest.approx(agent["latency"], rel=0.15)
+
+
+def test_modes_agree_on_a_star_whose_few_coders_keep_its_planners_busy() -> None:
+    """Four coders report to two planners who re-read 1,800 members' status (8 s a message).
+
+    A waiting coder sends nothing more, so the planners' queue holds at most the other three coders'
+    messages: the machine-repairman queue, not Erlang C's endless stream of arrivals, which put the
+    coders' wait at 2.3x and the run at 1.21x the event schedule's.
+    """
+    scenario = bundled("ticket_rush")
+    haiku = "claude-3-5-haiku"
+    design = make_design(
+        [("planner", 2, G4), ("coder", 4, M), ("reviewer", 1450, haiku), ("tester", 373, haiku), ("integrator", 6, G4)],
+        "star",
+        redundancy=5,
+        aggregation="first_valid",
+        review_rounds=1,
+    )
+    fast = evaluate([design], scenario, seed=3).iloc[0]
+    agent = evaluate([design], scenario, seed=3, mode="agent").iloc[0]
+    assert fast["loss_latency_hub_queue"] > 0.5 * fast["latency"]  # the planners' queue decides the run
     assert fast["latency"] == pytest.approx(agent["latency"], rel=0.1)
-    assert fast["cost"] == pytest.approx(agent["cost"], rel=0.05)
 
 
 VOTERS = (1, 2, 3, 5, 15, 40)

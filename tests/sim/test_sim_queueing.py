@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 import pytest
 from sim_helpers import evaluate, make_scenario
@@ -33,6 +35,43 @@ def test_closed_loop_wait_grows_steeply_then_linearly() -> None:
     assert np.all(np.diff(wait) > 0)
     assert wait[-1] / wait[-2] == pytest.approx(1000.0, rel=0.02)  # past saturation: linear in workers
     assert offered[2] == pytest.approx(1.0)
+
+
+def _repairman_wait(clients: int, servers: int, think: float, service: float, messages: int = 200_000) -> float:
+    """Mean wait per message of ``clients`` that think, send one message and wait for it, by brute force.
+
+    Exponential think and service times, first come first served on ``servers`` servers.
+    """
+    rng = np.random.default_rng(7)
+    thinks = rng.exponential(think, messages + clients).tolist()
+    services = rng.exponential(service, messages + clients).tolist()
+    arrivals = [(thinks[i], i) for i in range(clients)]  # (time the message arrives, client)
+    heapq.heapify(arrivals)
+    free = [0.0] * servers  # when each server is next free
+    waited, drawn = 0.0, clients
+    for k in range(messages):
+        at, client = heapq.heappop(arrivals)
+        start = max(at, heapq.heappop(free))
+        done = start + services[k]
+        heapq.heappush(free, done)
+        waited += start - at
+        heapq.heappush(arrivals, (done + thinks[drawn], client))
+        drawn += 1
+    return waited / messages
+
+
+@pytest.mark.parametrize(("clients", "servers"), [(2, 1), (4, 2), (8, 1), (30, 3)])
+def test_a_few_clients_wait_as_the_machine_repairman_queue_says(clients: int, servers: int) -> None:
+    """A hub with a handful of clients: a waiting client sends nothing more, so its queue stays short.
+
+    Erlang C's endless population put four coders reporting to two planners at 2.3x the wait the queue has.
+    """
+    think, service = 6.0, 8.0 / servers  # offered load above one server's worth: clients do wait
+    wait, busy, _ = queueing.closed_loop_wait(
+        np.array([float(clients)]), np.ones(1), np.array([think]), np.array([service]), np.array([float(servers)])
+    )
+    assert wait[0] == pytest.approx(_repairman_wait(clients, servers, think, service), rel=0.05)
+    assert 0.0 < busy[0] <= 1.0
 
 
 def _star(workers: int, hubs: int = 1) -> object:
