@@ -128,8 +128,8 @@ def compute_load(
     carried = np.where(views.pubsub, hub_msgs, np.where(views.hub_kind, qp.hub_messages_per_step, 0.0))
     hub_calls_task = wl.subtasks * attempts * carried * levels
     # a hierarchy's summaries go to the managers above the leaves: other queues, whose span is a few managers
-    # rather than a block of workers, so their service is short (a parent of b full leaves receives b / b of a
-    # leaf's rate); the leaf queues, which bound the run, serve the steps' own messages only
+    # rather than a block of workers, so their service is short (a parent of b full leaves receives as many
+    # messages as one leaf); the leaf queues, which bound the run, serve the steps' own messages only
     queued = np.where(is_h, carried, hub_msgs)
 
     # stampedes: self-selected subtasks (no hub, no index) and scarce resources
