@@ -31,11 +31,6 @@ class FifoPool:
         self.free = [0.0] * max(int(servers), 1)
         heapq.heapify(self.free)
 
-    def stall(self, at: float, duration: float) -> None:
-        """Every server is unavailable from ``at`` for ``duration`` seconds (a crash and failover)."""
-        self.free = [max(free, at) + duration for free in self.free]
-        heapq.heapify(self.free)
-
     def serve(self, arrival: float, duration: float) -> float:
         return self.release(self.take(arrival) + duration)
 

@@ -210,8 +210,9 @@ def finite_source_wait(
     log_r = np.log(service_s / visit_think)[:, None]
     log_rate = np.log(np.minimum(n[None, :], c))
     low = np.floor(clients)
+    frac = clients - low
     results = []
-    for whole in (low, low + 1.0):
+    for whole in (low, low + 1.0) if frac.any() else (low,):  # whole numbers of clients need no neighbour
         with np.errstate(divide="ignore", invalid="ignore"):
             step = np.log(np.maximum(whole[:, None] - n[None, :] + 1.0, 1e-300)) + log_r - log_rate
         step = np.where(n[None, :] <= whole[:, None], step, -np.inf)
@@ -222,7 +223,8 @@ def finite_source_wait(
         busy = (p * np.minimum(n[None, :], c)).sum(axis=1) / (p0 + p.sum(axis=1))
         cycle = np.where(whole >= 1.0, whole * service_s / np.maximum(busy, 1e-300), visit_think + service_s)
         results.append((np.maximum(cycle - visit_think - service_s, 0.0), np.minimum(busy / servers, 1.0)))
-    frac = clients - low
+    if len(results) == 1:
+        return results[0]
     wait = (1.0 - frac) * results[0][0] + frac * results[1][0]
     rho = (1.0 - frac) * results[0][1] + frac * results[1][1]
     return wait, rho
