@@ -125,6 +125,7 @@ def build_wiring(pop: Population, params: SimParams, rng: np.random.Generator) -
     branching = int(b.branching[0])
     leaf_queues = -1  # all queues unless a hierarchy says otherwise
     cluster = np.zeros(n, dtype=np.int64)
+    hop_edges: np.ndarray | None = None  # links a hand-off travels, where they differ from ``edges``
     if kind == "chain":
         edges = np.stack([idx[:-1], idx[1:]], axis=1)
         heard[1:] = 1.0
@@ -143,6 +144,14 @@ def build_wiring(pop: Population, params: SimParams, rng: np.random.Generator) -
             [
                 np.stack([others, hubs[np.arange(others.size) % hubs.size]], axis=1),
                 np.stack([hubs[:-1], hubs[1:]], axis=1),
+            ]
+        )
+        # A hand-off goes through the hub's one queue, which any replica serves (the queue's servers below):
+        # two hops from worker to worker however many replicas there are, not a walk along the replicas.
+        hop_edges = np.concatenate(
+            [
+                np.stack([others, np.full(others.size, hubs[0])], axis=1),
+                np.stack([hubs[1:], hubs[:1].repeat(hubs.size - 1)], axis=1),
             ]
         )
         # a hybrid's members also hear each other directly (peer links, not drawn: implicit as in a mesh)
@@ -245,7 +254,7 @@ def build_wiring(pop: Population, params: SimParams, rng: np.random.Generator) -
     elif kind in ("pubsub", "federated"):
         hops = 2.0 if n > 1 else 0.0  # through the broker / the cluster's hub
     else:
-        hops = _mean_hops(n, edges, pop.producers, rng)
+        hops = _mean_hops(n, edges if hop_edges is None else hop_edges, pop.producers, rng)
     return Wiring(
         kind=kind,
         channels=channels,

@@ -41,6 +41,16 @@ def test_hand_off_hops_are_measured_between_producers() -> None:
     assert 2.0 < tree.handoff_hops <= 6.0
 
 
+def test_a_star_with_many_hub_replicas_is_still_two_hops() -> None:
+    """A replicated hub is one pooled queue any replica serves: worker -> hub -> worker, two hops.
+
+    Walking the chain of replicas instead made 13 coordinators cost about six hops, which the fast mode
+    (two hops through the hub) never charged, and the two modes parted on stars with many planners.
+    """
+    star = _wiring(make_design([("orchestrator", 13, "m0"), ("coder", 40, "m0")], "star"))
+    assert star.handoff_hops == pytest.approx(2.0, abs=0.05)
+
+
 @pytest.mark.parametrize("span", [2, 3, 5, 8, 12])
 @pytest.mark.parametrize("producers", [9, 30, 100, 400, 1403])
 def test_fast_mode_hand_off_hops_are_the_built_trees_mean(span: int, producers: int) -> None:
