@@ -153,8 +153,7 @@ def _simulate_pass(
         collisions=load.collisions_resource,
     )
     robustness = np.where(calm.quality > 1e-12, clip(qual.quality / np.maximum(calm.quality, 1e-12), 0.0, 1.0), 1.0)
-    tail = fast.first_valid_tail(views, prod, load.items)
-    res = fast_resources.latency_and_cost(views, prod, load, qual, scenario, params, tail)
+    res = fast_resources.latency_and_cost(views, prod, load, qual, scenario, params)
     out: dict[str, np.ndarray] = {
         "quality": qual.quality,
         "cost": res["cost"],

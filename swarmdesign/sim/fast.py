@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from swarmdesign.sim import faults, propagation, review, routing, skill, topology, voting
+from swarmdesign.sim import faults, propagation, review, routing, skill, stragglers, topology, voting
 from swarmdesign.sim.batch import AGG_INDEX, ARCH_INDEX
 from swarmdesign.sim.params import SimParams
 from swarmdesign.sim.ufuncs import clip, row_mean
@@ -254,41 +254,13 @@ def expected_attempts(views: RoleViews, prod: Production, rho: np.ndarray, param
     return out
 
 
-def first_valid_tail(views: RoleViews, prod: Production, items: float) -> np.ndarray:
-    """Expected most attempts any one of ``items`` first-valid items makes, ``(D,)`` (1 elsewhere).
-
-    The workload waits for its slowest item (stragglers; Dean and Barroso
-    2013, "The Tail at Scale"): with ``q_m = P(an item needs at least m
-    attempts) = E[r^(m-1)]`` the expected maximum over ``N`` items is
-    ``sum_{m=1..k} 1 - (1 - q_m)^N``. With thousands of items some item
-    nearly always exhausts the cap, so a higher cap lengthens the run even
-    when the mean number of attempts hardly moves.
-    """
-    b = views.batch
-    out = np.ones(b.n_designs)
-    rows = np.flatnonzero((b.redundancy > 1) & (b.aggregation == AGG_INDEX["first_valid"]))
-    if rows.size == 0:
-        return out
-    p = prod.p_planned[rows]
-    r = clip(p * prod.false_alarm[rows] + (1.0 - p) * prod.detection[rows], 0.0, 1.0)
-    k = b.redundancy[rows]
-    tail = np.ones(rows.size)
-    power = np.ones_like(r)
-    for m in range(2, int(k.max()) + 1):
-        power = power * r
-        q_m = power.mean(axis=1)
-        reached = -np.expm1(items * np.log1p(-np.minimum(q_m, 1.0 - 1e-15)))
-        tail += np.where(k >= m, reached, 0.0)
-    out[rows] = tail
-    return out
-
-
 @dataclass(frozen=True)
 class QualityOutcome:
     """Per-design quality figures; ``losses`` maps mechanism -> ``(D,)`` quality lost."""
 
     quality: np.ndarray  # (D,)
     attempts: np.ndarray  # (D,) attempts per item (expected, first-valid)
+    attempt_law: stragglers.AttemptLaw  # first-valid's attempts per item, whose slowest the run waits for
     rework: np.ndarray  # (D,) rework calls per item
     critiques: np.ndarray  # (D,) peer critique calls per item (review-sized)
     losses: dict[str, np.ndarray]
@@ -398,7 +370,7 @@ def quality_chains(
         ).reshape(n_set, rows.size, n_q)
     rows = np.flatnonzero(several & (agg == AGG_INDEX["first_valid"]))
     if rows.size:
-        right, tries = voting.first_valid_with_attempts(
+        right, tries, law = voting.first_valid_with_attempts(
             *voters(rows),
             _stack(prod.detection[rows], n_set),
             _stack(prod.false_alarm[rows], n_set),
@@ -406,6 +378,11 @@ def quality_chains(
         )
         p_item[:, rows] = right.reshape(n_set, rows.size, n_q)
         attempts[:, rows] = row_mean(tries).reshape(n_set, rows.size)
+        attempt_laws = [
+            stragglers.AttemptLaw.build(b.n_designs, rows, part) for part in law.reshape(n_set, rows.size, -1)
+        ]
+    else:
+        attempt_laws = [stragglers.AttemptLaw.build(b.n_designs, rows, np.ones((0, 1)))] * n_set
     losses["voting"] = _step_loss(p_step, p_item)
 
     # review rounds, then peer refinement: every peer that reads a piece (MacNet's collaborating agents)
@@ -496,6 +473,7 @@ def quality_chains(
         QualityOutcome(
             quality=quality[s],
             attempts=attempts[s],
+            attempt_law=attempt_laws[s],
             rework=rework[s],
             critiques=critics,
             losses={name: loss if loss.ndim == 1 else loss[s] for name, loss in losses.items()},

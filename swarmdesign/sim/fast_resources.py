@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from swarmdesign.sim import faults, queueing, routing, scaling, stampede, topology
+from swarmdesign.sim import faults, queueing, routing, scaling, stampede, stragglers, topology
 from swarmdesign.sim.batch import AGG_INDEX, KIND_INDEX
 from swarmdesign.sim.params import SimParams
 from swarmdesign.sim.ufuncs import clip
@@ -187,15 +187,8 @@ def latency_and_cost(
     qual: QualityOutcome,
     scenario: Scenario,
     params: SimParams,
-    tail_attempts: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Latency (s), cost (USD), tokens, messages and their loss breakdowns, each ``(D,)``.
-
-    ``tail_attempts`` ``(D,)``: the most attempts any first-valid item makes
-    (:func:`~swarmdesign.sim.fast.first_valid_tail`); the run waits for it.
-    """
-    if tail_attempts is None:
-        tail_attempts = qual.attempts
+    """Latency (s), cost (USD), tokens, messages and their loss breakdowns, each ``(D,)``."""
     b = views.batch
     wl, env = scenario.workload, scenario.environment
     f = env.fault_rate
@@ -330,11 +323,15 @@ def latency_and_cost(
     crash = np.where(views.pubsub, f * fp.hub_crash_share * fp.broker_fault_factor, f * fp.hub_crash_share)
     crashes = T * load.hub_calls_per_task * crash ** np.maximum(load.hub_servers, 1.0) / load.hub_queues
     stalls = np.where(views.hub_kind | views.pubsub, crashes * fp.failover_s, 0.0)
-    # first-valid stragglers: the run waits for the item that used the most attempts, one after another
-    # (in the parallel phase its attempts are slowed by coordination like every other call)
-    slowdown = inflation if p > 0 else 1.0
-    straggler = np.where(
-        first_valid, t_prod * np.maximum(tail_attempts - qual.attempts, 0.0) * calls_per_call * slowdown, 0.0
+    straggler = _stragglers(
+        qual.attempt_law,
+        qual.attempts,
+        t_prod * calls_per_call * inflation,
+        chain,
+        t_prod_stage,
+        plan_s / views.n_coordinators.clip(1e-9),
+        views.planned,
+        scenario,
     )
     # a task's merge waits for its last level: free workers take the earliest ready work, so the tasks'
     # levels advance together and every task finishes within the last level's share of the parallel phase
@@ -514,3 +511,40 @@ def t_price(views: RoleViews, usd_in: np.ndarray, crd_in: np.ndarray, wl: Worklo
     """USD per transcript token: workers read at the producers' input price, coordinators at theirs, ``(D,)``."""
     workers, coordinators, _ = _orchestration_team(views, wl)
     return (workers * usd_in + coordinators * crd_in) / (workers + coordinators)
+
+
+def _stragglers(
+    law: stragglers.AttemptLaw,
+    mean_attempts: np.ndarray,
+    attempt_s: np.ndarray,
+    chain: np.ndarray | float,
+    stage: np.ndarray,
+    release_s: np.ndarray,
+    planned: np.ndarray,
+    scenario: Scenario,
+) -> np.ndarray:
+    """Time the run waits beyond the mean for first-valid's slowest attempts, ``(D,)``.
+
+    The parallel phase ends at the later of two events: the last item on
+    busy workers (the throughput bound ``stage`` plus the most attempts any
+    parallel item makes beyond the mean) and the longest task (``chain``,
+    its levels at the mean, plus its levels' slowest items beyond the mean),
+    which is what binds a team far larger than its work. Tasks that a
+    planner releases every ``release_s`` compete for the longest only with
+    those released within one chain of the last. Serial items run one after
+    another: their total is the sum of their attempts, whose mean is already
+    charged, so they add no straggler. ``attempt_s`` is one attempt's time,
+    slowed by coordination like every parallel-phase call.
+    """
+    wl = scenario.workload
+    p = wl.parallel_fraction
+    if law.rows.size == 0 or p <= 0:
+        return np.zeros_like(mean_attempts)
+    levels = [int(part.size) for part in np.array_split(np.arange(wl.subtasks), min(wl.dependency_depth, wl.subtasks))]
+    tail = np.maximum(law.most_of(p * wl.tasks * wl.subtasks) - mean_attempts, 0.0) * attempt_s
+    competing = np.where(planned, np.clip(chain / np.maximum(release_s, 1e-12), 1.0, wl.tasks), float(wl.tasks))
+    longest = np.maximum(law.longest_chain(levels, competing) - len(levels) * mean_attempts, 0.0) * attempt_s
+    out = np.maximum(tail, longest - (stage - chain))
+    mask = np.zeros(mean_attempts.shape, dtype=bool)
+    mask[law.rows] = True
+    return np.where(mask, out, 0.0)

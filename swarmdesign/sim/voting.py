@@ -239,10 +239,16 @@ def judge_select(
 
 def _first_valid_terms(
     p: np.ndarray, rho: np.ndarray, counts: np.ndarray, detection: np.ndarray, false_reject: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``sum_{m<n} E[p_i r^m]``, ``E[p_i r^(n-1)]`` and ``sum_{m<n} E[r^m]`` with ``r = fr p_i + det (1 - p_i)``.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``sum_{m<n} E[p_i r^m]``, ``E[p_i r^(n-1)]``, ``sum_{m<n} E[r^m]`` and each ``E[r^m]``.
 
-    ``r`` is the rejection probability of one attempt; ``r^m`` expands into
+    ``r = fr p_i + det (1 - p_i)`` is the rejection probability of one attempt.
+
+    The last, ``(..., n)``, is the chance an item needs more than ``m``
+    attempts (0 past a row's cap): the law of the attempts, whose tail the
+    run waits for (:mod:`swarmdesign.sim.stragglers`).
+
+    ``r^m`` expands into
     ``sum_l C(m, l) fr^l det^(m-l) p_i^l (1 - p_i)^(m-l)`` (all terms
     positive, so no cancellation), whose expectations are Beta moments. The
     sum over ``l`` is one vectorised product per ``m``. ``counts`` ``(D,)``
@@ -261,6 +267,7 @@ def _first_valid_terms(
     attempts = np.zeros(p.shape)
     last = np.zeros(p.shape)
     uniform = bool((counts == n).all())
+    survival = np.zeros((*p.shape, n))
     for m in range(n):
         w = _comb_row(m) * fr_pow[..., : m + 1] * det_pow[..., m::-1]  # C(m, l) fr^l det^(m-l), l = 0..m
         wrong = mom.wrong[..., m::-1]  # rising products of (1 - p) for m - l = m..0
@@ -270,15 +277,17 @@ def _first_valid_terms(
         if uniform:
             right_sum += right_m
             attempts += tries_m
+            survival[..., m] = tries_m
         else:
             # rows past their cap add nothing (the sums are sums of non-negative terms, never -0)
             active = (counts > m)[:, None]
             np.add(right_sum, right_m, out=right_sum, where=active)
             np.add(attempts, tries_m, out=attempts, where=active)
+            np.copyto(survival[..., m], tries_m, where=active)
             np.copyto(last, right_m, where=(counts == m + 1)[:, None])
     if uniform:
         last = right_m
-    return right_sum, last, attempts
+    return right_sum, last, attempts, survival
 
 
 def _cap_groups(k: np.ndarray, copies: int = 1) -> list[np.ndarray]:
@@ -301,11 +310,14 @@ def first_valid_with_attempts(
     false_reject: np.ndarray | float = 0.0,
     *,
     copies: int = 1,
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`first_valid` and :func:`first_valid_attempts` from one expansion, both ``(D, Q)``.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`first_valid`, :func:`first_valid_attempts` (both ``(D, Q)``) and the attempts' law, from one expansion.
 
-    ``detection`` and ``false_reject`` may be ``(D, Q)`` or ``(D, 1)`` (kept at
-    that shape: they broadcast in the arithmetic); ``copies``: see :func:`_cap_groups`.
+    The law, ``(D, max k)``: column ``m`` is the chance an item needs more
+    than ``m`` attempts, averaged over the questions (1 in column 0, 0 past a
+    row's cap). ``detection`` and ``false_reject`` may be ``(D, Q)`` or
+    ``(D, 1)`` (kept at that shape: they broadcast in the arithmetic);
+    ``copies``: see :func:`_cap_groups`.
     """
     rho = np.asarray(rho, dtype=float).reshape(-1)
     det, fr = (np.asarray(x, dtype=float) for x in (detection, false_reject))
@@ -313,11 +325,16 @@ def first_valid_with_attempts(
     right = np.array(p, dtype=float, copy=True)
     attempts = np.ones_like(right)
     kk = np.asarray(k).reshape(-1).astype(np.int64)
+    law = np.zeros((kk.size, int(kk.max(initial=1))))
+    law[:, 0] = 1.0
     for rows in _cap_groups(kk, copies):
-        right_sum, last, tries = _first_valid_terms(p[rows], rho[rows][:, None], kk[rows], det[rows], fr[rows])
+        right_sum, last, tries, survival = _first_valid_terms(
+            p[rows], rho[rows][:, None], kk[rows], det[rows], fr[rows]
+        )
         right[rows] = (1.0 - fr[rows]) * right_sum + fr[rows] * last
         attempts[rows] = tries
-    return right, attempts
+        law[rows, : survival.shape[-1]] = survival.mean(axis=1)
+    return right, attempts, law
 
 
 def first_valid(
@@ -336,7 +353,9 @@ def first_valid(
     fr = np.broadcast_to(np.asarray(false_reject, dtype=float), p.shape)
 
     def rule(rows: np.ndarray, n: int) -> np.ndarray:
-        right_sum, last, _ = _first_valid_terms(p[rows], rho[rows][:, None], np.full(rows.size, n), det[rows], fr[rows])
+        right_sum, last, _, _ = _first_valid_terms(
+            p[rows], rho[rows][:, None], np.full(rows.size, n), det[rows], fr[rows]
+        )
         return (1.0 - fr[rows]) * right_sum + fr[rows] * last
 
     return _by_count(k, p, rule)

@@ -48,7 +48,7 @@ def test_first_valid_mixed_caps_match_per_cap() -> None:
     k = rng.integers(1, 7, 40)
     rho = rng.uniform(0.0, 0.6, 40)
     det, fr = rng.uniform(0.2, 0.9, (40, 8)), rng.uniform(0.0, 0.3, (40, 8))
-    right, tries = voting.first_valid_with_attempts(p, k, rho, det, fr)
+    right, tries, _ = voting.first_valid_with_attempts(p, k, rho, det, fr)
     np.testing.assert_allclose(right, voting.first_valid(p, k, rho, det, fr), rtol=1e-12)
     np.testing.assert_allclose(tries, voting.first_valid_attempts(p, k, rho, det, fr), rtol=1e-12)
     assert np.all(tries[k == 1] == 1.0) and np.all(right[k == 1] == p[k == 1])

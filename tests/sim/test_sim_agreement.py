@@ -22,6 +22,7 @@ from swarmdesign.sim.testing import make_design
 
 M = "gpt-4o-mini"
 G4 = "gpt-4o"
+H = "claude-3-5-haiku"
 DESIGNS = [
     make_design([("coder", 1, "gpt-4o")], "single", name="single"),
     make_design([("coder", 10, M)], "independent", redundancy=5, heterogeneity=0.5, name="independent"),
@@ -348,6 +349,29 @@ def test_modes_agree_that_coordination_slows_calls_not_their_checks() -> None:
     )
     fast = evaluate([design], scenario, seed=5)["latency"].iloc[0]
     agent = evaluate([design], scenario, seed=5, mode="agent")["latency"].iloc[0]
+    assert fast == pytest.approx(agent, rel=0.15)
+
+
+@pytest.mark.parametrize("coders", [1000, 2335])
+def test_modes_agree_on_the_longest_chain_of_first_valid_levels(coders: int) -> None:
+    """A team far larger than its work waits for its longest task: each level for its slowest attempts.
+
+    A mesh of thousands validating first-valid attempts (up to 5) on ``software_project``'s four levels: every
+    item has a worker, so the run is the longest of 300 tasks, each a sum of per-level maxima of correlated
+    attempts (a hard question is failed again and again). The fast mode charged the levels at the mean
+    plus one item's tail, with attempts drawn independently: 0.77x and 0.63x the event schedule (now 1.06x
+    and 0.96x).
+    """
+    scenario = bundled("software_project")
+    design = make_design(
+        [("planner", 3, M), ("architect", 7, H), ("coder", coders, M), ("reviewer", 10, M), ("tester", 140, H)],
+        "mesh",
+        redundancy=5,
+        aggregation="first_valid",
+        heterogeneity=0.8,
+    )
+    fast = evaluate([design], scenario, seed=3)["latency"].iloc[0]
+    agent = evaluate([design], scenario, seed=3, mode="agent")["latency"].iloc[0]
     assert fast == pytest.approx(agent, rel=0.15)
 
 

@@ -1,0 +1,95 @@
+"""First-valid stragglers: how many attempts the slowest item, and the slowest task's chain, make.
+
+Why a module of its own: a first-valid item retries until an attempt is
+accepted, so attempts per item vary, and a run waits for the slowest of
+them, not for the mean (Dean and Barroso 2013, "The Tail at Scale"). Which
+slowest depends on what bounds the run:
+
+* when the workers are the bottleneck, the run ends with the last item to
+  finish, one item among all of them: the expected maximum over the items;
+* when every item has a worker (a team far larger than its work), the run
+  is the longest task: its levels follow one another, each waits for its
+  own slowest item, so it is the maximum over tasks of a sum over levels of
+  a per-level maximum. With thousands of agents and work in levels this is
+  well above ``levels x mean`` plus one item's tail.
+
+Both come from one law, ``q_m = P(an item needs at least m attempts)``:
+``E[r^(m-1)]`` for an attempt's rejection ``r``, over the correlated
+success of attempts on one question (the Beta model the quality chain's
+first-valid uses, :func:`swarmdesign.sim.voting.first_valid_with_attempts`),
+averaged over the questions (items draw questions independently). Agents
+that err alike fail a hard question again and again: the tail is far
+heavier than independent attempts give at the same mean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AttemptLaw:
+    """``survival[i, m - 1] = q_m`` for ``m = 1..k_max + 1`` of the first-valid rows ``rows``.
+
+    ``q_1 = 1`` and ``q_m = 0`` past a row's own cap ``k`` (it stops trying),
+    so a row's attempts lie in ``1..k``; the last column is always 0. Rows not listed make exactly their
+    mean number of attempts (voters attempt side by side: no straggler).
+    """
+
+    n_designs: int
+    rows: np.ndarray  # (R,) design indices
+    survival: np.ndarray  # (R, k_max + 1)
+
+    @classmethod
+    def build(cls, n_designs: int, rows: np.ndarray, more_than: np.ndarray) -> AttemptLaw:
+        """``more_than`` ``(R, k_max)``: column ``m`` is the chance an item needs more than ``m`` attempts."""
+        survival = np.zeros((rows.size, more_than.shape[1] + 1))
+        survival[:, :-1] = np.clip(more_than, 0.0, 1.0)
+        survival[:, 0] = 1.0
+        return cls(n_designs=n_designs, rows=rows, survival=survival)
+
+    def most_of(self, items: float) -> np.ndarray:
+        """Expected most attempts any one of ``items`` items makes, ``(D,)`` (1 on other rows).
+
+        ``sum_m 1 - (1 - q_m)^N``; with thousands of items some item nearly
+        always exhausts the cap, so a higher cap lengthens a run even when
+        the mean hardly moves.
+        """
+        out = np.ones(self.n_designs)
+        if self.rows.size == 0 or items <= 0:
+            return out
+        q = np.minimum(self.survival, 1.0 - 1e-15)
+        out[self.rows] = (-np.expm1(items * np.log1p(-q))).sum(axis=1)
+        return out
+
+    def longest_chain(self, level_sizes: list[int], tasks: np.ndarray) -> np.ndarray:
+        """Expected most attempts along one task's levels, the maximum over ``tasks`` tasks, ``(D,)``.
+
+        A level of ``s`` items ends with its slowest: ``P(M <= m) = (1 - q_(m+1))^s``.
+        The levels of a task are independent, so their sum's law is the
+        product of their characteristic functions (one FFT per distinct
+        level size); the longest of ``T`` tasks is ``sum_x 1 - F(x)^T``.
+        ``tasks`` ``(D,)`` may be real: tasks released over the run compete
+        only with those released within one chain of them. Other rows make
+        one attempt per level.
+        """
+        out = np.full(self.n_designs, float(len(level_sizes)))
+        if self.rows.size == 0 or not level_sizes:
+            return out
+        k = self.survival.shape[1] - 1  # attempts lie in 1..k
+        span = len(level_sizes) * k + 1  # support of the sum: 0..L k
+        n_fft = 1 << int(np.ceil(np.log2(span)))
+        spectrum = np.ones((self.rows.size, n_fft // 2 + 1), dtype=complex)
+        for size in sorted(set(level_sizes)):
+            cdf = np.ones((self.rows.size, k + 1))  # P(M <= m), m = 0..k
+            cdf[:, 0] = 0.0
+            cdf[:, 1:k] = (1.0 - self.survival[:, 1:k]) ** size
+            pmf = np.diff(cdf, axis=1, prepend=0.0)
+            spectrum *= np.fft.rfft(pmf, n=n_fft, axis=1) ** level_sizes.count(size)
+        pmf_sum = np.clip(np.fft.irfft(spectrum, n=n_fft, axis=1)[:, :span], 0.0, None)
+        cdf_sum = np.clip(np.cumsum(pmf_sum, axis=1) / pmf_sum.sum(axis=1, keepdims=True), 1e-300, 1.0)
+        t = np.maximum(np.asarray(tasks, dtype=float)[self.rows], 1.0)[:, None]
+        out[self.rows] = (-np.expm1(t * np.log(cdf_sum[:, :-1]))).sum(axis=1)
+        return out

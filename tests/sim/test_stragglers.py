@@ -1,0 +1,57 @@
+"""First-valid stragglers: the slowest item and the longest task's chain of levels, checked by sampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from swarmdesign.sim import voting
+from swarmdesign.sim.stragglers import AttemptLaw
+
+
+def _law(more_than: list[list[float]]) -> AttemptLaw:
+    table = np.asarray(more_than, dtype=float)
+    return AttemptLaw.build(table.shape[0], np.arange(table.shape[0]), table)
+
+
+def _draw(law: AttemptLaw, row: int, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    q = law.survival[row]  # q_m = P(A >= m), m = 1..k+1
+    pmf = q[:-1] - q[1:]
+    return rng.choice(np.arange(1, q.size), p=pmf / pmf.sum(), size=shape)
+
+
+@pytest.mark.parametrize("items", [1, 7, 300])
+def test_most_attempts_of_many_items_matches_sampling(items: int) -> None:
+    law = _law([[1.0, 0.4, 0.2, 0.05], [1.0, 0.1, 0.0, 0.0]])
+    rng = np.random.default_rng(0)
+    for row in range(2):
+        sampled = _draw(law, row, rng, (20_000, items)).max(axis=1).mean()
+        assert law.most_of(float(items))[row] == pytest.approx(sampled, abs=0.03)
+
+
+@pytest.mark.parametrize(("levels", "tasks"), [([2, 2, 1, 1], 300.0), ([1], 50.0), ([3, 3, 3], 1.0)])
+def test_longest_chain_of_levels_matches_sampling(levels: list[int], tasks: float) -> None:
+    """Each level waits for its slowest item, a task for its levels in turn, the run for its longest task."""
+    law = _law([[1.0, 0.38, 0.17, 0.08, 0.04]])
+    rng = np.random.default_rng(1)
+    runs = 4000
+    total = np.zeros((runs, int(tasks)))
+    for size in levels:
+        total += _draw(law, 0, rng, (runs, int(tasks), size)).max(axis=2)
+    assert law.longest_chain(levels, np.array([tasks]))[0] == pytest.approx(total.max(axis=1).mean(), rel=0.01)
+
+
+def test_the_law_is_the_quality_chains_correlated_attempts() -> None:
+    """The law sums to the quality chain's mean attempts, and correlated attempts have the heavier tail.
+
+    Agents that err alike fail a hard question again and again: at the same mean success, attempts that
+    are correlated need the cap far more often than independent ones.
+    """
+    p = np.array([[0.6, 0.3, 0.8]])
+    k = np.array([5])
+    tails = []
+    for rho in (0.0, 0.5):
+        _, tries, law = voting.first_valid_with_attempts(p, k, np.array([rho]), np.full((1, 1), 0.9), 0.05)
+        assert law.sum(axis=1)[0] == pytest.approx(tries.mean())
+        tails.append(law[0, -1])  # P(the item needs all 5 attempts)
+    assert tails[1] > 2 * tails[0]  # 0.17 against 0.066
