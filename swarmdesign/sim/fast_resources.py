@@ -323,16 +323,6 @@ def latency_and_cost(
     crash = np.where(views.pubsub, f * fp.hub_crash_share * fp.broker_fault_factor, f * fp.hub_crash_share)
     crashes = T * load.hub_calls_per_task * crash ** np.maximum(load.hub_servers, 1.0) / load.hub_queues
     stalls = np.where(views.hub_kind | views.pubsub, crashes * fp.failover_s, 0.0)
-    straggler = _stragglers(
-        qual.attempt_law,
-        qual.attempts,
-        t_prod * calls_per_call * inflation,
-        chain,
-        t_prod_stage,
-        plan_s / views.n_coordinators.clip(1e-9),
-        views.planned,
-        scenario,
-    )
     # a task's merge waits for its last level: free workers take the earliest ready work, so the tasks'
     # levels advance together and every task finishes within the last level's share of the parallel phase
     # (the agent mode's event schedule shows it); merges that overflow that window lengthen the run
@@ -343,7 +333,34 @@ def latency_and_cost(
         (1.0 - last_share) * t_prod_stage + bounds[3] + merge_item + plan_item + spread_s + route_s,
         0.0,
     )
-    staged = np.maximum(np.maximum.reduce(bounds) + fill, merges_done)
+    # a saturated hub is a stage like the others: it drains its total work, which starts with the first
+    # reports, so one item's production before it (and one through every other stage) is its fill
+    hub_end = np.where(
+        has_queue,
+        bounds[-1]
+        + (np.maximum(tau_alone + slowed - hub_alone, 0.0) if p > 0 else 0.0)
+        + plan_item
+        + merge_item
+        + spread_s
+        + route_s,
+        0.0,
+    )
+    staged = np.maximum.reduce([np.maximum.reduce(bounds) + fill, merges_done, hub_end])
+    # first-valid stragglers end the run only where they outlast it: the last item on busy workers, whose
+    # extra attempts the queue wait its report would have had absorbs (the hub serves the others meanwhile),
+    # and the longest task's chain
+    end = _straggler_ends(
+        qual.attempt_law,
+        qual.attempts,
+        t_prod * calls_per_call * inflation,
+        np.where(has_queue, per_item * wait, 0.0),
+        scenario,
+        t_parallel,
+        chain,
+        plan_s / views.n_coordinators.clip(1e-9),
+        views.planned,
+    )
+    straggler = np.maximum(end + fill - staged, 0.0)
     latency = staged + stalls + (1.0 - p) * t_serial + straggler
 
     ideal = items * t_prod / load.groups_max
@@ -513,38 +530,40 @@ def t_price(views: RoleViews, usd_in: np.ndarray, crd_in: np.ndarray, wl: Worklo
     return (workers * usd_in + coordinators * crd_in) / (workers + coordinators)
 
 
-def _stragglers(
+def _straggler_ends(
     law: stragglers.AttemptLaw,
     mean_attempts: np.ndarray,
     attempt_s: np.ndarray,
+    queued_s: np.ndarray,
+    scenario: Scenario,
+    t_parallel: np.ndarray,
     chain: np.ndarray | float,
-    stage: np.ndarray,
     release_s: np.ndarray,
     planned: np.ndarray,
-    scenario: Scenario,
 ) -> np.ndarray:
-    """Time the run waits beyond the mean for first-valid's slowest attempts, ``(D,)``.
+    """When the parallel phase would end with first-valid's slowest attempts counted, ``(D,)`` (0 elsewhere).
 
-    The parallel phase ends at the later of two events: the last item on
-    busy workers (the throughput bound ``stage`` plus the most attempts any
-    parallel item makes beyond the mean) and the longest task (``chain``,
-    its levels at the mean, plus its levels' slowest items beyond the mean),
-    which is what binds a team far larger than its work. Tasks that a
-    planner releases every ``release_s`` compete for the longest only with
-    those released within one chain of the last. Serial items run one after
-    another: their total is the sum of their attempts, whose mean is already
-    charged, so they add no straggler. ``attempt_s`` is one attempt's time,
-    slowed by coordination like every parallel-phase call.
+    The later of two events: the last item on busy workers (``t_parallel``
+    plus the most attempts any parallel item makes beyond the mean, less the
+    ``queued_s`` its report would have waited at a busy hub, which serves
+    the others meanwhile) and the longest task (``chain``, its levels at the
+    mean, plus its levels' slowest items beyond the mean), which is what
+    binds a team far larger than its work. Tasks that a planner releases
+    every ``release_s`` compete for the longest only with those released
+    within one chain of the last. Serial items run one after another: their
+    total is the sum of their attempts, whose mean is already charged, so
+    they add no straggler. ``attempt_s`` is one attempt's time, slowed by
+    coordination like every parallel-phase call.
     """
     wl = scenario.workload
     p = wl.parallel_fraction
+    out = np.zeros_like(mean_attempts)
     if law.rows.size == 0 or p <= 0:
-        return np.zeros_like(mean_attempts)
+        return out
     levels = [int(part.size) for part in np.array_split(np.arange(wl.subtasks), min(wl.dependency_depth, wl.subtasks))]
     tail = np.maximum(law.most_of(p * wl.tasks * wl.subtasks) - mean_attempts, 0.0) * attempt_s
     competing = np.where(planned, np.clip(chain / np.maximum(release_s, 1e-12), 1.0, wl.tasks), float(wl.tasks))
     longest = np.maximum(law.longest_chain(levels, competing) - len(levels) * mean_attempts, 0.0) * attempt_s
-    out = np.maximum(tail, longest - (stage - chain))
-    mask = np.zeros(mean_attempts.shape, dtype=bool)
-    mask[law.rows] = True
-    return np.where(mask, out, 0.0)
+    ends = np.maximum(t_parallel + np.maximum(tail - queued_s, 0.0), chain + longest)
+    out[law.rows] = ends[law.rows]
+    return out

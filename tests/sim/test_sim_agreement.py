@@ -375,6 +375,25 @@ def test_modes_agree_on_the_longest_chain_of_first_valid_levels(coders: int) -> 
     assert fast == pytest.approx(agent, rel=0.15)
 
 
+@pytest.mark.parametrize(("redundancy", "aggregation"), [(1, "majority_vote"), (5, "first_valid")])
+def test_modes_agree_on_a_saturated_hub_that_drains_after_the_first_reports(redundancy: int, aggregation: str) -> None:
+    """A saturated hub's backlog starts with the first reports, and it absorbs the stragglers' retries.
+
+    One planner for 3,000 coders on ``parallel_batch``: every item has a worker, each attempt is slowed to
+    hours by coordination, and the hub then serves 3,000 reports. The fast mode ended the run with the hub's
+    work alone (0.87x the event schedule; now 0.98x), and for first-valid attempts (up to 5) added the slowest
+    item's extra attempts on top of the backlog, which the hub works through while they retry (1.14x; now
+    0.98x).
+    """
+    scenario = bundled("parallel_batch")
+    design = make_design(
+        [("planner", 1, "llama-3.1-8b"), ("coder", 3000, M)], "hybrid", redundancy=redundancy, aggregation=aggregation
+    )
+    fast = evaluate([design], scenario, seed=3)["latency"].iloc[0]
+    agent = evaluate([design], scenario, seed=3, mode="agent")["latency"].iloc[0]
+    assert fast == pytest.approx(agent, rel=0.08)
+
+
 def test_agent_mode_refuses_population_scale_designs() -> None:
     huge = make_design([("worker", 200_000, M)], "independent")
     with pytest.raises(SwarmdesignError, match="agent mode"):

@@ -148,23 +148,35 @@ def test_claim_collisions_waste_work_but_do_not_corrupt_answers() -> None:
     assert a["cost"][0] > b["cost"][0]
 
 
-def test_a_higher_first_valid_cap_lengthens_the_run_through_its_stragglers() -> None:
-    """The run waits for the item that used the most attempts (stragglers), so the cap shows in the latency."""
+@pytest.mark.parametrize("mode", ["fast", "agent"])
+def test_a_higher_first_valid_cap_lengthens_the_run_through_its_stragglers(mode: str) -> None:
+    """The run waits for the item that used the most attempts (stragglers), so the cap shows in the latency.
+
+    Only where the stragglers outlast the run: with a tester per worker the workers bound it and a cap of 16
+    adds 90-140 s (a few more sequential attempts) though the calls grow under 10 %; with five testers for
+    fifty workers the testers bound it and finish their backlog while the stragglers retry (both modes: the
+    fast mode added the tail on top of any bound, 62 s there against the event schedule's -2 s).
+    """
     scenario = make_scenario(workload={"tasks": 2000, "difficulty": {"mean": 0.6}})
-    designs = [
-        make_design(
-            [("worker", 50, "m0"), ("tester", 5, "m0")],
-            "pubsub",
-            routing="routed",
-            redundancy=k,
-            aggregation="first_valid",
-        )
-        for k in (2, 16)
-    ]
-    df = evaluate(designs, scenario)
-    extra_attempts = df["llm_calls"][1] / df["llm_calls"][0]
-    assert df["latency"][1] - df["latency"][0] > 4 * 4.0  # at least four more sequential calls of 4 s
-    assert extra_attempts < 1.5
+
+    def run(testers: int) -> object:
+        designs = [
+            make_design(
+                [("worker", 50, "m0"), ("tester", testers, "m0")],
+                "pubsub",
+                routing="routed",
+                redundancy=k,
+                aggregation="first_valid",
+            )
+            for k in (2, 16)
+        ]
+        return evaluate(designs, scenario, mode=mode)
+
+    df = run(50)
+    assert df["latency"][1] - df["latency"][0] > 4 * 15.0  # at least fifteen more sequential calls of 4 s
+    assert df["llm_calls"][1] / df["llm_calls"][0] < 1.1
+    busy_testers = run(5)
+    assert abs(busy_testers["latency"][1] - busy_testers["latency"][0]) < 4 * 4.0
 
 
 @pytest.mark.parametrize("mode", ["fast", "agent"])
