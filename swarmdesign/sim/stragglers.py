@@ -6,7 +6,9 @@ them, not for the mean (Dean and Barroso 2013, "The Tail at Scale"). Which
 slowest depends on what bounds the run:
 
 * when the workers are the bottleneck, the run ends with the last item to
-  finish, one item among all of them: the expected maximum over the items;
+  finish, one item among all of them: the expected maximum over the items
+  (where a hub or another stage is the bottleneck, it works through its
+  backlog while the stragglers retry: see ``fast_resources``);
 * when every item has a worker (a team far larger than its work), the run
   is the longest task: its levels follow one another, each waits for its
   own slowest item, so it is the maximum over tasks of a sum over levels of
@@ -33,9 +35,10 @@ import numpy as np
 class AttemptLaw:
     """``survival[i, m - 1] = q_m`` for ``m = 1..k_max + 1`` of the first-valid rows ``rows``.
 
-    ``q_1 = 1`` and ``q_m = 0`` past a row's own cap ``k`` (it stops trying),
-    so a row's attempts lie in ``1..k``; the last column is always 0. Rows not listed make exactly their
-    mean number of attempts (voters attempt side by side: no straggler).
+    ``q_1 = 1`` and ``q_m = 0`` past a row's own cap ``k`` (it stops
+    trying), so a row's attempts lie in ``1..k``; the last column is always
+    0. Rows not listed make exactly their mean number of attempts (voters
+    attempt side by side: no straggler).
     """
 
     n_designs: int
