@@ -382,7 +382,7 @@ def test_modes_agree_on_a_saturated_hub_that_drains_after_the_first_reports(redu
     One planner for 3,000 coders on ``parallel_batch``: every item has a worker, each attempt is slowed to
     hours by coordination, and the hub then serves 3,000 reports. The fast mode ended the run with the hub's
     work alone (0.87x the event schedule; now 0.98x), and for first-valid attempts (up to 5) added the slowest
-    item's extra attempts on top of the backlog, which the hub works through while they retry (1.14x; now
+    item's extra attempts on top of the backlog, which the hub works through while they retry (1.10x; now
     0.98x).
     """
     scenario = bundled("parallel_batch")

@@ -155,7 +155,7 @@ def test_a_higher_first_valid_cap_lengthens_the_run_through_its_stragglers(mode:
     Only where the stragglers outlast the run: with a tester per worker the workers bound it and a cap of 16
     adds 90-140 s (a few more sequential attempts) though the calls grow under 10 %; with five testers for
     fifty workers the testers bound it and finish their backlog while the stragglers retry (both modes: the
-    fast mode added the tail on top of any bound, 62 s there against the event schedule's -2 s).
+    fast mode added the tail on top of any bound, 30 s there against the event schedule's -2 s).
     """
     scenario = make_scenario(workload={"tasks": 2000, "difficulty": {"mean": 0.6}})
 
