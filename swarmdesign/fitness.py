@@ -128,6 +128,17 @@ class Workload(_Strict):
         default=None, ge=1, le=10**9, description="contended options per round (stampedes); None = no contention"
     )
 
+    @property
+    def level_sizes(self) -> tuple[int, ...]:
+        """Items on each dependent level of a task: ``subtasks`` over ``min(dependency_depth, subtasks)`` levels.
+
+        The one layout both simulator modes use (the earlier levels take the
+        remainder, as ``numpy.array_split`` deals it).
+        """
+        n = min(self.dependency_depth, self.subtasks)
+        share, extra = divmod(self.subtasks, n)
+        return (share + 1,) * extra + (share,) * (n - extra)
+
 
 class ModelSpec(_Strict):
     """One model as the environment sees it: skill, price and speed."""

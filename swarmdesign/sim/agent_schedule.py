@@ -240,7 +240,7 @@ class EventRun:
         """Event loop: levels of tasks become ready, free workers take the earliest ready work."""
         wl, pop, env, params = self.wl, self.pop, self.env, self.params
         fp = params.faults
-        levels = np.array_split(np.arange(wl.subtasks), min(wl.dependency_depth, wl.subtasks))
+        levels = np.split(np.arange(wl.subtasks), np.cumsum(wl.level_sizes)[:-1])
         ready_heap: list[tuple[float, int, int]] = []
         route_tok = self.route_msgs * env.message_tokens
         # plans and merges are calls too: their failures are retried

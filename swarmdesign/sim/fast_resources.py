@@ -269,7 +269,7 @@ def latency_and_cost(
     # phase there is no pipeline. Every step of the chain is a parallel-phase step, so coordination slows it
     # like any other: a team far larger than its work has idle groups that still coordinate, and its tasks'
     # levels then follow one another at the slowed pace however many workers wait
-    chain = min(wl.dependency_depth, wl.subtasks) * (tau_alone + slowed) if p > 0 else 0.0
+    chain = len(wl.level_sizes) * (tau_alone + slowed) if p > 0 else 0.0
     t_prod_stage = np.maximum(t_parallel, chain)
 
     # a coordinator runs orchestration_rounds plan-sized synthesis calls per task (plan, then re-plans)
@@ -326,8 +326,7 @@ def latency_and_cost(
     # a task's merge waits for its last level: free workers take the earliest ready work, so the tasks'
     # levels advance together and every task finishes within the last level's share of the parallel phase
     # (the agent mode's event schedule shows it); merges that overflow that window lengthen the run
-    n_levels = min(wl.dependency_depth, wl.subtasks)
-    last_share = (wl.subtasks // n_levels) / wl.subtasks if p > 0 else 1.0
+    last_share = wl.level_sizes[-1] / wl.subtasks if p > 0 else 1.0
     merges_done = np.where(
         views.n_mergers > 0,
         (1.0 - last_share) * t_prod_stage + bounds[3] + merge_item + plan_item + spread_s + route_s,
@@ -560,7 +559,7 @@ def _straggler_ends(
     out = np.zeros_like(mean_attempts)
     if law.rows.size == 0 or p <= 0:
         return out
-    levels = [int(part.size) for part in np.array_split(np.arange(wl.subtasks), min(wl.dependency_depth, wl.subtasks))]
+    levels = list(wl.level_sizes)
     tail = np.maximum(law.most_of(p * wl.tasks * wl.subtasks) - mean_attempts, 0.0) * attempt_s
     competing = np.where(planned, np.clip(chain / np.maximum(release_s, 1e-12), 1.0, wl.tasks), float(wl.tasks))
     longest = np.maximum(law.longest_chain(levels, competing) - len(levels) * mean_attempts, 0.0) * attempt_s

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from swarmdesign.fitness import Workload
 from swarmdesign.sim import voting
 from swarmdesign.sim.stragglers import AttemptLaw
 
@@ -55,3 +56,11 @@ def test_the_law_is_the_quality_chains_correlated_attempts() -> None:
         assert law.sum(axis=1)[0] == pytest.approx(tries.mean())
         tails.append(law[0, -1])  # P(the item needs all 5 attempts)
     assert tails[1] > 2 * tails[0]  # 0.17 against 0.066
+
+
+@pytest.mark.parametrize(
+    ("subtasks", "depth", "sizes"), [(6, 4, (2, 2, 1, 1)), (1, 3, (1,)), (10, 10, (1,) * 10), (7, 2, (4, 3))]
+)
+def test_a_task_s_levels_take_the_remainder_first(subtasks: int, depth: int, sizes: tuple[int, ...]) -> None:
+    """Both modes lay a task's pieces on the same levels: the stragglers' chain and the event schedule."""
+    assert Workload(subtasks=subtasks, dependency_depth=depth).level_sizes == sizes
