@@ -248,14 +248,15 @@ def latency_and_cost(
         load.hub_service_s,
         load.hub_servers,
         loaded=load.hub_queue_messages * per_attempt,
+        batch=np.maximum(load.parallel_attempts / np.maximum(load.hub_servers, 1.0), 1.0),  # see below
     )
     # an item's side-by-side attempters finish together and report together: its hub serves their messages
     # as one batch on its servers, and the item is done when the last is through (one attempter per server
-    # at a time; first-valid's single attempter has no batch). A busy hub's wait already holds the batch
-    # (the closed loop counts every attempter as a client), so the batch shows where the hub is quiet
+    # at a time; first-valid's single attempter has no batch). The wait above is the batch's wait behind the
+    # other items' messages, so the item pays it plus its own batch's service
     batch = np.maximum(load.parallel_attempts / np.maximum(load.hub_servers, 1.0), 1.0)
     hub_alone = per_item * load.hub_service_s * batch
-    tau["hub_queue"] = np.where(has_queue, np.maximum(per_item * (wait + load.hub_service_s), hub_alone), 0.0)
+    tau["hub_queue"] = np.where(has_queue, per_item * wait + hub_alone, 0.0)
     tau_total = tau_other + tau["hub_queue"]
     p = wl.parallel_fraction
     # Amdahl: the serial share runs alone (no hub queue, no contention), the rest over G groups
@@ -486,7 +487,9 @@ def latency_and_cost(
         "spread_rounds": views.spread_rounds,
         "hub_utilisation": np.where(has_queue, offered * load.busiest, 0.0),  # at the busiest hub
         "hub_busy": np.where(has_queue, utilisation, 0.0),
-        "hub_wait_s": np.where(has_queue & (p > 0), wait, 0.0),  # strictly serial work: nobody queues
+        # per message, behind other items' messages and, on average, half of its own batch-mates; strictly
+        # serial work: nobody queues
+        "hub_wait_s": np.where(has_queue & (p > 0), wait + load.hub_service_s * (batch - 1.0) / 2.0, 0.0),
         "stampede_collisions": picks * retry_picks,
         "collision_share": coll,
         "speedup": t_items / np.maximum(latency, 1e-300),  # the hub, checker or plan bound included
