@@ -115,7 +115,10 @@ def simulate_agents(
     fp = params.faults
     crash = env.fault_rate * fp.hub_crash_share * (fp.broker_fault_factor if kind == "pubsub" else 1.0)
     has_hub = hub_kind or kind == "pubsub"
-    n_tasks = max(16 * replicas, 256)
+    # enough sampled tasks that every scheduled item draws a step of its own: the schedule picks items'
+    # steps from this sample, and a first-valid run ends with its rarest straggler, which a smaller sample
+    # misses (3,000 one-step tasks resampled from 1,024 rarely saw the 1-in-5,000 fourth attempt)
+    n_tasks = max(16 * replicas, 256, -(-items_total // max(wl.dependency_depth, 1)))
     # two agents claiming one subtask only waste work (the run charges it); a double-booked scarce
     # resource corrupts the work that relied on it
     common = {"n_tasks": n_tasks, "collided": min(c_res, 0.999)}

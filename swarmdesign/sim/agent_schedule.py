@@ -145,7 +145,9 @@ class EventRun:
         steps = np.flatnonzero(~np.isin(rec.owner, self.wiring.promoted))
         if steps.size == 0:
             steps = np.arange(rec.owner.size)
-        pick = steps[rng.integers(0, steps.size, size=items)]
+        # each item a step of its own while the sample lasts (drawing with replacement repeats some steps
+        # and leaves out others, the rare long ones among them)
+        pick = rng.permutation(steps)[:items] if steps.size >= items else steps[rng.integers(0, steps.size, size=items)]
         owner = rec.owner[pick]
         self.lost_picks = rng.geometric(1.0 - coll, size=items) - 1 if coll > 0 else np.zeros(items, dtype=np.int64)
         # coordination round of each step: all worker groups take turns, the peers heard exchange

@@ -348,7 +348,8 @@ def latency_and_cost(
     staged = np.maximum.reduce([np.maximum.reduce(bounds) + fill, merges_done, hub_end])
     # first-valid stragglers end the run only where they outlast it: the last item on busy workers, whose
     # extra attempts the queue wait its report would have had absorbs (the hub serves the others meanwhile),
-    # and the longest task's chain
+    # and the longest task's chain, counted from its release where a planner releases the tasks (which the
+    # fill's plan, or a plan-bound pipeline's last item, then stands for)
     end = _straggler_ends(
         qual.attempt_law,
         qual.attempts,
@@ -359,6 +360,7 @@ def latency_and_cost(
         chain,
         plan_s / views.n_coordinators.clip(1e-9),
         views.planned,
+        np.where(plan_bound, prod_item, plan_item),
     )
     straggler = np.maximum(end + fill - staged, 0.0)
     latency = staged + stalls + (1.0 - p) * t_serial + straggler
@@ -542,6 +544,7 @@ def _straggler_ends(
     chain: np.ndarray | float,
     release_s: np.ndarray,
     planned: np.ndarray,
+    plan_fill: np.ndarray,
 ) -> np.ndarray:
     """When the parallel phase would end with first-valid's slowest attempts counted, ``(D,)`` (0 elsewhere).
 
@@ -551,11 +554,15 @@ def _straggler_ends(
     the others meanwhile) and the longest task (``chain``, its levels at the
     mean, plus its levels' slowest items beyond the mean), which is what
     binds a team far larger than its work. Tasks that a planner releases
-    every ``release_s`` compete for the longest only with those released
-    within one chain of the last. Serial items run one after another: their
-    total is the sum of their attempts, whose mean is already charged, so
-    they add no straggler. ``attempt_s`` is one attempt's time, slowed by
-    coordination like every parallel-phase call.
+    every ``release_s`` end at their release plus their chain, so the run
+    ends past the last release (``tasks x release_s``) with the longest of
+    the chains less the time each task was released before the last
+    (:meth:`stragglers.AttemptLaw.longest_chain` with a gap); the pipeline's
+    fill already holds ``plan_fill`` of that release (the first plan, or a
+    plan-bound pipeline's last item), which comes off. Serial items run one
+    after another: their total is the sum of their attempts, whose mean is
+    already charged, so they add no straggler. ``attempt_s`` is one
+    attempt's time, slowed by coordination like every parallel-phase call.
     """
     wl = scenario.workload
     p = wl.parallel_fraction
@@ -564,8 +571,10 @@ def _straggler_ends(
         return out
     levels = list(wl.level_sizes)
     tail = np.maximum(law.most_of(p * wl.tasks * wl.subtasks) - mean_attempts, 0.0) * attempt_s
-    competing = np.where(planned, np.clip(chain / np.maximum(release_s, 1e-12), 1.0, wl.tasks), float(wl.tasks))
-    longest = np.maximum(law.longest_chain(levels, competing) - len(levels) * mean_attempts, 0.0) * attempt_s
-    ends = np.maximum(t_parallel + np.maximum(tail - queued_s, 0.0), chain + longest)
+    tasks = np.full(mean_attempts.shape, float(wl.tasks))
+    gap = np.where(planned, release_s / np.maximum(attempt_s, 1e-12), 0.0)
+    longest = np.maximum(law.longest_chain(levels, tasks, gap) - len(levels) * mean_attempts, 0.0) * attempt_s
+    released = np.where(planned, wl.tasks * release_s - plan_fill, 0.0)
+    ends = np.maximum(t_parallel + np.maximum(tail - queued_s, 0.0), chain + longest + released)
     out[law.rows] = ends[law.rows]
     return out

@@ -67,16 +67,21 @@ class AttemptLaw:
         out[self.rows] = (-np.expm1(items * np.log1p(-q))).sum(axis=1)
         return out
 
-    def longest_chain(self, level_sizes: list[int], tasks: np.ndarray) -> np.ndarray:
+    def longest_chain(self, level_sizes: list[int], tasks: np.ndarray, gap: np.ndarray | None = None) -> np.ndarray:
         """Expected most attempts along one task's levels, the maximum over ``tasks`` tasks, ``(D,)``.
 
         A level of ``s`` items ends with its slowest: ``P(M <= m) = (1 - q_(m+1))^s``.
         The levels of a task are independent, so their sum's law is the
         product of their characteristic functions (one FFT per distinct
         level size); the longest of ``T`` tasks is ``sum_x 1 - F(x)^T``.
-        ``tasks`` ``(D,)`` may be real: tasks released over the run compete
-        only with those released within one chain of them. Other rows make
-        one attempt per level.
+        ``tasks`` ``(D,)`` may be real. Other rows make one attempt per level.
+
+        ``gap`` ``(D,)``: tasks that a planner releases one after another,
+        ``gap`` attempts apart, end at their release plus their chain, so the
+        run ends with ``max_i S_i - i gap`` past the *last* release (``i`` tasks
+        before it): a task released early has that much more time. Its law
+        is ``P(U <= u) = prod_i F(u + i gap)`` (:func:`_staggered_longest`).
+        Rows with a gap of 0 start together (the formula above).
         """
         out = np.full(self.n_designs, float(len(level_sizes)))
         if self.rows.size == 0 or not level_sizes:
@@ -93,6 +98,60 @@ class AttemptLaw:
             spectrum *= np.fft.rfft(pmf, n=n_fft, axis=1) ** level_sizes.count(size)
         pmf_sum = np.clip(np.fft.irfft(spectrum, n=n_fft, axis=1)[:, :span], 0.0, None)
         cdf_sum = np.clip(np.cumsum(pmf_sum, axis=1) / pmf_sum.sum(axis=1, keepdims=True), 1e-300, 1.0)
-        t = np.maximum(np.asarray(tasks, dtype=float)[self.rows], 1.0)[:, None]
-        out[self.rows] = (-np.expm1(t * np.log(cdf_sum[:, :-1]))).sum(axis=1)
+        t = np.maximum(np.asarray(tasks, dtype=float)[self.rows], 1.0)
+        together = np.ones(self.rows.size, dtype=bool)
+        if gap is not None:
+            g = np.asarray(gap, dtype=float)[self.rows]
+            together = ~(g > 0)
+            apart = np.flatnonzero(~together)
+            if apart.size:
+                out[self.rows[apart]] = _staggered_longest(cdf_sum[apart], t[apart], g[apart])
+        rows = np.flatnonzero(together)
+        out[self.rows[rows]] = (-np.expm1(t[rows, None] * np.log(cdf_sum[rows, :-1]))).sum(axis=1)
         return out
+
+
+#: Points per attempt at which the law of the longest staggered chain is integrated (midpoints): the
+#: expectation is within 1 / (2 x this) attempts of the exact integral of its monotone step function.
+_STAGGER_POINTS = 8
+#: Up to this many (row, point, support) terms the staggered law is computed in one array.
+_ONE_SHOT = 1 << 18
+
+
+def _staggered_longest(cdf: np.ndarray, tasks: np.ndarray, gap: np.ndarray) -> np.ndarray:
+    """``E[max_i S_i - i gap]`` over ``i = 0 .. tasks - 1``, for chains of law ``cdf`` ``(R, span)``, ``(R,)``.
+
+    ``cdf[:, n] = P(S <= n)`` on the integers (1 from the last column on).
+    With ``i`` tasks released ``i gap`` before the last, ``P(U <= u) =
+    prod_i P(S <= floor(u + i gap))``: the number of ``i`` that land on the
+    integer ``n`` is ``c(n + 1) - c(n)`` with ``c(y) = clip(ceil((y - u) /
+    gap), 0, tasks)``, so ``log P`` is a sum over the chain's support, exact
+    for every gap and task count. ``U`` lies in ``[0, span - 1]``, where its
+    expectation is the integral of ``1 - P`` (midpoint rule). Below the
+    least any chain makes (``lo``: the last task alone has ``S >= lo``),
+    ``P = 0`` and the integral is ``lo``; past the most any row makes, 1.
+    """
+    lo = int(np.argmax((cdf > 0).any(axis=0)))  # the smallest sum any row reaches
+    hi = int(np.argmax((cdf >= 1.0 - 1e-12).all(axis=0)))  # every row's sum is at most this (to 1e-12)
+    if hi <= lo:
+        return np.full(cdf.shape[0], float(lo))
+    u = lo + (np.arange((hi - lo) * _STAGGER_POINTS) + 0.5) / _STAGGER_POINTS  # (X,)
+    log_f = np.log(np.maximum(cdf, 1e-300))
+    t, inv_g = tasks[:, None], 1.0 / gap[:, None]
+    start = -u[None, :] * inv_g  # (R, X): landed(y) = clip(ceil(start + y / gap), 0, tasks)
+    if start.size * (hi - lo) <= _ONE_SHOT:  # a swarm's generation: every n at once (per-call cost)
+        ys = np.arange(lo, hi + 1, dtype=float)
+        landed = np.clip(np.ceil(start[:, :, None] + ys * inv_g[:, :, None]), 0.0, t[:, :, None])
+        log_p = (np.diff(landed, axis=2) * log_f[:, None, lo:hi]).sum(axis=2)
+        return lo - np.expm1(log_p).sum(axis=1) / _STAGGER_POINTS
+    log_p = np.zeros(start.shape)
+    below = np.zeros(start.shape)  # no i has u + i gap below lo <= u
+    above = np.empty(start.shape)
+    for n in range(lo, hi):  # how many i have u + i gap < n + 1, less those below n: the i landing on n
+        np.add(start, (n + 1.0) * inv_g, out=above)
+        np.ceil(above, out=above)
+        np.clip(above, 0.0, t, out=above)
+        below -= above
+        log_p -= below * log_f[:, n : n + 1]
+        below, above = above, below
+    return lo - np.expm1(log_p).sum(axis=1) / _STAGGER_POINTS
