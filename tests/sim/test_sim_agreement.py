@@ -444,6 +444,31 @@ def test_the_event_schedule_meets_first_valid_s_rare_last_attempts() -> None:
     assert fast == pytest.approx(agent, rel=0.06)
 
 
+@pytest.mark.parametrize("coders", [469, 94])
+def test_the_event_schedule_runs_the_serial_share_the_workload_has(coders: int) -> None:
+    """``parallel_batch``'s 3,000 items at parallel fraction 0.99 have 30 serial items, every seed.
+
+    Independent coders validating first-valid attempts (up to 6): each serial item runs alone, after the
+    parallel phase, so every one of them lengthens the run. The event schedule drew each item serial on its
+    own, so the count was binomial (24-36 around the 30 the fast mode counts), and the fast mode's run was
+    0.86-1.20x the event schedule's from seed to seed (now 1.00-1.05x).
+    """
+    scenario = bundled("parallel_batch")
+    design = make_design(
+        [("architect", 4, M), ("coder", coders, L), ("reviewer", 1, L)],
+        "independent",
+        redundancy=6,
+        aggregation="first_valid",
+        review_rounds=1,
+        heterogeneity=0.4,
+        routing="routed",
+    )
+    fast = evaluate([design], scenario, seed=3)["latency"].iloc[0]
+    for seed in (3, 4, 5, 6):
+        agent = evaluate([design], scenario, seed=seed, mode="agent")["latency"].iloc[0]
+        assert fast == pytest.approx(agent, rel=0.07), seed
+
+
 @pytest.mark.parametrize(("redundancy", "aggregation"), [(1, "majority_vote"), (5, "first_valid")])
 def test_modes_agree_on_a_saturated_hub_that_drains_after_the_first_reports(redundancy: int, aggregation: str) -> None:
     """A saturated hub's backlog starts with the first reports, and it absorbs the stragglers' retries.
