@@ -161,11 +161,13 @@ def production(views: RoleViews, scenario: Scenario, params: SimParams, difficul
     uninformed_fa = np.where(has_checker, lost * rv.uninformed_flag_rate, 0.0)
     rounds = np.where(has_checker, np.maximum(b.review_rounds, 1.0), b.review_rounds)
 
-    # the judge: a judge role if any, else a checker or coordinator, else the producers judging themselves;
-    # an outside judge recognises a right attempt only for the state it has
+    # the judge: a judge role if any, else a checker or a coordinator that can reach the producers (none
+    # in an independent team, whose members have no channels: it neither plans nor reads their attempts),
+    # else the producers judging themselves; an outside judge recognises a right attempt only for the state
+    # it has
     vp = params.voting
     judge_role = views.arch_is("judge") & (views.count > 0)
-    other = views.checker | views.coordinator
+    other = views.checker | (views.coordinator & views.planned[:, None])
     outside = judge_role.any(axis=1) | other.any(axis=1)
     theta_judge = np.where(
         judge_role.any(axis=1),

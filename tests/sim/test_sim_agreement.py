@@ -354,6 +354,26 @@ def test_modes_agree_on_a_federation_whose_voters_report_together(fitness: str, 
     assert 1 / 1.5 <= agent["hub_wait_s"].iloc[0] / fast["hub_wait_s"].iloc[0] <= 1.5
 
 
+@pytest.mark.parametrize("redundancy", [8, 4])
+def test_an_independent_team_s_orchestrator_does_not_judge_its_attempts(redundancy: int) -> None:
+    """Independent agents have no channels: an orchestrator among them neither plans nor reads their attempts.
+
+    Two weak solvers judging their own candidates on ``math_qa``, with a strong orchestrator beside them. The
+    event schedule let the producers judge (no checker, no planner reaches them), the fast mode the
+    orchestrator: 0.71 and 0.66 against the events' 0.52, and the orchestrator added 0.17 and 0.13 of
+    quality that an independent team cannot get from it.
+    """
+    scenario = bundled("math_qa")
+    solvers = ("solver", 2, "llama-3.1-8b")
+    common = {"redundancy": redundancy, "aggregation": "judge", "review_rounds": 2, "heterogeneity": 0.63}
+    with_lead = make_design([("orchestrator", 1, G4), solvers], "independent", **common)
+    alone = make_design([solvers], "independent", **common)
+    fast = evaluate([with_lead, alone], scenario, seed=3)["quality"]
+    agent = evaluate([with_lead], scenario, seed=3, mode="agent")["quality"].iloc[0]
+    assert fast.iloc[0] == pytest.approx(fast.iloc[1], abs=1e-9)
+    assert fast.iloc[0] == pytest.approx(agent, abs=0.03)
+
+
 def test_modes_agree_that_coordination_slows_calls_not_their_checks() -> None:
     """Coordination slows the production calls, not the review-sized check of each first-valid attempt.
 
