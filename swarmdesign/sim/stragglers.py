@@ -131,7 +131,7 @@ def _staggered_longest(cdf: np.ndarray, tasks: np.ndarray, gap: np.ndarray) -> n
     least any chain makes (``lo``: the last task alone has ``S >= lo``),
     ``P = 0`` and the integral is ``lo``; past the most any row makes, 1.
     """
-    lo = int(np.argmax((cdf > 0).any(axis=0)))  # the smallest sum any row reaches
+    lo = int(np.argmax((cdf > 1e-12).any(axis=0)))  # the smallest sum any row reaches (to 1e-12)
     hi = int(np.argmax((cdf >= 1.0 - 1e-12).all(axis=0)))  # every row's sum is at most this (to 1e-12)
     if hi <= lo:
         return np.full(cdf.shape[0], float(lo))
