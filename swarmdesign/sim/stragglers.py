@@ -114,8 +114,6 @@ class AttemptLaw:
 #: Points per attempt at which the law of the longest staggered chain is integrated (midpoints): the
 #: expectation is within 1 / (2 x this) attempts of the exact integral of its monotone step function.
 _STAGGER_POINTS = 8
-#: Up to this many (row, point, support) terms the staggered law is computed in one array.
-_ONE_SHOT = 1 << 18
 
 
 def _staggered_longest(cdf: np.ndarray, tasks: np.ndarray, gap: np.ndarray) -> np.ndarray:
@@ -123,35 +121,37 @@ def _staggered_longest(cdf: np.ndarray, tasks: np.ndarray, gap: np.ndarray) -> n
 
     ``cdf[:, n] = P(S <= n)`` on the integers (1 from the last column on).
     With ``i`` tasks released ``i gap`` before the last, ``P(U <= u) =
-    prod_i P(S <= floor(u + i gap))``: the number of ``i`` that land on the
-    integer ``n`` is ``c(n + 1) - c(n)`` with ``c(y) = clip(ceil((y - u) /
-    gap), 0, tasks)``, so ``log P`` is a sum over the chain's support, exact
-    for every gap and task count. ``U`` lies in ``[0, span - 1]``, where its
-    expectation is the integral of ``1 - P`` (midpoint rule). Below the
-    least any chain makes (``lo``: the last task alone has ``S >= lo``),
-    ``P = 0`` and the integral is ``lo``; past the most any row makes, 1.
+    prod_i P(S <= floor(u + i gap))``. With ``K(y) = clip(ceil(y / gap), 0,
+    tasks)`` the number of ``i`` with ``i gap < y``, the ``i`` that land on
+    the integer ``n`` number ``K(n + 1 - u) - K(n - u)``, and summing by
+    parts, ``log P(u) = sum_n K(n - u) (log F(n - 1) - log F(n))`` over the
+    chain's support: exact for every gap and task count. ``U`` lies between
+    the least sum any chain makes (``lo``: the last task alone has ``S >=
+    lo``, so ``P = 0`` below it) and the most (``hi``: ``P = 1`` from there),
+    where its expectation is the integral of ``1 - P`` at
+    :data:`_STAGGER_POINTS` midpoints per attempt. On that grid ``n - u``
+    takes only about ``2 X`` values (``X`` points), so ``K`` is computed once
+    per row and the sum over ``n`` at every point is one correlation (FFT):
+    a generation of 20 planned first-valid designs costs about a tenth of
+    its simulation, against a third with a term per point and support value.
     """
     lo = int(np.argmax((cdf > 1e-12).any(axis=0)))  # the smallest sum any row reaches (to 1e-12)
     hi = int(np.argmax((cdf >= 1.0 - 1e-12).all(axis=0)))  # every row's sum is at most this (to 1e-12)
     if hi <= lo:
         return np.full(cdf.shape[0], float(lo))
-    u = lo + (np.arange((hi - lo) * _STAGGER_POINTS) + 0.5) / _STAGGER_POINTS  # (X,)
-    log_f = np.log(np.maximum(cdf, 1e-300))
-    t, inv_g = tasks[:, None], 1.0 / gap[:, None]
-    start = -u[None, :] * inv_g  # (R, X): landed(y) = clip(ceil(start + y / gap), 0, tasks)
-    if start.size * (hi - lo) <= _ONE_SHOT:  # a swarm's generation: every n at once (per-call cost)
-        ys = np.arange(lo, hi + 1, dtype=float)
-        landed = np.clip(np.ceil(start[:, :, None] + ys * inv_g[:, :, None]), 0.0, t[:, :, None])
-        log_p = (np.diff(landed, axis=2) * log_f[:, None, lo:hi]).sum(axis=2)
-        return lo - np.expm1(log_p).sum(axis=1) / _STAGGER_POINTS
-    log_p = np.zeros(start.shape)
-    below = np.zeros(start.shape)  # no i has u + i gap below lo <= u
-    above = np.empty(start.shape)
-    for n in range(lo, hi):  # how many i have u + i gap < n + 1, less those below n: the i landing on n
-        np.add(start, (n + 1.0) * inv_g, out=above)
-        np.ceil(above, out=above)
-        np.clip(above, 0.0, t, out=above)
-        below -= above
-        log_p -= below * log_f[:, n : n + 1]
-        below, above = above, below
-    return lo - np.expm1(log_p).sum(axis=1) / _STAGGER_POINTS
+    pts = _STAGGER_POINTS
+    x = (hi - lo) * pts  # midpoints u_j = lo + (j + 1/2) / pts, j < x
+    log_f = np.log(np.maximum(cdf[:, lo:hi], 1e-300))  # n = lo .. hi - 1
+    # weights of K(n - u) for n = lo + 1 .. hi: log F(n - 1) - log F(n), and log F(hi - 1) at hi (F(hi) = 1)
+    weights = np.concatenate([log_f[:, :-1] - log_f[:, 1:], log_f[:, -1:]], axis=1)  # (R, hi - lo)
+    # n - u_j = (pts (n - lo) - j - 1/2) / pts = (e - x + 1/2) / pts with e = pts (n - lo) + x - 1 - j: the
+    # sum over n is a correlation of one row of K values with the weights spaced pts apart, done by FFT
+    e = np.arange(2 * x + pts)
+    k_all = np.clip(np.ceil((e - x + 0.5) / pts / gap[:, None]), 0.0, tasks[:, None])  # (R, 2x + pts)
+    spaced = np.zeros((cdf.shape[0], x))
+    spaced[:, ::pts] = weights  # spaced[:, pts (n - lo - 1)] = weight of n
+    size = 1 << int(np.ceil(np.log2(k_all.shape[1] + x)))
+    corr = np.fft.irfft(np.fft.rfft(k_all, size, axis=1) * np.fft.rfft(spaced[:, ::-1], size, axis=1), size, axis=1)
+    # log P(u_j) = sum_m spaced[m] K[m + pts + x - 1 - j]: the full correlation's entry x - 1 + pts + x - 1 - j
+    log_p = corr[:, 2 * x - 2 + pts - np.arange(x)]
+    return lo - np.expm1(log_p).sum(axis=1) / pts
