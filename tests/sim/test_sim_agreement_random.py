@@ -8,21 +8,15 @@ modes per scenario, and each metric must agree (within the tolerances of
 ``test_sim_agreement.py``) for at least the share of designs stated in
 :data:`FLOORS`.
 
-With this test's draws, quality, robustness, tokens and messages agree on
-every design. Elsewhere quality misses on a rare corner (three producers
-with two thousand checkers on sequential work); model calls on a federation
-of 97 clusters for 40 tasks, whose hubs tell their peers once per cluster's
-worth of steps (the agent mode sends whole summaries only, the fast mode
-their long-run rate). Latency, and the cost that grows with it (the standing
-cost of a deployed agent), part on one or two teams per scenario: a hybrid
-of 3,180 voting first-valid in fives on ``software_project`` (the event
-schedule waits for the task whose chain of levels drew the most attempts,
-each slowed about 2,000x by coordination; the fast mode adds one straggler)
-and a tree of 850 on sequential work (40-50 % apart). The floors were raised
-to 0.95 for latency, cost and the hub's utilisation once the hubs' batches,
-relays and booked queues and the serial stages agreed (0.90-0.93 before).
-The hub's utilisation (reported at the busiest hub) disagrees on about one
-design in twenty, mostly first-valid teams of hundreds to thousands.
+With this test's draws every metric agrees on every design, but for model
+calls and the hub's utilisation of one design on sequential work (a
+federation whose hubs tell their peers once per cluster's worth of steps:
+the agent mode sends whole summaries only, the fast mode their long-run
+rate). The floors allow one design in 60 to part (0.98); they were 0.95 for
+latency, cost and the hub's utilisation while a hybrid of 3,180 voting
+first-valid on ``software_project`` and a tree of 850 on sequential work
+still parted (40-50 %), and 0.90-0.93 before the hubs' batches, relays and
+booked queues and the serial stages agreed.
 
 Before the hub-crash exposure, the hubs' relays, the hub's clients, its
 workers' think time and the worker groups were made the same in both modes, 17 of these 32 checks
@@ -49,14 +43,14 @@ CASES = [
 N = 60
 #: metric: (absolute or relative, tolerance, least share of designs within it)
 FLOORS = {
-    "quality": ("abs", 0.05, 0.95),
+    "quality": ("abs", 0.05, 0.98),
     "robustness": ("abs", 0.05, 1.0),
-    "llm_calls": ("rel", 0.15, 0.95),
+    "llm_calls": ("rel", 0.15, 0.98),
     "messages": ("rel", 0.15, 1.0),
-    "tokens": ("rel", 0.15, 0.95),
-    "cost": ("rel", 0.15, 0.95),
-    "latency": ("rel", 0.25, 0.95),
-    "hub_utilisation": ("rel", 0.15, 0.95),
+    "tokens": ("rel", 0.15, 0.98),
+    "cost": ("rel", 0.15, 0.98),
+    "latency": ("rel", 0.25, 0.98),
+    "hub_utilisation": ("rel", 0.15, 0.98),
 }
 
 
