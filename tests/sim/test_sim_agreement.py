@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from sim_helpers import bundled, evaluate, make_scenario
 
+from swarmdesign.design import Design
 from swarmdesign.errors import SwarmdesignError
 from swarmdesign.sim import SimulatedEvaluator, fidelity
 from swarmdesign.sim.testing import make_design
@@ -405,16 +406,7 @@ def test_modes_agree_on_the_longest_chain_of_first_valid_levels(coders: int) -> 
     plus one item's tail, with attempts drawn independently: 0.77x and 0.63x the event schedule (now 1.06x
     and 0.96x).
     """
-    scenario = bundled("software_project")
-    design = make_design(
-        [("planner", 3, M), ("architect", 7, H), ("coder", coders, M), ("reviewer", 10, M), ("tester", 140, H)],
-        "mesh",
-        redundancy=5,
-        aggregation="first_valid",
-        heterogeneity=0.8,
-    )
-    fast = evaluate([design], scenario, seed=3)["latency"].iloc[0]
-    agent = evaluate([design], scenario, seed=3, mode="agent")["latency"].iloc[0]
+    fast, agent = _first_valid_mesh_latency("software_project", 3, coders, reviewers=10, testers=140)
     assert fast == pytest.approx(agent, rel=0.15)
 
 
@@ -427,17 +419,25 @@ def test_modes_agree_on_first_valid_tasks_a_planner_releases_over_the_run(planne
     longest task's chain from time 0, as if every task started together: 0.81x, 0.75x and 0.90x the event
     schedule (now 1.00x, 0.99x and 0.99x).
     """
-    scenario = bundled("parallel_batch")
+    fast, agent = _first_valid_mesh_latency("parallel_batch", planners, coders, reviewers=23, testers=326)
+    assert fast == pytest.approx(agent, rel=0.05)
+
+
+def _first_valid_mesh_latency(
+    fitness: str, planners: int, coders: int, *, reviewers: int, testers: int
+) -> tuple[float, float]:
+    """Latency in both modes of a mesh validating first-valid attempts (up to 5), planners to testers."""
+    roles = [("planner", planners, M), ("architect", 7, H), ("coder", coders, M), ("reviewer", reviewers, M)]
     design = make_design(
-        [("planner", planners, M), ("architect", 7, H), ("coder", coders, M), ("reviewer", 23, M), ("tester", 326, H)],
+        [*roles, ("tester", testers, H)],
         "mesh",
         redundancy=5,
         aggregation="first_valid",
         heterogeneity=0.8,
     )
+    scenario = bundled(fitness)
     fast = evaluate([design], scenario, seed=3)["latency"].iloc[0]
-    agent = evaluate([design], scenario, seed=3, mode="agent")["latency"].iloc[0]
-    assert fast == pytest.approx(agent, rel=0.05)
+    return fast, evaluate([design], scenario, seed=3, mode="agent")["latency"].iloc[0]
 
 
 def test_the_event_schedule_meets_first_valid_s_rare_last_attempts() -> None:
@@ -450,15 +450,7 @@ def test_the_event_schedule_meets_first_valid_s_rare_last_attempts() -> None:
     0.91x theirs (now 1.02x; 1.10x with the planner's release counted but the old resampling).
     """
     scenario = bundled("parallel_batch")
-    design = make_design(
-        [("planner", 1, L), ("coder", 2000, H), ("integrator", 9, L)],
-        "mesh",
-        redundancy=5,
-        aggregation="first_valid",
-        review_rounds=1,
-        heterogeneity=0.55,
-        routing="routed",
-    )
+    design = _routed_first_valid([("planner", 1, L), ("coder", 2000, H), ("integrator", 9, L)], "mesh", 5, 0.55)
     fast = evaluate([design], scenario, seed=3)["latency"].iloc[0]
     agent = np.mean([evaluate([design], scenario, seed=s, mode="agent")["latency"].iloc[0] for s in range(3, 9)])
     assert fast == pytest.approx(agent, rel=0.06)
@@ -474,19 +466,25 @@ def test_the_event_schedule_runs_the_serial_share_the_workload_has(coders: int) 
     0.86-1.20x the event schedule's from seed to seed (now 1.00-1.05x).
     """
     scenario = bundled("parallel_batch")
-    design = make_design(
-        [("architect", 4, M), ("coder", coders, L), ("reviewer", 1, L)],
-        "independent",
-        redundancy=6,
-        aggregation="first_valid",
-        review_rounds=1,
-        heterogeneity=0.4,
-        routing="routed",
-    )
+    roles = [("architect", 4, M), ("coder", coders, L), ("reviewer", 1, L)]
+    design = _routed_first_valid(roles, "independent", 6, 0.4)
     fast = evaluate([design], scenario, seed=3)["latency"].iloc[0]
     for seed in (3, 4, 5, 6):
         agent = evaluate([design], scenario, seed=seed, mode="agent")["latency"].iloc[0]
         assert fast == pytest.approx(agent, rel=0.07), seed
+
+
+def _routed_first_valid(roles: list[tuple[str, int, str]], kind: str, redundancy: int, heterogeneity: float) -> Design:
+    """Routed work validated first-valid (up to ``redundancy`` attempts) after one review round."""
+    return make_design(
+        roles,
+        kind,
+        redundancy=redundancy,
+        aggregation="first_valid",
+        review_rounds=1,
+        heterogeneity=heterogeneity,
+        routing="routed",
+    )
 
 
 @pytest.mark.parametrize(("redundancy", "aggregation"), [(1, "majority_vote"), (5, "first_valid")])

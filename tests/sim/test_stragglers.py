@@ -21,6 +21,14 @@ def _draw(law: AttemptLaw, row: int, rng: np.random.Generator, shape: tuple[int,
     return rng.choice(np.arange(1, q.size), p=pmf / pmf.sum(), size=shape)
 
 
+def _chain_totals(law: AttemptLaw, levels: list[int], tasks: int, *, runs: int, rng: np.random.Generator) -> np.ndarray:
+    """Sampled attempts along each task's levels (each level its slowest item), ``(runs, tasks)``."""
+    total = np.zeros((runs, tasks))
+    for size in levels:
+        total += _draw(law, 0, rng, (runs, tasks, size)).max(axis=2)
+    return total
+
+
 @pytest.mark.parametrize("items", [1, 7, 300])
 def test_most_attempts_of_many_items_matches_sampling(items: int) -> None:
     law = _law([[1.0, 0.4, 0.2, 0.05], [1.0, 0.1, 0.0, 0.0]])
@@ -34,11 +42,7 @@ def test_most_attempts_of_many_items_matches_sampling(items: int) -> None:
 def test_longest_chain_of_levels_matches_sampling(levels: list[int], tasks: float) -> None:
     """Each level waits for its slowest item, a task for its levels in turn, the run for its longest task."""
     law = _law([[1.0, 0.38, 0.17, 0.08, 0.04]])
-    rng = np.random.default_rng(1)
-    runs = 4000
-    total = np.zeros((runs, int(tasks)))
-    for size in levels:
-        total += _draw(law, 0, rng, (runs, int(tasks), size)).max(axis=2)
+    total = _chain_totals(law, levels, int(tasks), runs=4000, rng=np.random.default_rng(1))
     assert law.longest_chain(levels, np.array([tasks]))[0] == pytest.approx(total.max(axis=1).mean(), rel=0.01)
 
 
@@ -56,11 +60,7 @@ def test_longest_chain_of_tasks_released_one_after_another_matches_sampling(
     planners over 10,000 s ended at 0.81x the event schedule.
     """
     law = _law([[1.0, 0.32, 0.14, 0.07, 0.04]])
-    rng = np.random.default_rng(2)
-    runs = 3000
-    total = np.zeros((runs, int(tasks)))
-    for size in levels:
-        total += _draw(law, 0, rng, (runs, int(tasks), size)).max(axis=2)
+    total = _chain_totals(law, levels, int(tasks), runs=3000, rng=np.random.default_rng(2))
     ahead = gap * np.arange(int(tasks))[::-1]  # the last task released has nothing ahead of it
     sampled = (total - ahead).max(axis=1).mean()
     got = law.longest_chain(levels, np.array([tasks]), np.array([gap]))[0]
