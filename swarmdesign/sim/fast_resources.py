@@ -240,6 +240,11 @@ def latency_and_cost(
     # hierarchy's reports up the tree) load the hubs, and so everyone's wait, but nobody waits for them
     per_attempt = np.where(first_valid, qual.attempts, 1.0)
     per_item = load.hub_path_messages * per_attempt
+    # an item's side-by-side attempters finish together and report together: its hub serves their messages
+    # as one batch on its servers, and the item is done when the last is through (one attempter per server
+    # at a time; first-valid's single attempter has no batch). The closed loop's wait is the batch's wait
+    # behind the other items' messages, so the item pays it plus its own batch's service
+    batch = np.maximum(load.parallel_attempts / np.maximum(load.hub_servers, 1.0), 1.0)
     # (strictly serial work has no parallel phase: nobody coordinates, the calls are not slowed)
     wait, utilisation, offered = queueing.closed_loop_wait(
         load.hub_workers,
@@ -248,13 +253,8 @@ def latency_and_cost(
         load.hub_service_s,
         load.hub_servers,
         loaded=load.hub_queue_messages * per_attempt,
-        batch=np.maximum(load.parallel_attempts / np.maximum(load.hub_servers, 1.0), 1.0),  # see below
+        batch=batch,
     )
-    # an item's side-by-side attempters finish together and report together: its hub serves their messages
-    # as one batch on its servers, and the item is done when the last is through (one attempter per server
-    # at a time; first-valid's single attempter has no batch). The wait above is the batch's wait behind the
-    # other items' messages, so the item pays it plus its own batch's service
-    batch = np.maximum(load.parallel_attempts / np.maximum(load.hub_servers, 1.0), 1.0)
     hub_alone = per_item * load.hub_service_s * batch
     tau["hub_queue"] = np.where(has_queue, per_item * wait + hub_alone, 0.0)
     tau_total = tau_other + tau["hub_queue"]
