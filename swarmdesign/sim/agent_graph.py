@@ -159,8 +159,9 @@ def build_wiring(pop: Population, params: SimParams, rng: np.random.Generator) -
         hub_of[pop.producers] = 0
         servers = np.array([float(hubs.size)])
         parent = np.array([-1])
+        # news spreads through the one queue too: a replica does not pass it along the others
         spread = (
-            1.0 if kind == "hybrid" and n > 1 else _bfs_eccentricity(n, edges, int(others[0]) if others.size else 0)
+            1.0 if kind == "hybrid" and n > 1 else _bfs_eccentricity(n, hop_edges, int(others[0]) if others.size else 0)
         )
     elif kind == "hierarchical":
         prods = pop.producers

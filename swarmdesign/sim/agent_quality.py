@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from swarmdesign.fitness import Scenario
     from swarmdesign.sim.agent_graph import Wiring
 
+#: Attempts per item that measure the voters' outcome correlation (every pair of them counts).
+PROBE_ATTEMPTS = 8
+
 
 @dataclass
 class StepRecords:
@@ -236,8 +239,9 @@ def simulate_quality(
         calls = call_faults(rng, p.shape, faults.call, fp.max_retries, fp.silent_share)
         ranks = propensity_ranks(rng, n_tasks, n_models, cross_share)
         right = draw_attempts(rng, p, pop.model[agents], ranks, rho)
-        # a probe pair of attempts by two producers on the same item measures the outcome correlation
-        probe, _ = dispatcher.land(probe_rng, np.repeat(type_slot[:, None], 2, axis=1))
+        # probe attempts by producers on the same item measure the outcome correlation: PROBE_ATTEMPTS of them
+        # per item (a single pair per item left the estimate 0.03 from its value at a thousand items)
+        probe, _ = dispatcher.land(probe_rng, np.repeat(type_slot[:, None], PROBE_ATTEMPTS, axis=1))
         p_probe = expit(
             pop.skill[probe]
             + ability_bonus(pop, probe, dispatcher.types[type_slot][:, None], params)

@@ -399,7 +399,9 @@ class EventRun:
             done, m = end, self.msg_start[item]
             hub = self.hubs[q]
             for _a in range(round(attempts)):
-                t_a = end
+                # side-by-side attempters report together; first-valid's attempts follow one another, each
+                # reported once the one before it was (its retry waits for that verdict)
+                t_a = done if self.first_valid else end
                 for _m in range(per_attempt):
                     service = self.msg_service[m]
                     if self.msg_stall[m]:
@@ -407,7 +409,7 @@ class EventRun:
                     arrival = t_a
                     t_a = hub.serve(t_a, service)
                     self.hub_busy += service
-                    self.hub_wait += t_a - service - arrival
+                    self.hub_wait += max(t_a - service - arrival, 0.0)  # (not below 0 by rounding)
                     alone += service
                     served += service
                     m += 1

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from swarmdesign.sim import faults, queueing, routing, scaling, stampede, stragglers, topology
+from swarmdesign.sim import fast_hub, faults, routing, scaling, stampede, stragglers, topology
 from swarmdesign.sim.batch import AGG_INDEX, KIND_INDEX
 from swarmdesign.sim.params import SimParams
 from swarmdesign.sim.ufuncs import clip
@@ -240,22 +240,14 @@ def latency_and_cost(
     # hierarchy's reports up the tree) load the hubs, and so everyone's wait, but nobody waits for them
     per_attempt = np.where(first_valid, qual.attempts, 1.0)
     per_item = load.hub_path_messages * per_attempt
-    # an item's side-by-side attempters finish together and report together: its hub serves their messages
-    # as one batch on its servers, and the item is done when the last is through (one attempter per server
-    # at a time; first-valid's single attempter has no batch). The closed loop's wait is the batch's wait
-    # behind the other items' messages, so the item pays it plus its own batch's service
-    batch = np.maximum(load.parallel_attempts / np.maximum(load.hub_servers, 1.0), 1.0)
     # (strictly serial work has no parallel phase: nobody coordinates, the calls are not slowed)
-    wait, utilisation, offered = queueing.closed_loop_wait(
-        load.hub_workers,
-        per_item,
-        tau_other + slowed * (wl.parallel_fraction > 0),
-        load.hub_service_s,
-        load.hub_servers,
-        loaded=load.hub_queue_messages * per_attempt,
-        batch=batch,
+    think = tau_other + slowed * (wl.parallel_fraction > 0)
+    # a coordinator runs orchestration_rounds plan-sized synthesis calls per task (plan, then re-plans)
+    plan_s = dp.orchestration_rounds * dp.plan_token_share * views.coordinator_seconds
+    hub = fast_hub.hub_queue(
+        views, load, wl, plan_s=plan_s, per_item=per_item, loaded=load.hub_queue_messages * per_attempt, think=think
     )
-    hub_alone = per_item * load.hub_service_s * batch
+    wait, hub_alone, batch, offered, release_s = hub.wait, hub.own, hub.batch, hub.offered, hub.release_s
     tau["hub_queue"] = np.where(has_queue, per_item * wait + hub_alone, 0.0)
     tau_total = tau_other + tau["hub_queue"]
     p = wl.parallel_fraction
@@ -273,8 +265,6 @@ def latency_and_cost(
     chain = len(wl.level_sizes) * (tau_alone + slowed) if p > 0 else 0.0
     t_prod_stage = np.maximum(t_parallel, chain)
 
-    # a coordinator runs orchestration_rounds plan-sized synthesis calls per task (plan, then re-plans)
-    plan_s = dp.orchestration_rounds * dp.plan_token_share * views.coordinator_seconds
     merge_s = views.merger_seconds
     n_judges = ((views.count > 0) & views.arch_is("judge")) * views.count
     # the stages that serve items (checkers, judges, the hub) bound the parallel phase only: a serial item runs
@@ -284,7 +274,7 @@ def latency_and_cost(
     bounds = [
         t_prod_stage,
         np.where(views.n_checkers > 0, par_items * prod.review_rounds * review_s / views.n_checkers.clip(1e-9), 0.0),
-        np.where(views.planned, T * plan_s / views.n_coordinators.clip(1e-9), 0.0),
+        release_s,
         np.where(views.n_mergers > 0, T * merge_s / views.n_mergers.clip(1e-9), 0.0),
         np.where(
             uses_judge & (n_judges.sum(axis=1) > 0), par_items * tau["judge"] / n_judges.sum(axis=1).clip(1.0), 0.0
@@ -364,6 +354,10 @@ def latency_and_cost(
     )
     straggler = np.maximum(end + fill - staged, 0.0)
     latency = staged + stalls + (1.0 - p) * t_serial + straggler
+    # every attempt's messages (its reports and the relays it causes) served at a hub, per server
+    hub_served = items * qual.attempts * load.hub_queue_messages * load.hub_service_s
+    hub_served = hub_served / np.maximum(load.hub_servers * load.hub_queues, 1e-300)
+    hub_busy = np.where(has_queue, clip(hub_served / np.maximum(latency, 1e-300), 0.0, 1.0), 0.0)
 
     ideal = items * t_prod / load.groups_max
     loss_latency = {name: items * value / load.groups_max for name, value in tau.items() if name != "base"}
@@ -488,13 +482,23 @@ def latency_and_cost(
         "channels": views.channels,
         "spread_rounds": views.spread_rounds,
         "hub_utilisation": np.where(has_queue, offered * load.busiest, 0.0),  # at the busiest hub
-        "hub_busy": np.where(has_queue, utilisation, 0.0),
+        # the hubs' service over the run, per server (the closed loop's utilisation holds while every worker
+        # cycles; a planner's release, idle levels and the serial share leave the hub idle part of the run)
+        "hub_busy": hub_busy,
         # per message, behind other items' messages and, on average, half of its own batch-mates; strictly
         # serial work: nobody queues
-        "hub_wait_s": np.where(has_queue & (p > 0), wait + load.hub_service_s * (batch - 1.0) / 2.0, 0.0),
+        "hub_wait_s": np.where(
+            has_queue,
+            np.where(p > 0, wait, 0.0)
+            + load.hub_service_s * (batch - 1.0) / 2.0
+            # a message that reaches a crashed hub waits out the rest of its failover (half of it, on average),
+            # and the backlog the failover left drains at the rate the hub has to spare (serial items: no backlog)
+            + stalls / np.maximum(latency, 1e-300) * fp.failover_s / 2.0 / np.maximum(1.0 - hub_busy * (p > 0), 0.05),
+            0.0,
+        ),
         "stampede_collisions": picks * retry_picks,
         "collision_share": coll,
-        "speedup": t_items / np.maximum(latency, 1e-300),  # the hub, checker or plan bound included
+        "speedup": t_serial / np.maximum(latency, 1e-300),  # the hub, checker or plan bound included
         "ideal_latency": ideal,
         "ideal_cost": base_cost,
         **{f"loss_latency_{k_}": v for k_, v in loss_latency.items()},

@@ -201,12 +201,21 @@ def readers_per_piece(
 
 
 def spread_rounds(
-    kind: np.ndarray, n: np.ndarray, branching: np.ndarray, clusters: np.ndarray, fanout: int
+    kind: np.ndarray,
+    n: np.ndarray,
+    branching: np.ndarray,
+    clusters: np.ndarray,
+    fanout: int,
+    leaves: np.ndarray | None = None,
 ) -> np.ndarray:
     """Message rounds until news from one agent reaches all, ``(D,)``.
 
     O(1) for a mesh, O(log n) for trees and gossip/pub-sub (push gossip with
-    its tail, :func:`push_gossip_rounds`), O(n) for chains and rings.
+    its tail, :func:`push_gossip_rounds`), O(n) for chains and rings. A
+    hierarchy's tree is built over its ``leaves`` (its producers, as the hub
+    paths count it; default ``n``): its other members work through the leaf
+    managers without adding tiers, so news climbs and descends the producers'
+    tree.
     """
     return _by_kind(
         kind,
@@ -214,7 +223,7 @@ def spread_rounds(
             "chain": n - 1,
             "ring": np.ceil(n / 2),
             "star": np.minimum(n - 1, 2.0),
-            "hierarchical": 2 * tree_depth(n, branching),
+            "hierarchical": 2 * tree_depth(n if leaves is None else leaves, branching),
             "mesh": np.minimum(n - 1, 1.0),
             "pubsub": 1 + push_gossip_rounds(n, fanout),
             "federated": np.minimum(n - 1, 3.0),

@@ -135,7 +135,7 @@ class RoleViews:
                 n_prod,
             ),
             channels=topology.channels(kind, n_agents, batch.brokers, clusters, n_coord),
-            spread_rounds=topology.spread_rounds(kind, n_agents, branching, clusters, comm.gossip_fanout),
+            spread_rounds=topology.spread_rounds(kind, n_agents, branching, clusters, comm.gossip_fanout, n_prod),
             handoff_hops=topology.handoff_hops(kind, n_agents, branching, n_prod),
         )
 
