@@ -55,9 +55,9 @@ METRICS: dict[str, str] = {
     "channels": "communication channels (links) of the topology",
     "spread_rounds": "message rounds until news from one agent reaches all",
     "hub_utilisation": "offered load per server of the busiest hub if no one waited (rho, >= 1 saturated); 0: no hub",
-    "hub_busy": "share of time a hub server is busy once workers wait for it (closed loop), 0..1",
-    "hub_wait_s": "mean seconds a message waits at its hub (closed-loop Erlang C, batches of voters' reports "
-    "included), 0 without a hub",
+    "hub_busy": "share of the run a hub server is busy (the leaf hubs' service over their servers), 0..1",
+    "hub_wait_s": "mean seconds a message waits at its hub (closed-loop Erlang C over the items in flight, batches "
+    "of voters' reports and a crashed hub's failover included), 0 without a hub",
     "stampede_collisions": "picks (of a subtask or scarce resource) lost to collisions over the workload",
     "collision_share": "share of picks that collided, 0..1",
     "routing_accuracy": "share of tasks that land on an agent of the archetype they need, 0..1",
