@@ -9,8 +9,9 @@ in the loop, and how their messages arrive, decide the wait:
 * a planner that releases the tasks more slowly than the loop would run
   them keeps most workers idle: only the items in flight take part (Little's
   law: the release rate times an item's own cycle). Treating every worker
-  as cycling made a federation whose three planners released 3,000 tasks
-  over the run wait 568 s per message against the event schedule's 0.2 s;
+  as cycling, a federation of 1,600 coders whose one planner released
+  3,000 tasks over the run waited 568 s per message against the event
+  schedule's 0.2 s;
 * those releases come as bursts: the coordinators plan side by side, so a
   release is one level of a task from each of them, whose items then report
   together.

@@ -56,7 +56,7 @@ def collision_share(
     Each agent is organised or herded on its own, so the organised count is
     binomial. Collisions need two herded agents, a convex function of their
     count, so the count's mean understates them in small teams: two agents,
-    each organised with probability 0.52, collide in 1.4 % of their picks
+    each organised with probability 0.52, collide in 1.8 % of their picks
     (both herded, both on the focal option), while one organised and 0.96 of
     a herded agent never do. Up to :data:`EXACT_CONTENDERS` whole contenders
     the share is summed over the binomial law; larger crowds are close to
