@@ -355,8 +355,10 @@ def latency_and_cost(
     straggler = np.maximum(end + fill - staged, 0.0)
     latency = staged + stalls + (1.0 - p) * t_serial + straggler
     # every attempt's messages (its reports and the relays it causes) served at a hub, per server
-    hub_served = items * qual.attempts * load.hub_queue_messages * load.hub_service_s
-    hub_served = hub_served / np.maximum(load.hub_servers * load.hub_queues, 1e-300)
+    hub_messages = items * qual.attempts * load.hub_queue_messages / load.hub_queues  # per queue
+    hub_served = hub_messages * load.hub_service_s / np.maximum(load.hub_servers, 1e-300)
+    # the share of them that the queue's own clients send and wait for (the rest: other hubs' relays)
+    own_share = np.minimum(load.hub_path_messages / np.maximum(load.hub_queue_messages, 1e-300), 1.0)
     hub_busy = np.where(has_queue, clip(hub_served / np.maximum(latency, 1e-300), 0.0, 1.0), 0.0)
 
     ideal = items * t_prod / load.groups_max
@@ -491,9 +493,18 @@ def latency_and_cost(
             has_queue,
             np.where(p > 0, wait, 0.0)
             + load.hub_service_s * (batch - 1.0) / 2.0
-            # a message that reaches a crashed hub waits out the rest of its failover (half of it, on average),
-            # and the backlog the failover left drains at the rate the hub has to spare (serial items: no backlog)
-            + stalls / np.maximum(latency, 1e-300) * fp.failover_s / 2.0 / np.maximum(1.0 - hub_busy * (p > 0), 0.05),
+            # a crashed hub's failover (serial items leave no backlog behind it)
+            + fast_hub.failover_wait(
+                hub,
+                crash=crash ** np.maximum(load.hub_servers, 1.0),
+                failover_s=fp.failover_s,
+                messages=hub_messages,
+                own=hub_messages * own_share,
+                per_client=per_item,
+                latency=latency,
+                drain=1.0 / np.maximum(1.0 - hub_busy * (p > 0), 0.05),
+            )
+            * (views.hub_kind | views.pubsub),
             0.0,
         ),
         "stampede_collisions": picks * retry_picks,
