@@ -312,7 +312,8 @@ def latency_and_cost(
     # a crashed hub stalls its queue for failover_s; crashes at one queue happen one after another
     fp = params.faults
     crash = np.where(views.pubsub, f * fp.hub_crash_share * fp.broker_fault_factor, f * fp.hub_crash_share)
-    crashes = T * load.hub_calls_per_task * crash ** np.maximum(load.hub_servers, 1.0) / load.hub_queues
+    crash_all = crash ** np.maximum(load.hub_servers, 1.0)  # a message crashes every server of its hub
+    crashes = T * load.hub_calls_per_task * crash_all / load.hub_queues
     stalls = np.where(views.hub_kind | views.pubsub, crashes * fp.failover_s, 0.0)
     # a task's merge waits for its last level: free workers take the earliest ready work, so the tasks'
     # levels advance together and every task finishes within the last level's share of the parallel phase
@@ -496,7 +497,7 @@ def latency_and_cost(
             # a crashed hub's failover (serial items leave no backlog behind it)
             + fast_hub.failover_wait(
                 hub,
-                crash=crash ** np.maximum(load.hub_servers, 1.0),
+                crash=crash_all,
                 failover_s=fp.failover_s,
                 messages=hub_messages,
                 own=hub_messages * own_share,
