@@ -33,6 +33,8 @@ from typing import Any
 from optuna.distributions import BaseDistribution, CategoricalDistribution, distribution_to_json
 from optuna.trial import FrozenTrial
 
+from swarmdesign.jsontext import dumps
+
 #: ``JournalOperation`` codes of Optuna's journal format (the enum itself is not public API).
 CREATE_STUDY, SET_STUDY_USER_ATTR, CREATE_TRIAL = 0, 2, 4
 
@@ -93,7 +95,7 @@ class TrialRecords:
             }
             if complete is not None:
                 body["datetime_complete"] = _iso(complete, stamps)
-            out.append(head + json.dumps(body, separators=(",", ":"))[1:])
+            out.append(head + dumps(body)[1:])
         return out
 
     def study_attr_line(self, key: str, value: Any) -> str:

@@ -24,6 +24,7 @@ import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
+from swarmdesign import jsontext
 from swarmdesign.design import Design, Provenance
 
 BOOKKEEPING = ("optimizer", "generation", "particle", "seed_design", "fail_reason", "design", "eval_seconds")
@@ -49,7 +50,8 @@ def metric_attrs(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def design_json(design: Design) -> str:
-    return json.dumps(design.to_dict(), separators=(",", ":"), ensure_ascii=False)
+    """The design's compact JSON, as each trial records it (``user_attrs["design"]``)."""
+    return jsontext.dumps(design.to_dict(), ensure_ascii=False)
 
 
 def is_finished(trial: FrozenTrial) -> bool:

@@ -10,6 +10,7 @@ on a run folder's own journal) and once through ``study.add_trial``, and
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
 from swarmdesign.commands._common import load_space
+from swarmdesign.jsontext import dumps
 from swarmdesign.run_trials import RunTrials
 from swarmdesign.storage import JOURNAL_NAME, open_storage
 
@@ -66,8 +68,11 @@ def _trials(count: int, n_obj: int, start: int = 0) -> list[FrozenTrial]:
                     "feasible": i % 2 == 0,
                     "generation": i // 4,
                     "note": 'naïve \u2013 "quoted"\n',
-                    "nan_metric": math.nan,
+                    **({"nan_metric": math.nan} if i % 4 == 0 else {}),  # NaN takes json's path, the rest orjson's
+                    "tiny": 1.5e-07 * (i + 1),
+                    "huge": 1e300 * (i + 1),
                     "list": [1, 2.5, None],
+                    **({"nested": {"inf": [math.inf]}, "big": 2**70} if i % 5 == 1 else {}),
                     **({"fail_reason": "ValueError: boom"} if failed else {}),
                 },
                 system_attrs={"sampler": {"state": [i, i + 1]}},
@@ -232,3 +237,24 @@ def test_study_attributes_and_parameterless_trials_read_back_as_optunas(tmp_path
     assert ours.user_attrs == other.user_attrs == {"recommendation": {**rec, "trial": 0}}
     _same(ours.get_trials(deepcopy=False), other.get_trials(deepcopy=False))
     assert ours.trials[1].params == {} and ours.trials[1].distributions == {}
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"tiny": 1.5e-07, "small": 1e-05, "huge": 1e300, "text": 'naïve \u2013 "q"\n\u2028'},
+        {"nan": math.nan},
+        {"deep": {"list": [1.0, (2.0, -math.inf)]}},
+        {"big": 2**70},
+        {1: 2.0},
+        {"lone": "a\ud800b"},
+    ],
+)
+def test_a_record_body_reads_back_as_json_wrote_it(extra: dict) -> None:
+    """Either encoder: the text Optuna's reader parses gives what ``json.dumps`` would have given."""
+    body = {"state": 1, "value": None, "params": {"x": 0.1}, "user_attrs": {"score": 0.5, **extra}}
+    ours = json.loads(dumps(body))
+    theirs = json.loads(json.dumps(body, separators=(",", ":")))
+    assert repr(ours) == repr(theirs)  # repr: NaN == NaN, and -0.0 / 0.0 told apart
+    dumps(body).encode()  # the journal is written as UTF-8: a lone surrogate must come out escaped

@@ -1,0 +1,57 @@
+"""Compact JSON text for what a run writes per trial: ``orjson`` where it says what ``json`` would.
+
+A trial's journal record holds ~90 floats (its metrics and params) and its
+design's JSON; ``json.dumps`` spent ~50 µs per trial formatting them, ~7 % of
+a simulated run, and ``orjson`` ~5 µs. Both write the shortest text that reads
+back as the same float (``1e-05`` and ``0.00001`` are one number to
+``json.loads``, Optuna's reader), and both leave non-ASCII text unescaped, as
+UTF-8. They differ where ``orjson`` cannot speak the JSON superset Python's
+``json`` writes and reads: NaN and infinities (``orjson`` writes ``null``, so a
+NaN metric would come back as None), integers beyond 64 bits, non-string keys
+and types it does not know. Those values go through ``json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import orjson
+
+
+def dumps(value: Any, *, ensure_ascii: bool = True) -> str:
+    """Compact JSON text of ``value`` (``separators=(",", ":")``).
+
+    ``orjson`` when every float is finite and it knows every type; otherwise
+    ``json.dumps``, whose ``ensure_ascii`` applies (``orjson`` itself writes
+    non-ASCII text as UTF-8, and refuses strings that are not valid Unicode,
+    such as a lone surrogate, which ``json`` then escapes when ``ensure_ascii``).
+    """
+    if _finite(value):
+        try:
+            return orjson.dumps(value).decode()
+        except (TypeError, orjson.JSONEncodeError):
+            pass
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=ensure_ascii)
+
+
+def _finite(value: Any) -> bool:
+    """No NaN or infinity anywhere in ``value`` (dicts, lists and tuples walked; other values pass).
+
+    ``x - x`` is 0.0 for every finite float and NaN for NaN and infinities; the
+    plain types of a flat metrics dict are passed over inline, not by a call each.
+    """
+    kind = type(value)
+    if kind is dict or kind is list or kind is tuple:
+        for v in value.values() if kind is dict else value:
+            t = type(v)
+            if t is float:
+                if v - v != 0.0:
+                    return False
+            elif t is not str and t is not int and t is not bool and v is not None and not _finite(v):
+                return False
+        return True
+    if isinstance(value, float):  # a float, or a subclass such as numpy's float64
+        return math.isfinite(value)
+    return True
