@@ -21,12 +21,12 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import optuna
-import pandas as pd
 from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
@@ -55,6 +55,9 @@ from swarmdesign.storage import (
     write_atomic,
 )
 from swarmdesign.table_trials import TableTrialError, fresh_start
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["EvaluationTimeout", "Run", "RunSettings", "RunSummary", "evaluate_designs", "evaluate_safely", "frame_rows"]
 
@@ -554,7 +557,7 @@ def _versions() -> dict[str, str]:
         "swarmdesign": __version__,
         "optuna": optuna.__version__,
         "numpy": np.__version__,
-        "pandas": pd.__version__,
+        "pandas": metadata.version("pandas"),  # not pd.__version__: a run does not import pandas
         "pydantic": pydantic.__version__,
         "python": platform.python_version(),
     }

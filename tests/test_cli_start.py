@@ -70,6 +70,13 @@ def test_evaluate_imports_scipy_but_not_pandas_or_optuna() -> None:
     assert _heavy_imports("evaluate", "designs/star_research.yaml") == ["scipy"]
 
 
+def test_a_simulated_run_with_its_recommendation_imports_no_pandas(tmp_path) -> None:
+    """pandas (with pyarrow) was a tenth of the default run: recording, outputs and the recommendation use arrays."""
+    heavy = _heavy_imports("run", "-n", "32", "-q", "--out", str(tmp_path), "--name", "r")
+    assert "pandas" not in heavy and "pyarrow" not in heavy
+    assert (tmp_path / "r" / "trials.csv").is_file() and (tmp_path / "r" / "best.yaml").is_file()
+
+
 def test_simulated_metric_names_match_the_simulator() -> None:
     """The scenario checks metric names from a static list: it must be the simulator's, in its order."""
     from swarmdesign.sim.metrics import METRICS
