@@ -4,11 +4,13 @@ A trial's journal record holds ~90 floats (its metrics and params) and its
 design's JSON; ``json.dumps`` spent ~50 µs per trial formatting them, ~7 % of
 a simulated run, and ``orjson`` ~5 µs. Both write the shortest text that reads
 back as the same float (``1e-05`` and ``0.00001`` are one number to
-``json.loads``, Optuna's reader), and both leave non-ASCII text unescaped, as
-UTF-8. They differ where ``orjson`` cannot speak the JSON superset Python's
-``json`` writes and reads: NaN and infinities (``orjson`` writes ``null``, so a
-NaN metric would come back as None), integers beyond 64 bits, non-string keys
-and types it does not know. Those values go through ``json``.
+``json.loads``, Optuna's reader). ``orjson`` writes non-ASCII text as UTF-8
+where ``json`` escapes it (unless ``ensure_ascii=False``); both read back as
+the same string. They differ where ``orjson`` cannot speak the JSON superset
+Python's ``json`` writes and reads: NaN and infinities (``orjson`` writes
+``null``, so a NaN metric would come back as None), integers beyond 64 bits,
+non-string keys, strings that are not valid Unicode and types it does not
+know. Those values go through ``json``.
 """
 
 from __future__ import annotations
