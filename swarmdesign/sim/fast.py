@@ -42,7 +42,9 @@ class Production:
 
     p_ideal: np.ndarray  # (D, Q) success with perfect routing, unplanned
     p_routed: np.ndarray  # (D, Q) success with the design's routing, unplanned
-    p_planned: np.ndarray  # (D, Q) success with the design's routing and planning
+    p_planned: np.ndarray  # (D, Q) success with the design's routing and planning (mean over the plan's outcome)
+    plan_states: np.ndarray  # (2, D, Q) success under a sound and under an unsound plan (equal where none plans)
+    plan_sound: np.ndarray  # (D, Q) chance a level's plan (or negotiated split) is sound; 0 where nobody plans
     work_share: np.ndarray  # (D, R) share of production work each role does
     routing_accuracy: np.ndarray  # (D,)
     same_model_share: np.ndarray  # (D,) probability two attempts share a model
@@ -184,6 +186,7 @@ def production(views: RoleViews, scenario: Scenario, params: SimParams, difficul
 
     context = wl.input_tokens_per_step + views.heard * env.message_tokens
     overflow = clip(1.0 - params.communication.context_window_tokens / context, 0.0, 1.0)
+    eased = eased_rows[:, None]
     return Production(
         p_ideal=p_ideal,
         p_routed=p_routed,
@@ -192,6 +195,13 @@ def production(views: RoleViews, scenario: Scenario, params: SimParams, difficul
             plan_ok * p_eased + (1.0 - plan_ok) * p_routed * (1.0 - dp.bad_plan_harm),
             np.where(negotiated[:, None], plan_ok * p_eased + (1.0 - plan_ok) * p_routed, p_routed),
         ),
+        plan_states=np.stack(
+            [
+                np.where(eased, p_eased, p_routed),
+                np.where(views.planned[:, None], p_routed * (1.0 - dp.bad_plan_harm), p_routed),
+            ]
+        ),
+        plan_sound=np.where(eased, plan_ok, 0.0),
         work_share=share,
         routing_accuracy=accuracy,
         same_model_share=same_model_share,
@@ -324,12 +334,19 @@ def quality_chains(
     Fault settings differ only in the step survival and the hub failures, so
     routing, planning, context and every topology-dependent catch rate are
     computed once, and the settings' ``(D, Q)`` arrays are stacked on a
-    leading axis ``(S, D, Q)``: each numpy call then serves every setting. In
-    a swarm-sized batch a call's fixed cost, not its arithmetic, is most of
-    the price. Every element goes through the same operations in the same
-    order as in a pass for its setting alone, so the figures are identical
-    (the voting functions pick their expansion by one setting's rows,
-    ``copies``).
+    leading axis: each numpy call then serves every setting. In a swarm-sized
+    batch a call's fixed cost, not its arithmetic, is most of the price.
+    Every element goes through the same operations in the same order as in a
+    pass for its setting alone, so the figures are identical (the voting
+    functions pick their expansion by one setting's rows, ``copies``).
+
+    The same axis holds the two outcomes of a level's plan (sound or not,
+    :attr:`Production.plan_states`): voting, review, verification, critique
+    and the re-derivation of lost state all act on the attempt's success, non-
+    linearly, and all share the level's plan. Averaging the success over the
+    plan first (``p_planned``) overrated planned teams: an error is likelier
+    under a bad plan, where its redo fails more often too. Each level's
+    outcomes are mixed by the plan's chance before the levels are chained.
     """
     b = views.batch
     wl = scenario.workload
@@ -341,24 +358,46 @@ def quality_chains(
     losses["routing"] = _step_loss(prod.p_ideal, prod.p_routed)
     p_planned = prod.p_planned
     losses["planning"] = _step_loss(prod.p_routed, p_planned)
-    p_ctx = p_planned * (1.0 - params.communication.overflow_harm * prod.overflow[:, None])
+    ctx_keep = 1.0 - params.communication.overflow_harm * prod.overflow[:, None]
+    p_ctx = p_planned * ctx_keep
     losses["context"] = _step_loss(p_planned, p_ctx)
     survival = np.array([faults.step_survival(f, fp.max_retries, fp.silent_share) for f in fault_rates])
-    p_step = p_ctx * survival[:, None, None]  # (S, D, Q)
-    fault_step = _step_loss(p_ctx, p_step)
+    fault_step = _step_loss(p_ctx, p_ctx * survival[:, None, None])
+
+    # A level's plan is sound or not for every attempt, redo and check of its piece (the agent mode draws it
+    # per task and level), and all of those are non-linear in the attempt's success: a piece is more often
+    # wrong under an unsound plan, where its redo fails more often too. So a level runs once per plan
+    # outcome: rows 0..D-1 hold every design under an unsound plan (or no plan), and a row is appended for
+    # each design whose plan can be sound, under a sound one (``src`` maps rows to designs). Their outcomes
+    # are weighted by the plan's chance per replica before the levels are chained (see q_task below).
+    n_q = p_ctx.shape[1]
+    n_d = b.n_designs
+    eased = np.flatnonzero((prod.plan_sound > 0.0).any(axis=1))
+    src = np.concatenate([np.arange(n_d), eased])
+    p_step = survival[:, None, None] * (
+        np.concatenate([prod.plan_states[1], prod.plan_states[0][eased]]) * ctx_keep[src]
+    )
+    weight = np.concatenate([1.0 - prod.plan_sound, prod.plan_sound[eased]])  # (D + E, Q)
+
+    def mixed(x: np.ndarray) -> np.ndarray:
+        """Outcomes of the ``D + E`` rows, ``(S, D + E, Q)``, as ``(S, D, Q)``: each design's plan outcomes weighted."""
+        out = x[:, :n_d] * weight[:n_d]
+        if eased.size:
+            out[:, eased] += x[:, n_d:] * weight[n_d:]
+        return out
 
     # aggregation of k attempts (exact beta-binomial, voting.py), each rule only on the designs that use it
-    agg = b.aggregation
+    agg = b.aggregation[src]
     vp = params.voting
-    k = b.redundancy
-    n_q = p_ctx.shape[1]
+    k = b.redundancy[src]
+    rho_rows = rho[src]
     p_item = p_step.copy()
-    attempts = np.repeat(k[None], n_set, axis=0)
+    tries_all = np.broadcast_to(k.astype(float)[None, :, None], p_step.shape).copy()
     several = k > 1
 
     def voters(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The settings' attempt success, counts and correlation of ``rows``, stacked setting after setting."""
-        return p_step[:, rows].reshape(-1, n_q), _stack(k[rows], n_set), _stack(rho[rows], n_set)
+        return p_step[:, rows].reshape(-1, n_q), _stack(k[rows], n_set), _stack(rho_rows[rows], n_set)
 
     rows = np.flatnonzero(several & (agg == AGG_INDEX["majority_vote"]))
     if rows.size:
@@ -368,37 +407,45 @@ def quality_chains(
     rows = np.flatnonzero(several & (agg == AGG_INDEX["judge"]))
     if rows.size:
         p_item[:, rows] = voting.judge_select(
-            *voters(rows), _stack(prod.judge_accuracy[rows], n_set), copies=n_set
+            *voters(rows), _stack(prod.judge_accuracy[src[rows]], n_set), copies=n_set
         ).reshape(n_set, rows.size, n_q)
     rows = np.flatnonzero(several & (agg == AGG_INDEX["first_valid"]))
+    fv = np.flatnonzero(several[:n_d] & (agg[:n_d] == AGG_INDEX["first_valid"]))  # the designs that use it
     if rows.size:
         right, tries, law = voting.first_valid_with_attempts(
             *voters(rows),
-            _stack(prod.detection[rows], n_set),
-            _stack(prod.false_alarm[rows], n_set),
+            _stack(prod.detection[src[rows]], n_set),
+            _stack(prod.false_alarm[src[rows]], n_set),
             copies=n_set,
+            weights=_stack(weight[rows], n_set),
         )
         p_item[:, rows] = right.reshape(n_set, rows.size, n_q)
-        attempts[:, rows] = row_mean(tries).reshape(n_set, rows.size)
-        attempt_laws = [
-            stragglers.AttemptLaw.build(b.n_designs, rows, part) for part in law.reshape(n_set, rows.size, -1)
-        ]
+        tries_all[:, rows] = tries.reshape(n_set, rows.size, n_q)
+        # each row's law is weighted by its plan outcome's chance: a design's law is the sum of its rows'
+        laws = np.zeros((n_set, fv.size, law.shape[1]))
+        np.add.at(laws, (slice(None), np.searchsorted(fv, src[rows])), law.reshape(n_set, rows.size, -1))
+        attempt_laws = [stragglers.AttemptLaw.build(n_d, fv, part) for part in laws]
     else:
-        attempt_laws = [stragglers.AttemptLaw.build(b.n_designs, rows, np.ones((0, 1)))] * n_set
-    losses["voting"] = _step_loss(p_step, p_item)
+        attempt_laws = [stragglers.AttemptLaw.build(n_d, fv, np.ones((0, 1)))] * n_set
+    attempts = row_mean(mixed(tries_all))
+    p_item_mix = mixed(p_item)
+    losses["voting"] = _step_loss(p_ctx * survival[:, None, None], p_item_mix)
 
     # review rounds, then peer refinement: every peer that reads a piece (MacNet's collaborating agents)
     # gets a share of its errors fixed, with diminishing returns in the number of peers
     # a false alarm with a concrete complaint gets a fresh attempt; an uninformed one makes the producer
     # change right work (review.uninformed_flip)
-    un_fa = prod.uninformed_false_alarm
-    breaks = (prod.false_alarm - un_fa) * (1.0 - p_step) + un_fa * params.review.uninformed_flip
+    un_fa = prod.uninformed_false_alarm[src]
+    false_alarm = prod.false_alarm[src]
+    detection = prod.detection[src]
+    review_rounds = prod.review_rounds[src]
+    breaks = (false_alarm - un_fa) * (1.0 - p_step) + un_fa * params.review.uninformed_flip
     e_review, rework = review.review_loop(
         1.0 - p_item,
-        prod.detection,
+        detection,
         p_step,
-        prod.false_alarm,
-        prod.review_rounds,
+        false_alarm,
+        review_rounds,
         breaks,
         params.review.repeat_detection,
     )
@@ -410,7 +457,7 @@ def quality_chains(
     hub_catch = (pp.hub_catch * (1.0 - crossing) + pp.peer_catch * crossing) * views.hub_kind
     # error containment: a central coordinator reads every piece's report and sends back a share hub_catch
     # of the wrong ones it recognises (Kim et al. 2025: orchestrators validate before aggregating)
-    verify = hub_catch[:, None] * prod.hub_detection
+    verify = (hub_catch[:, None] * prod.hub_detection)[src]
     rework = rework + e_review * verify
     e_review = e_review * (1.0 - verify * p_step)
     # peers who read a piece critique it; where a coordinator sits in the middle it verifies instead (above)
@@ -421,10 +468,11 @@ def quality_chains(
     hybrid = b.is_kind("hybrid")
     hub_between = views.hub_kind & ~hybrid
     critics = np.where(hub_between | (pp.peer_refinement <= 0), 0.0, readers)
-    refine = -np.expm1(critics * np.log1p(-min(pp.peer_refinement * prod.informed, 1 - 1e-12)))
-    rework = rework + e_review * refine[:, None]
-    e_review = e_review * (1.0 - refine[:, None] * p_step)
-    losses["review"] = _step_loss(p_item, 1.0 - e_review)
+    refine = -np.expm1(critics * np.log1p(-min(pp.peer_refinement * prod.informed, 1 - 1e-12)))[src, None]
+    rework = rework + e_review * refine
+    e_review = e_review * (1.0 - refine * p_step)
+    e_review_mix = mixed(e_review)
+    losses["review"] = _step_loss(p_item_mix, 1.0 - e_review_mix)
 
     # hand-offs of dependent work between agents: misalignment (caught by a checking hub, peers or
     # reviewers), and on sequential work the state the hand-off summary misses, which the receiver must
@@ -444,22 +492,30 @@ def quality_chains(
     caught = 1.0 - (1.0 - at_handoff[:, None]) * (1.0 - prod.detection * prod.has_review[:, None])
     # the first dependency level receives no hand-off; every later level does for handoff_share of its pieces
     handed = handoff_share[:, None]
-    h = pp.handoff_error * handed * architect[:, None] * (1.0 - caught)
-    state_loss = handed * (1.0 - prod.informed) * (1.0 - p_step)
+    h = (pp.handoff_error * handed * architect[:, None] * (1.0 - caught))[src]
+    state_loss = handed[src] * (1.0 - prod.informed) * (1.0 - p_step)
     e_dep = 1.0 - (1.0 - e_review) * (1.0 - h) * (1.0 - state_loss)
-    e_step = (e_review + (depth - 1) * e_dep) / depth  # per-level mean, for the loss breakdown
-    losses["handoff"] = _step_loss(1.0 - e_review, 1.0 - e_step)
 
     # review at a later level also exposes an error inherited from upstream (its checks fail); an
     # outside checker traces it back only for the state it was handed
     inherited = review.inherited_catch(
-        prod.informed_detection * p_step, prod.review_rounds, params.review.repeat_detection
+        prod.informed_detection[src] * p_step, review_rounds, params.review.repeat_detection
     )
-    inherited = inherited * np.where(views.n_checkers > 0, prod.informed, 1.0)[:, None]
-    q_task = propagation.dependent_quality(e_dep, depth, inherited, first_error=e_review)
-    losses["propagation"] = _step_loss(1.0 - e_step, q_task)
+    inherited = inherited * np.where(views.n_checkers > 0, prod.informed, 1.0)[src, None]
+    # levels chain as r_j = (1 - e)(1 - c) r_(j-1) + (1 - e) c (propagation.dependent_quality), each level with
+    # a plan of its own: that recurrence is linear in 1 - e and (1 - e) c, so the plan outcomes mix there, and
+    # the chain of the mixed e and c = mixed((1 - e) c) / (1 - e) is their mixture, exactly
+    e_dep = clip(e_dep, 0.0, 1.0)
+    stay = 1.0 - mixed(e_dep)
+    recovered = mixed((1.0 - e_dep) * clip(inherited, 0.0, 1.0))
+    e_level = clip(1.0 - stay, 0.0, 1.0)
+    c_level = np.where(stay > 0.0, recovered / np.maximum(stay, 1e-300), 0.0)
+    e_step_mix = (e_review_mix + (depth - 1) * e_level) / depth  # per-level mean, for the loss breakdown
+    losses["handoff"] = _step_loss(1.0 - e_review_mix, 1.0 - e_step_mix)
+    q_task = propagation.dependent_quality(e_level, depth, c_level, first_error=clip(e_review_mix, 0.0, 1.0))
+    losses["propagation"] = _step_loss(1.0 - e_step_mix, q_task)
 
-    rework = rework + inherited * clip(1.0 - e_step - q_task, 0.0, 1.0)
+    rework = mixed(rework) + mixed(inherited) * clip(1.0 - e_step_mix - q_task, 0.0, 1.0)
     merge_caught = 1.0 - (1.0 - central) * (1.0 - pp.integrator_catch * (views.n_mergers > 0))
     e_merge = propagation.merge_error(pieces, pp.merge_conflict * architect, merge_caught)
     q_merged = q_task * (1.0 - e_merge[:, None])

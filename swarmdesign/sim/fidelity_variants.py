@@ -268,12 +268,12 @@ def zero_at_spread(outcomes: Any = None) -> dict[str, float]:
 CheckKey = tuple[str, str]
 
 _PARALLEL_WIDE_TEAM = (
-    "Borderline (+39.7 % against ≥ +40 %). Merge conflicts: `propagation.merge_conflict` is paid per extra "
-    "author, min(team, sub-tasks) − 1 = 7 for eight agents on eight sub-tasks, whatever the model's skill, "
+    "Short by 3 points (+37.3 % against ≥ +40 %). Merge conflicts: `propagation.merge_conflict` is paid per "
+    "extra author, min(team, sub-tasks) − 1 = 7 for eight agents on eight sub-tasks, whatever the model's skill, "
     "while a sound plan's relief (`decomposition.plan_relief`) does not grow with the team; and with items and "
     "skill both lowered (harder = −0.1) the coordinator's plan, an item of difficulty `plan_difficulty` · d, "
-    "fails more often and costs `bad_plan_harm`. Without merge conflicts the star gains +57 %, a team of 4 "
-    "+49 %. Kim et al. 2025 also see coordination gains fade beyond moderate team sizes; how fast is not "
+    "fails more often and costs `bad_plan_harm`. Without merge conflicts the star gains +54 %, a team of 4 "
+    "+47 %. Kim et al. 2025 also see coordination gains fade beyond moderate team sizes; how fast is not "
     "calibrated against a published team-size sweep."
 )
 _SEQUENTIAL_SHORT_CHAIN = (
@@ -282,16 +282,16 @@ _SEQUENTIAL_SHORT_CHAIN = (
     "and the first of the D levels receives no hand-off. With m = 3 authors a third of the steps stay with the "
     "agent that holds the state, with D = 6 only five levels hand off, and the receiver re-derives the lost "
     "state with its own step success p, so a strong step model loses little; the hub's check recovers part of "
-    "the rest. The best team ends at −17 … −20 % against Kim et al. 2025's −39 … −70 % on PlanCraft "
+    "the rest. The best team ends at −17 … −19 % against Kim et al. 2025's −39 … −70 % on PlanCraft "
     "(tolerance below −20 %); even a hand-off that carries nothing (message_tokens 0) leaves the team of 3 at "
-    "−18.5 % (harder = 0.1). Longer chains (D = 8, 12) and larger teams hold."
+    "−18.3 % (harder = 0.1). Longer chains (D = 8, 12) and larger teams hold."
 )
 _SATURATION_WIDE_TEAM = (
     "Team of 8 on easy items: merge conflicts (`propagation.merge_conflict` per extra author, "
     "min(team, sub-tasks) − 1 = 7 on 12–24 sub-tasks) cost about twice what four authors pay, whatever the "
-    "skill, so the coordination advantage turns negative earlier: at 0.29, just under 0.30 (teams of 3 and 4 "
-    "on the same items: 0.54 and 0.45). Capping merges at four authors (`max_merge_pieces: 4`) moves it to "
-    "0.47, but no source gives that cap. Kim et al. 2025 see gains fade beyond moderate team sizes; the size "
+    "skill, so the coordination advantage turns negative earlier: at 0.27, under 0.30 (teams of 3 and 4 "
+    "on the same items: 0.53 and 0.43). Capping merges at four authors (`max_merge_pieces: 4`) moves it to "
+    "0.46, but no source gives that cap. Kim et al. 2025 see gains fade beyond moderate team sizes; the size "
     "of the move is not calibrated."
 )
 _VOTING_TOO_HARD = (
@@ -314,7 +314,7 @@ _STAR_CHAIN = (
     "own success; it also still plans the unsplit artefact, paying `decomposition.bad_plan_harm` (0.25) when "
     "its plan fails. Both are bounded by the single agent's skill on the item and neither grows with the team, so "
     "where one agent scores ≤ 0.51 the star of 32 gains only +0.01 … +0.03, about what the chain's one "
-    "reader per piece adds (`peer_refinement`, 0.06); star − chain is 0.001 … 0.016 against the 0.02 that "
+    "reader per piece adds (`peer_refinement`, 0.06); star − chain is 0.001 … 0.015 against the 0.02 that "
     "MacNet's mesh/irregular ≥ star > chain asks (Qian et al. 2024). Without `bad_plan_harm` it is 0.03 … 0.04."
 )
 

@@ -310,6 +310,7 @@ def first_valid_with_attempts(
     false_reject: np.ndarray | float = 0.0,
     *,
     copies: int = 1,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`first_valid`, :func:`first_valid_attempts` (both ``(D, Q)``) and the attempts' law, from one expansion.
 
@@ -317,7 +318,10 @@ def first_valid_with_attempts(
     than ``m`` attempts, averaged over the questions (1 in column 0, 0 past a
     row's cap). ``detection`` and ``false_reject`` may be ``(D, Q)`` or
     ``(D, 1)`` (kept at that shape: they broadcast in the arithmetic);
-    ``copies``: see :func:`_cap_groups`.
+    ``copies``: see :func:`_cap_groups`. ``weights`` ``(D, Q)``: each
+    question's weight in that average instead of ``1``, for rows that hold one
+    of several cases of an item (a sound or an unsound plan) whose laws are
+    summed afterwards.
     """
     rho = np.asarray(rho, dtype=float).reshape(-1)
     det, fr = (np.asarray(x, dtype=float) for x in (detection, false_reject))
@@ -333,6 +337,8 @@ def first_valid_with_attempts(
         )
         right[rows] = (1.0 - fr[rows]) * right_sum + fr[rows] * last
         attempts[rows] = tries
+        if weights is not None:
+            survival = survival * weights[rows][:, :, None]
         law[rows, : survival.shape[-1]] = survival.mean(axis=1)
     return right, attempts, law
 
