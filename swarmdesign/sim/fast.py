@@ -340,13 +340,15 @@ def quality_chains(
     pass for its setting alone, so the figures are identical (the voting
     functions pick their expansion by one setting's rows, ``copies``).
 
-    The same axis holds the two outcomes of a level's plan (sound or not,
-    :attr:`Production.plan_states`): voting, review, verification, critique
-    and the re-derivation of lost state all act on the attempt's success, non-
+    A level's plan is sound or not (:attr:`Production.plan_states`) for
+    everything done to its piece: voting, review, verification, critique and
+    the re-derivation of lost state all act on the attempt's success, non-
     linearly, and all share the level's plan. Averaging the success over the
     plan first (``p_planned``) overrated planned teams: an error is likelier
-    under a bad plan, where its redo fails more often too. Each level's
-    outcomes are mixed by the plan's chance before the levels are chained.
+    under a bad plan, where its redo fails more often too. So a row is
+    appended for each design whose plan can be sound, holding its level under
+    a sound plan, and each level's outcomes are mixed by the plan's chance
+    before the levels are chained.
     """
     b = views.batch
     wl = scenario.workload
