@@ -394,7 +394,7 @@ def quality_chains(
     k = b.redundancy[src]
     rho_rows = rho[src]
     p_item = p_step.copy()
-    tries_all = np.broadcast_to(k.astype(float)[None, :, None], p_step.shape).copy()
+    attempts = np.repeat(b.redundancy.astype(float)[None], n_set, axis=0)  # (S, D): k, first-valid's below
     several = k > 1
 
     def voters(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -422,14 +422,17 @@ def quality_chains(
             weights=_stack(weight[rows], n_set),
         )
         p_item[:, rows] = right.reshape(n_set, rows.size, n_q)
-        tries_all[:, rows] = tries.reshape(n_set, rows.size, n_q)
-        # each row's law is weighted by its plan outcome's chance: a design's law is the sum of its rows'
+        # each row's expected attempts and law are weighted by its plan outcome's chance: a design's are the
+        # sums of its rows'
+        design = np.searchsorted(fv, src[rows])
+        mean_tries = np.zeros((n_set, fv.size))
+        np.add.at(mean_tries, (slice(None), design), row_mean(tries.reshape(n_set, rows.size, n_q) * weight[rows]))
+        attempts[:, fv] = mean_tries
         laws = np.zeros((n_set, fv.size, law.shape[1]))
-        np.add.at(laws, (slice(None), np.searchsorted(fv, src[rows])), law.reshape(n_set, rows.size, -1))
+        np.add.at(laws, (slice(None), design), law.reshape(n_set, rows.size, -1))
         attempt_laws = [stragglers.AttemptLaw.build(n_d, fv, part) for part in laws]
     else:
         attempt_laws = [stragglers.AttemptLaw.build(n_d, fv, np.ones((0, 1)))] * n_set
-    attempts = row_mean(mixed(tries_all))
     p_item_mix = mixed(p_item)
     losses["voting"] = _step_loss(p_ctx * survival[:, None, None], p_item_mix)
 
