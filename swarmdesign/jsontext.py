@@ -19,6 +19,7 @@ import json
 import math
 from typing import Any
 
+import numpy as np
 import orjson
 
 
@@ -57,3 +58,27 @@ def _finite(value: Any) -> bool:
     if isinstance(value, float):  # a float, or a subclass such as numpy's float64
         return math.isfinite(value)
     return True
+
+
+def float_texts(values: list[float], *, nan: str = "nan") -> list[str]:
+    """``repr`` of each float in ``values``, from one ``orjson`` call; ``nan`` for NaN.
+
+    Why: ``repr`` of a full-precision float takes ~0.5 µs, ~70 % of writing a
+    trials.csv row, ``orjson`` a sixth of that. Both write the shortest
+    digits that read back as the same float; they lay them out differently
+    only in scientific notation (``1e-05`` against ``1e-5``, ``1e+16``
+    against ``1e16``) and below 1e-4 (``0.00001``), and ``orjson`` writes
+    ``null`` for NaN and infinities. Those tokens, rare in a run's metrics,
+    are redone with ``repr``.
+    """
+    if not values:
+        return []
+    tokens = orjson.dumps(values).decode()[1:-1].split(",")
+    size = np.abs(np.asarray(values, dtype=float))
+    with np.errstate(invalid="ignore"):
+        # NaN, inf (not >= 1e-4, not 0), below 1e-4 but not 0 (orjson writes 0.0 and -0.0 as repr does), 1e16 up
+        redo = (~(size >= 1e-4) & (size != 0.0)) | (size >= 1e16)
+    for i in np.flatnonzero(redo).tolist():
+        v = values[i]
+        tokens[i] = nan if v != v else repr(v)
+    return tokens

@@ -136,6 +136,63 @@ def test_trials_csv_text_is_what_pandas_writes() -> None:
     assert _csv_text(columns, clean, header=False) == pd.DataFrame(clean).to_csv(index=False, header=False)
 
 
+def test_trials_csv_text_is_what_the_csv_module_writes() -> None:
+    """Column by column, every kind of cell comes out as ``csv.writer`` writes it (NaN and missing blank)."""
+    import csv
+    import io
+    import math
+    import random
+
+    import numpy as np
+
+    from swarmdesign.outputs import _csv_text
+
+    def reference(columns: list[str], rows: list[dict], header: bool) -> str:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        if header:
+            writer.writerow(columns)
+        for row in rows:
+            cells = [row.get(c) for c in columns]
+            writer.writerow(["" if isinstance(v, float) and math.isnan(v) else v for v in cells])
+        return buf.getvalue()
+
+    rng = random.Random(3)
+    cells = [
+        0.5,
+        1e-5,
+        3e17,
+        -0.0,
+        math.nan,
+        math.inf,
+        7,
+        True,
+        None,
+        "nan",
+        "a,b",
+        'q"x',
+        "",
+        " s",
+        "x\ny",
+        "x\rz",
+        np.float64(0.25),
+        np.float64(math.nan),
+        np.int64(4),
+        [1, 2],
+        "é",
+    ]
+    for case in range(2_000):
+        columns = rng.choice([["a"], ["a", "b"], ["a", "b", "c", "d"], ["x,y", 'h"q', "c"]])
+        rows = []
+        for _ in range(rng.randint(0, 5)):
+            if case % 3 == 0:  # columns of floats only, as a run's metrics are
+                rows.append({c: rng.choice([rng.random() * 10.0 ** rng.randint(-8, 18), math.nan]) for c in columns})
+            else:
+                rows.append({c: rng.choice(cells) for c in columns if rng.random() > 0.15})
+        for header in (True, False):
+            assert _csv_text(columns, rows, header=header) == reference(columns, rows, header), rows
+
+
 def test_value_kinds_are_the_same_whatever_the_rows_key_order() -> None:
     """The fast same-keys transposition and the per-key path fold to the same kinds."""
     from swarmdesign.table_cache import fold_kinds

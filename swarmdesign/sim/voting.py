@@ -66,14 +66,6 @@ def voter_correlation(
     return base * (1.0 - decorrelation * heterogeneity)
 
 
-@lru_cache(maxsize=64)
-def _steps(n: int) -> np.ndarray:
-    """``0, 1, ..., n - 1`` (cached, read-only)."""
-    out = np.arange(n)
-    out.flags.writeable = False
-    return out
-
-
 def _rising(p: np.ndarray, s: np.ndarray, n: int) -> np.ndarray:
     """``prod_{i<j} (p + i s)`` for ``j = 0..n``, shape ``p.shape + (n + 1,)``.
 
@@ -237,6 +229,31 @@ def judge_select(
     return _by_count_moments(k, p, rho, rule, copies, right=False)
 
 
+@lru_cache(maxsize=64)
+def _comb_matrix(n: int) -> np.ndarray:
+    """``C(m, l)`` for ``m, l < n`` (0 for ``l > m``; cached, read-only)."""
+    from scipy.special import comb  # on first use, as in _comb_row
+
+    steps = np.arange(n)
+    out = comb(steps[:, None], steps[None, :])
+    out.flags.writeable = False
+    return out
+
+
+@lru_cache(maxsize=64)
+def _lag_index(n: int) -> np.ndarray:
+    """``m - l`` for ``m, l < n``, and ``n`` (a row of zeros) where ``l > m`` (cached, read-only)."""
+    steps = np.arange(n)
+    out = steps[:, None] - steps[None, :]
+    out[out < 0] = n
+    out.flags.writeable = False
+    return out
+
+
+# above this many entries the lag table of _first_valid_terms is not built: one product per lag instead
+_LAG_TABLE_ENTRIES = 1 << 20
+
+
 def _first_valid_terms(
     p: np.ndarray, rho: np.ndarray, counts: np.ndarray, detection: np.ndarray, false_reject: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -244,50 +261,64 @@ def _first_valid_terms(
 
     ``r = fr p_i + det (1 - p_i)`` is the rejection probability of one attempt.
 
-    The last, ``(..., n)``, is the chance an item needs more than ``m``
-    attempts (0 past a row's cap): the law of the attempts, whose tail the
-    run waits for (:mod:`swarmdesign.sim.stragglers`).
+    The last, ``(n, ...)`` with ``m`` first, is the chance an item needs
+    more than ``m`` attempts (0 past a row's cap): the law of the attempts,
+    whose tail the run waits for (:mod:`swarmdesign.sim.stragglers`).
 
     ``r^m`` expands into
     ``sum_l C(m, l) fr^l det^(m-l) p_i^l (1 - p_i)^(m-l)`` (all terms
-    positive, so no cancellation), whose expectations are Beta moments. The
-    sum over ``l`` is one vectorised product per ``m``. ``counts`` ``(D,)``
-    is each row's attempt cap ``n``; rows with a smaller cap stop adding
-    terms at their ``n``, so rows of several caps share one pass (in a small
-    batch one pass costs less than one pass per distinct cap).
+    positive, so no cancellation), whose expectations are Beta moments:
+    ``E[r^m] = sum_l C(m, l) A_l B_(m-l) / T_m`` with
+    ``A_l = fr^l prod_{i<l} (p + i s)``, ``B_j = det^j prod_{i<j} (1 - p + i s)``
+    and ``T_k = prod_{i<k} (1 + i s)``; ``E[p_i r^m]`` takes ``A_l (p + l s)``
+    and ``T_(m+1)``. Every ``m`` at once is a truncated convolution of ``A``
+    and ``B``: one product with a table of lagged ``B`` (``B_(m-l)`` at
+    ``[m, l]``), or, when that table would be large, one product per lag
+    ``l``. The step axis comes first, so every slice is contiguous and the
+    operation count does not grow with ``m``'s inner loop as a per-``m``
+    expansion's does (that cost ~10 numpy calls per ``m``). ``counts``
+    ``(D,)`` is each row's attempt cap ``n``; rows with a smaller cap drop the
+    terms past their ``n``, so rows of several caps share one pass.
     """
     counts = np.asarray(counts).reshape(-1)
     n = int(counts.max())
-    mom = BetaMoments(p, rho, n)
-    # powers at each argument's own shape (false_reject is (D, 1)): they broadcast in w, value for value
-    powers = _steps(n)
-    fr_pow = np.asarray(false_reject, dtype=float)[..., None] ** powers  # (..., n)
-    det_pow = np.asarray(detection, dtype=float)[..., None] ** powers
-    right_sum = np.zeros(p.shape)
-    attempts = np.zeros(p.shape)
-    last = np.zeros(p.shape)
-    uniform = bool((counts == n).all())
-    survival = np.zeros((*p.shape, n))
-    for m in range(n):
-        w = _comb_row(m) * fr_pow[..., : m + 1] * det_pow[..., m::-1]  # C(m, l) fr^l det^(m-l), l = 0..m
-        wrong = mom.wrong[..., m::-1]  # rising products of (1 - p) for m - l = m..0
-        w *= wrong
-        right_m = np.einsum("...l,...l->...", w, mom.right[..., 1 : m + 2]) / mom.total[..., m + 1]
-        tries_m = np.einsum("...l,...l->...", w, mom.right[..., : m + 1]) / mom.total[..., m]
-        if uniform:
-            right_sum += right_m
-            attempts += tries_m
-            survival[..., m] = tries_m
-        else:
-            # rows past their cap add nothing (the sums are sums of non-negative terms, never -0)
-            active = (counts > m)[:, None]
-            np.add(right_sum, right_m, out=right_sum, where=active)
-            np.add(attempts, tries_m, out=attempts, where=active)
-            np.copyto(survival[..., m], tries_m, where=active)
-            np.copyto(last, right_m, where=(counts == m + 1)[:, None])
-    if uniform:
-        last = right_m
-    return right_sum, last, attempts, survival
+    p = clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    rho = clip(np.asarray(rho, dtype=float), 0.0, MAX_RHO)
+    det, fr = np.asarray(detection, dtype=float), np.asarray(false_reject, dtype=float)
+    s = rho / (1.0 - rho)
+    lag_s = np.arange(n, dtype=float)[:, None, None] * s  # l s, (n, D, 1)
+    right_f = p + lag_s  # p + l s, (n, D, Q)
+    a = np.empty((n, *p.shape))  # A_l
+    b = np.empty((n + 1, *p.shape))  # B_j, and a row of zeros at n for the lag table
+    total = np.empty((n + 1, *s.shape))  # T_k
+    a[0], b[0], b[n], total[0] = 1.0, 1.0, 0.0, 1.0
+    fa, fb, ft = fr * right_f[:-1], det * ((1.0 - p) + lag_s[:-1]), 1.0 + lag_s
+    # running products, one multiply per step (np.cumprod along the first axis is slower at these sizes)
+    for j in range(1, n):
+        np.multiply(a[j - 1], fa[j - 1], out=a[j])
+        np.multiply(b[j - 1], fb[j - 1], out=b[j])
+    for j in range(1, n + 1):
+        np.multiply(total[j - 1], ft[j - 1], out=total[j])
+    a_right = a * right_f
+    cm = _comb_matrix(n)
+    if n * n * p.size <= _LAG_TABLE_ENTRIES:
+        lagged = b[_lag_index(n)]  # B_(m-l) at [m, l], 0 for l > m
+        lagged *= cm[:, :, None, None]
+        tries = np.einsum("ml...,l...->m...", lagged, a)
+        right = np.einsum("ml...,l...->m...", lagged, a_right)
+    else:
+        tries, right = np.zeros((n, *p.shape)), np.zeros((n, *p.shape))
+        for lag in range(n):
+            g = cm[lag:, lag, None, None] * b[: n - lag]
+            tries[lag:] += g * a[lag]
+            right[lag:] += g * a_right[lag]
+    tries /= total[:n]
+    right /= total[1:]
+    active = (np.arange(n)[:, None] < counts)[..., None]  # (n, D, 1): the steps within each row's cap
+    survival = tries * active
+    right_sum = (right * active).sum(axis=0)
+    last = right[counts - 1, np.arange(counts.size)]
+    return right_sum, last, survival.sum(axis=0), survival
 
 
 def _cap_groups(k: np.ndarray, copies: int = 1) -> list[np.ndarray]:
@@ -338,8 +369,8 @@ def first_valid_with_attempts(
         right[rows] = (1.0 - fr[rows]) * right_sum + fr[rows] * last
         attempts[rows] = tries
         if weights is not None:
-            survival = survival * weights[rows][:, :, None]
-        law[rows, : survival.shape[-1]] = survival.mean(axis=1)
+            survival = survival * weights[rows]
+        law[rows, : survival.shape[0]] = survival.mean(axis=2).T
     return right, attempts, law
 
 

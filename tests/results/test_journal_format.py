@@ -258,3 +258,20 @@ def test_a_record_body_reads_back_as_json_wrote_it(extra: dict) -> None:
     theirs = json.loads(json.dumps(body, separators=(",", ":")))
     assert repr(ours) == repr(theirs)  # repr: NaN == NaN, and -0.0 / 0.0 told apart
     dumps(body).encode()  # the journal is written as UTF-8: a lone surrogate must come out escaped
+
+
+def test_float_texts_are_what_repr_writes() -> None:
+    """trials.csv's floats: the one-call formatter gives ``repr`` of every float, bit patterns and edges alike."""
+    import random
+    import struct
+
+    from swarmdesign.jsontext import float_texts
+
+    rng = random.Random(7)
+    values = [struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0] for _ in range(50_000)]
+    values += [rng.random() * 10.0 ** rng.randint(-30, 30) for _ in range(50_000)]
+    values += [math.nan, math.inf, -math.inf, 0.0, -0.0, 1e-4, -1e-4, 9.999999999999999e-05, 1e-5, 1e16]
+    values += [9999999999999998.0, 5e-324, 1.7976931348623157e308, 0.1, 140.0, 2.0**53]
+    assert float_texts(values) == [repr(v) for v in values]
+    assert float_texts([1.0, math.nan, 2e-7], nan="") == ["1.0", "", "2e-07"]
+    assert float_texts([]) == []

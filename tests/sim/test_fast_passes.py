@@ -140,3 +140,42 @@ def test_cached_difficulty_draws_equal_fresh_ones_and_stay_unwritten(setup) -> N
     again = evaluator.simulate_fast(designs[:20], scenario, params, seed=7, replicas=32)
     assert all(first[k].tobytes() == again[k].tobytes() for k in first)
     assert cached.tobytes() == evaluator._difficulty(7, 32, alpha, beta).tobytes()
+
+
+def _latent_moments(p: float, rho: float, det: float, fr: float, n: int) -> tuple[list[float], list[float]]:
+    """``E[r^m]`` and ``E[p_i r^m]``, ``m < n``, by quadrature over ``p_i ~ Beta`` (mean ``p``, correlation ``rho``).
+
+    QUADPACK's algebraic weight ``x^(a-1) (1-x)^(b-1)`` takes the density's end singularities exactly.
+    """
+    from scipy import integrate, special
+
+    a, b = p * (1 - rho) / rho, (1 - p) * (1 - rho) / rho
+
+    def expect(f) -> float:  # noqa: ANN001
+        return integrate.quad(f, 0.0, 1.0, weight="alg", wvar=(a - 1, b - 1), epsabs=1e-14)[0] / special.beta(a, b)
+
+    tries = [expect(lambda x, m=m: (fr * x + det * (1 - x)) ** m) for m in range(n)]
+    right = [expect(lambda x, m=m: x * (fr * x + det * (1 - x)) ** m) for m in range(n)]
+    return tries, right
+
+
+@pytest.mark.parametrize("table", [True, False])
+def test_first_valid_terms_match_integration_over_the_latent(table: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """E[p_i r^m], E[r^m] and their sums against integration over p_i ~ Beta, by the lag table and per lag."""
+    monkeypatch.setattr(voting, "_LAG_TABLE_ENTRIES", 1 << 40 if table else 0)
+    rng = np.random.default_rng(11)
+    d, q = 6, 3
+    p = rng.uniform(0.2, 0.8, (d, q))
+    rho = rng.uniform(0.05, 0.3, (d, 1))
+    det, fr = rng.uniform(0.2, 0.95, (d, q)), rng.uniform(0.0, 0.3, (d, 1))
+    counts = np.array([1, 2, 3, 5, 8, 8])
+    right_sum, last, attempts, survival = voting._first_valid_terms(p, rho, counts, det, fr)
+    for i in range(d):
+        for j in range(q):
+            n = int(counts[i])
+            tries_m, right_m = _latent_moments(p[i, j], rho[i, 0], det[i, j], fr[i, 0], n)
+            np.testing.assert_allclose(survival[:n, i, j], tries_m, rtol=1e-9)
+            assert np.all(survival[n:, i, j] == 0.0)
+            np.testing.assert_allclose(attempts[i, j], sum(tries_m), rtol=1e-9)
+            np.testing.assert_allclose(right_sum[i, j], sum(right_m), rtol=1e-9)
+            np.testing.assert_allclose(last[i, j], right_m[-1], rtol=1e-9)
