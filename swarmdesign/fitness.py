@@ -277,7 +277,8 @@ class Scenario(_Strict):
 
     def model(self, name: str) -> ModelSpec:
         """The environment's spec of ``name``; unknown models get the default spec."""
-        return self.environment.models.get(name, ModelSpec())
+        spec = self.environment.models.get(name)
+        return ModelSpec() if spec is None else spec  # built only when missing: the simulator asks per role
 
     def check_evaluator(self, evaluator: Any, *, file: str | None = None) -> None:
         """Refuse, before anything runs, objectives the evaluator is known not to report.

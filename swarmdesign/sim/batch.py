@@ -167,10 +167,19 @@ class DesignBatch:
 
 
 def _checker_connected(design: Design) -> list[bool]:
-    """Per role: False for a check-stage role with no edge to or from a produce-stage role."""
-    stage = {r.name: r.stage for r in design.roles}
+    """Per role: False for a check-stage role with no edge to or from a produce-stage role.
+
+    Runs for every searched design (a space's decode makes its stage-order edges explicit), so it reads each
+    edge's two stages once and compares strings, without a set per edge or a property call per lookup.
+    """
+    stages = [STAGE_OF[r.archetype] for r in design.roles]
+    if "check" not in stages:
+        return [True] * len(stages)
+    stage = {r.name: s for r, s in zip(design.roles, stages, strict=True)}
     linked: set[str] = set()
     for a, b in design.edges:
-        if {stage[a], stage[b]} == {"check", "produce"}:
-            linked.update((a, b))
-    return [r.stage != "check" or r.name in linked for r in design.roles]
+        sa, sb = stage[a], stage[b]
+        if (sa == "check" and sb == "produce") or (sa == "produce" and sb == "check"):
+            linked.add(a)
+            linked.add(b)
+    return [s != "check" or r.name in linked for r, s in zip(design.roles, stages, strict=True)]

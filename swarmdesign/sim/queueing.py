@@ -137,7 +137,8 @@ def closed_loop_wait(
         return wait, rho_out, offered_out
 
     def pick(x: np.ndarray | float) -> np.ndarray:
-        return np.broadcast_to(np.asarray(x, dtype=float), shape)[rows]
+        x = np.asarray(x, dtype=float)
+        return x[rows] if x.shape == shape else np.broadcast_to(x, shape)[rows]  # broadcast_to only when needed
 
     c = np.maximum(pick(servers), 1.0)
     b_at = np.maximum(pick(batch), 1.0)
