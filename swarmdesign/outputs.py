@@ -31,7 +31,6 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -133,14 +132,14 @@ class RunOutputs:
                 self._kinds = {}
                 table_cache.fold_kinds(self._kinds, (records.trial_row(t) for t in trials[:held]))
         rows = [records.trial_row(t) for t in new[held:]]
+        cells = table_cache.columns_of(rows) if rows else {}  # one transposition for the kinds and the text
         if self._kinds is not None:
-            table_cache.fold_kinds(self._kinds, rows)
+            table_cache.fold_kinds(self._kinds, rows, columns=cells)
         if self._columns is not None and size == self._csv_size:
             if not rows:
                 return
-            known = set(self._columns)
-            if all(map(known.issuperset, rows)):
-                text = _csv_text(self._columns, rows, header=False)
+            if set(self._columns).issuperset(cells):
+                text = _csv_text(self._columns, rows, header=False, cells=cells)
                 with path.open("a", encoding="utf-8", newline="") as fh:
                     fh.write(text)
                     fh.flush()
@@ -149,13 +148,11 @@ class RunOutputs:
                 return
         # First write by this object, a new column, or a file changed by someone else: write it whole.
         done = [records.trial_row(t) for t in trials[: self._next + held]] + rows
+        cells = table_cache.columns_of(done) if done else {}
         self._kinds = {}
-        table_cache.fold_kinds(self._kinds, done)
-        columns: dict[str, None] = {}
-        for row in done:
-            columns.update(dict.fromkeys(row))
-        self._columns = list(columns)
-        write_atomic(path, _csv_text(self._columns, done, header=True) if done else "")
+        table_cache.fold_kinds(self._kinds, done, columns=cells)
+        self._columns = list(cells)
+        write_atomic(path, _csv_text(self._columns, done, header=True, cells=cells) if done else "")
         self._csv_size = path.stat().st_size
 
     def _adopt(self, path: Path, size: int, settled: int) -> int:
@@ -238,7 +235,9 @@ class _Front:
         return list(self.members)
 
 
-def _csv_text(columns: list[str], rows: list[dict[str, Any]], *, header: bool) -> str:
+def _csv_text(
+    columns: list[str], rows: list[dict[str, Any]], *, header: bool, cells: dict[str, list[Any]] | None = None
+) -> str:
     """Rows as CSV in the layout ``pandas.DataFrame.to_csv(index=False)`` gives (missing and NaN = empty).
 
     Built column by column, as the csv module would write it: ``repr`` of a
@@ -248,10 +247,14 @@ def _csv_text(columns: list[str], rows: list[dict[str, Any]], *, header: bool) -
     of full-precision floats one by one and a quoting check on every number;
     a column of floats is formatted at once here
     (:func:`swarmdesign.jsontext.float_texts`) and numbers are never quoted.
+    ``cells``: :func:`swarmdesign.table_cache.columns_of` of ``rows`` when the caller has it already.
     """
     if len(columns) < 2:  # one column: the csv module's own rules for a lone empty field
         return _csv_write(columns if header else None, [[_cell(row.get(c)) for c in columns] for row in rows])
-    texts = [_column_text(list(map(dict.get, rows, repeat(name)))) for name in columns]
+    if cells is None:
+        cells = table_cache.columns_of(rows) if rows else {}
+    missing = [None] * len(rows)
+    texts = [_column_text(cells.get(name, missing)) for name in columns]
     lines = [",".join(map(_field, columns))] if header else []
     lines += map(",".join, zip(*texts, strict=True))
     return "\n".join(lines) + "\n" if lines else ""

@@ -74,8 +74,8 @@ _KIND_OF_TYPE: dict[type, str | None] = {
 }  # fmt: skip
 
 
-def _columns_of(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """The rows' cells column by column; a missing cell is None (as "no kind").
+def columns_of(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The rows' cells column by column, columns in first-seen order; a missing cell is None (as "no kind").
 
     A batch's rows almost always have the same keys in the same order: then one
     transposition with ``zip`` replaces a lookup per cell.
@@ -89,18 +89,23 @@ def _columns_of(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     return {key: [row.get(key) for row in rows] for key in columns}
 
 
-def fold_kinds(kinds: dict[str, str | None], rows: Iterable[dict[str, Any]]) -> None:
+def fold_kinds(
+    kinds: dict[str, str | None], rows: Iterable[dict[str, Any]], *, columns: dict[str, list[Any]] | None = None
+) -> None:
     """Fold the value kinds of ``rows`` (trials.csv rows) into ``kinds`` (column -> kind).
 
     Column by column over the set of value types (a batch's rows share their
     columns and types), not cell by cell: a cell-by-cell pass was a large share
     of refreshing trials.csv. The result is the same: a column's kind is the
     one kind of its values, None if it only has missing ones, "mixed" if more.
+    ``columns``: :func:`columns_of` of ``rows`` when the caller has it already.
     """
-    rows = rows if isinstance(rows, list) else list(rows)
-    if not rows:
-        return
-    for key, values in _columns_of(rows).items():
+    if columns is None:
+        rows = rows if isinstance(rows, list) else list(rows)
+        if not rows:
+            return
+        columns = columns_of(rows)
+    for key, values in columns.items():
         seen = kinds.get(key, "")
         if seen == MIXED:
             continue
