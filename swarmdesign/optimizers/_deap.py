@@ -154,12 +154,12 @@ def crossover(layout: GeneLayout, a: np.ndarray, b: np.ndarray, *, eta: float) -
     parents on ordered scales.
     """
     ca, cb = _cross(layout, a, b, eta=eta)
-    return layout.snap_point(np.array(ca)), layout.snap_point(np.array(cb))
+    return np.array(layout.snap_values(ca)), np.array(layout.snap_values(cb))
 
 
 def crossover_one(layout: GeneLayout, a: np.ndarray, b: np.ndarray, *, eta: float) -> np.ndarray:
     """The first child of :func:`crossover` alone (the same draws; the second child is not snapped)."""
-    return layout.snap_point(np.array(_cross(layout, a, b, eta=eta)[0]))
+    return np.array(layout.snap_values(_cross(layout, a, b, eta=eta)[0]))
 
 
 def _cross(layout: GeneLayout, a: np.ndarray, b: np.ndarray, *, eta: float) -> tuple[list[float], list[float]]:
@@ -198,30 +198,34 @@ def mutate(layout: GeneLayout, x: np.ndarray, *, rate: float, eta: float, rng: n
     d = layout.dim
     if d == 0:  # a space with nothing to search: every point is the one design
         return np.array(x, dtype=float)
-    genes = np.flatnonzero(rng.random(d) < rate).tolist()
+    genes = [g for g, u in enumerate(rng.random(d).tolist()) if u < rate]
     if not genes:
         genes = [int(rng.integers(d))]
-    out = np.array(x, dtype=float)
+    out = np.asarray(x, dtype=float).tolist()  # one point as a list: per-gene work without numpy calls
     kinds = layout.kinds
     ordinal = [g for g in genes if kinds[g] != CATEGORICAL]
     if ordinal:
-        sub = [float(out[g]) for g in ordinal]
+        sub = [out[g] for g in ordinal]
         before = [layout.bin_of(g, v) for g, v in zip(ordinal, sub, strict=True)]
         tools.mutPolynomialBounded(sub, eta=eta, low=0.0, up=1.0, indpb=1.0)
-        out[ordinal] = [min(max(v, 0.0), 1.0) for v in sub]  # a few genes: cheaper than np.clip
+        for g, v in zip(ordinal, sub, strict=True):
+            out[g] = min(max(v, 0.0), 1.0)
         stuck = [
-            g
-            for g, b in zip(ordinal, before, strict=True)
-            if kinds[g] == INTEGER and layout.bin_of(g, float(out[g])) == b
+            g for g, b in zip(ordinal, before, strict=True) if kinds[g] == INTEGER and layout.bin_of(g, out[g]) == b
         ]
         if stuck:
-            out = layout.step(out, stuck, rng.choice(np.array([-1, 1]), size=len(stuck)).tolist())
+            # rng.choice([-1, 1], size) draws exactly these integers; indexing them skips choice's checks
+            turns = rng.integers(0, 2, size=len(stuck)).tolist()
+            layout.step_values(out, stuck, [_TURNS[t] for t in turns])
     for g in genes:
         n = layout.sizes[g]
         if kinds[g] == CATEGORICAL and n > 1:
-            new = (layout.bin_of(g, float(out[g])) + 1 + int(rng.integers(n - 1))) % n
+            new = (layout.bin_of(g, out[g]) + 1 + int(rng.integers(n - 1))) % n
             out[g] = layout.centre_of(g, new)
-    return layout.snap_point(out)
+    return np.array(layout.snap_values(out))
+
+
+_TURNS = (-1, 1)
 
 
 def fresh(

@@ -83,12 +83,13 @@ class GeneLayout:
             for g, ((k, n, lo, a, _b, lg), s) in enumerate(zip(self._genes, self._span.tolist(), strict=True))
             if k == INTEGER and not lg
         ]
-        log_genes = np.flatnonzero(self._int & log)
-        self._log_idx = log_genes
-        self._log_genes: list[int] = log_genes.tolist()
-        self._log_a, self._log_span = edge_a[log_genes], self._span[log_genes]
-        self._log_low = low[log_genes].astype(float)
-        self._log_high = (low + n_values - 1)[log_genes].astype(float)
+        # Log-scaled integers: the bin from the space's own formula (math.exp, as in ``_from_unit``), the
+        # centre from a table worked out once with numpy's log, so a centre is bitwise the one :meth:`snap` gives.
+        self._snap_log = []
+        for g in np.flatnonzero(self._int & log).tolist():
+            values = np.arange(low[g], low[g] + n_values[g], dtype=float)
+            centres = (np.log(np.maximum(values, 1.0)) - edge_a[g]) / self._span[g]
+            self._snap_log.append((g, float(edge_a[g]), float(self._span[g]), int(low[g]), centres.tolist()))
 
     @classmethod
     def of(cls, space: SearchSpace) -> GeneLayout:
@@ -168,17 +169,21 @@ class GeneLayout:
     def snap_point(self, x: np.ndarray) -> np.ndarray:
         """One point (``(d,)``) clipped to the box with its discrete genes at their bin centres.
 
-        Equal, bit for bit, to ``snap(x)[0]``, computed gene by gene in plain
-        Python: on one point the twenty-odd numpy calls of :meth:`snap` cost
-        more than the arithmetic, and every offspring is snapped several
-        times. The arithmetic is the same IEEE operations in the same order;
-        log-scaled integers (whose ``exp``/``log`` must be numpy's, as in
-        :meth:`snap`) are done in numpy, all at once.
+        :meth:`snap` of one point, computed gene by gene in plain Python (on
+        one point the twenty-odd numpy calls of :meth:`snap` cost more than
+        the arithmetic, and every offspring is snapped several times). Bins
+        and centres are the same IEEE operations in the same order, except
+        that a log-scaled integer's bin uses ``math.exp`` (the decoder's own)
+        where :meth:`snap` uses numpy's; the two can differ only on the exact
+        edge between two bins. Centres are bitwise :meth:`snap`'s.
         """
-        u = np.clip(np.asarray(x, dtype=float), 0.0, 1.0)
-        if u.shape != (self.dim,):
+        if np.shape(x) != (self.dim,):
             return self.snap(x)[0]
-        out = u.tolist()
+        return np.array(self.snap_values(np.asarray(x, dtype=float).tolist()))
+
+    def snap_values(self, values: list[float]) -> list[float]:
+        """:meth:`snap_point` of one point given as a list of ``d`` floats, as a new list (for the operators)."""
+        out = [0.0 if v < 0.0 else (1.0 if v > 1.0 else v) for v in values]  # np.clip, NaN kept
         floor = math.floor
         for g, n in self._snap_cat:  # conditionals, not min/max: half the time per gene
             b = floor(out[g] * n)
@@ -192,14 +197,15 @@ class GeneLayout:
             elif v > hi:
                 v = hi
             out[g] = (float(v) - a) / span
-        if self._log_genes:
-            # u is inside the box, so exp cannot overflow here (snap needs errstate, this does not).
-            v = np.exp(self._log_a + u[self._log_idx] * self._log_span)
-            value = np.minimum(np.maximum(np.floor(v + 0.5), self._log_low), self._log_high)
-            centre = (np.log(np.maximum(value, 1.0)) - self._log_a) / self._log_span
-            for g, c in zip(self._log_genes, centre.tolist(), strict=True):
-                out[g] = c
-        return np.array(out)
+        exp = math.exp
+        for g, a, span, lo, centres in self._snap_log:
+            b = floor(exp(a + out[g] * span) + 0.5) - lo  # u is inside the box: exp cannot overflow
+            if b < 0:
+                b = 0
+            elif b >= len(centres):
+                b = len(centres) - 1
+            out[g] = centres[b]
+        return out
 
     def step(self, x: np.ndarray, genes: Sequence[int], direction: Sequence[int]) -> np.ndarray:
         """Move discrete ``genes`` of one point ``x`` (``(d,)``) by one bin each.
@@ -207,18 +213,22 @@ class GeneLayout:
         ``direction`` (+1 / -1 per gene) is reversed at the ends of a range,
         so the value always changes when the gene has more than one value.
         """
-        out = np.array(x, dtype=float)
+        out = np.asarray(x, dtype=float).tolist()
+        self.step_values(out, genes, direction)
+        return np.array(out)
+
+    def step_values(self, values: list[float], genes: Sequence[int], direction: Sequence[int]) -> None:
+        """:meth:`step` on a point given as a list of floats, in place (for the operators)."""
         for g, s in zip(genes, direction, strict=True):
             g = int(g)
             n = self._genes[g][1]
             if self._genes[g][0] == FLOAT or n < 2:
                 continue
-            b = self.bin_of(g, float(out[g]))
+            b = self.bin_of(g, values[g])
             nb = b + int(s)
             if not 0 <= nb < n:
                 nb = b - int(s)
-            out[g] = self.centre_of(g, nb)
-        return out
+            values[g] = self.centre_of(g, nb)
 
     def param_key(self, x: np.ndarray) -> tuple[float, ...]:
         """Identity of the params one point decodes to (bins of discrete genes, value of floats)."""

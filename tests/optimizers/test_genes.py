@@ -48,6 +48,21 @@ def test_bins_and_centres_agree_with_the_space(name: str) -> None:
         assert np.allclose(snapped[disc], space.params_to_vector(params)[disc])  # centres are encode's
 
 
+@pytest.mark.parametrize("name", SPACES)
+def test_snapping_one_point_gives_the_population_snap_bit_for_bit(name: str) -> None:
+    """The operators snap point by point in plain Python; the result must be :meth:`GeneLayout.snap`'s."""
+    space = load(name)
+    layout = GeneLayout.of(space)
+    rng = np.random.default_rng(3)
+    inside = rng.random((500, space.dim))
+    outside = rng.uniform(-0.5, 1.5, (100, space.dim))  # clipped to the box first
+    points = np.vstack([inside, outside, np.zeros((1, space.dim)), np.ones((1, space.dim))])
+    whole = layout.snap(points)
+    for x, expected in zip(points, whole, strict=True):
+        assert layout.snap_point(x).tobytes() == expected.tobytes()
+        assert layout.snap_values(x.tolist()) == expected.tolist()
+
+
 def test_step_changes_an_integer_by_one_and_turns_at_the_ends() -> None:
     space = load("bench_small")
     layout = GeneLayout.of(space)
