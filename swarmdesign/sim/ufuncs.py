@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-#: the ufunc behind ``np.clip`` for float bounds (``numpy._core._methods._clip``)
-_CLIP = np._core.umath.clip
+#: the ufunc behind ``np.clip`` for float bounds (``numpy._core._methods._clip``); numpy has no public
+#: name for it, so it is looked up here alone, and ``np.clip`` (same result, slower) stands in if it moves
+_CLIP = getattr(getattr(getattr(np, "_core", None), "umath", None), "clip", None) or np.clip
 _ADD_REDUCE = np.add.reduce
 
 
