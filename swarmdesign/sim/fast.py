@@ -20,7 +20,7 @@ losses telescope, so ``quality = 1 - sum(losses)``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -246,26 +246,6 @@ def herd_similarity(same_model_share: np.ndarray, heterogeneity: np.ndarray, par
     return models * (1.0 - params.stampede.heterogeneity_spread * heterogeneity)
 
 
-def expected_attempts(views: RoleViews, prod: Production, rho: np.ndarray, params: SimParams) -> np.ndarray:
-    """Attempts made per item before faults, ``(D,)``: ``redundancy``, or first-valid's expected count.
-
-    The resource half needs it before the quality chain runs (a hub is exposed
-    to the attempts actually made, not to the most first-valid may make). It
-    sizes the hub's exposure only, so it uses the attempt's mean rejection
-    ``r`` in ``(1 - r^k) / (1 - r)`` rather than the exact correlated count
-    the quality chain charges.
-    """
-    b = views.batch
-    out = b.redundancy.astype(float)
-    rows = np.flatnonzero((b.redundancy > 1) & (b.aggregation == AGG_INDEX["first_valid"]))
-    if rows.size:
-        p = prod.p_planned[rows]
-        r = clip(p * prod.false_alarm[rows] + (1.0 - p) * prod.detection[rows], 0.0, 1.0 - 1e-12)
-        k = b.redundancy[rows][:, None]
-        out[rows] = ((1.0 - r**k) / (1.0 - r)).mean(axis=1)
-    return out
-
-
 @dataclass(frozen=True)
 class QualityOutcome:
     """Per-design quality figures; ``losses`` maps mechanism -> ``(D,)`` quality lost."""
@@ -286,7 +266,7 @@ def quality_chain(
     *,
     fault_rate: float,
     rho: np.ndarray,
-    hub_failure: np.ndarray,
+    hub_failure: Callable[[np.ndarray], np.ndarray],
     collisions: np.ndarray,
 ) -> QualityOutcome:
     """Run steps 2-6 of the module docstring for one fault rate (:func:`quality_chains` with one setting)."""
@@ -297,7 +277,7 @@ def quality_chain(
         params,
         fault_rates=(fault_rate,),
         rho=rho,
-        hub_failures=(hub_failure,),
+        hub_failures=lambda attempts: (hub_failure(attempts[0]),),
         collisions=collisions,
     )[0]
 
@@ -320,16 +300,19 @@ def quality_chains(
     *,
     fault_rates: Sequence[float],
     rho: np.ndarray,
-    hub_failures: Sequence[np.ndarray],
+    hub_failures: Callable[[np.ndarray], Sequence[np.ndarray]],
     collisions: np.ndarray,
 ) -> tuple[QualityOutcome, ...]:
     """Run steps 2-6 of the module docstring once per fault rate, all the settings in one pass.
 
-    ``hub_failures`` (one ``(D,)`` array per fault rate: probability a task's
-    hub fails unreplicated) and ``collisions`` (share of scarce-resource
-    picks that collided: double bookings) come from the resource half, which
-    knows the load. Two agents claiming the same subtask only waste work (the
-    resource half charges it); they do not corrupt the answer.
+    ``hub_failures`` and ``collisions`` (share of scarce-resource picks that
+    collided: double bookings) come from the resource half, which knows the
+    load. ``hub_failures`` maps the settings' expected attempts per item
+    ``(S, D)``, which this chain computes (first-valid's exact correlated
+    count), to one ``(D,)`` array per setting: the probability a task's hub
+    fails unreplicated, which grows with the attempts that pass through it.
+    Two agents claiming the same subtask only waste work (the resource half
+    charges it); they do not corrupt the answer.
 
     Fault settings differ only in the step survival and the hub failures, so
     routing, planning, context and every topology-dependent catch rate are
@@ -526,7 +509,7 @@ def quality_chains(
     q_merged = q_task * (1.0 - e_merge[:, None])
     losses["merge"] = _step_loss(q_task, q_merged)
 
-    q_hub = q_merged * (1.0 - fp.hub_state_loss * np.stack(hub_failures)[:, :, None])
+    q_hub = q_merged * (1.0 - fp.hub_state_loss * np.stack(hub_failures(attempts))[:, :, None])
     losses["faults"] = fault_step + _step_loss(q_merged, q_hub)
     q_final = q_hub * (1.0 - params.stampede.collision_error * collisions[:, None])
     losses["stampede"] = _step_loss(q_hub, q_final)

@@ -54,7 +54,8 @@ class Load:
     hub_queue_messages: np.ndarray
     #: Hub messages a step's owner waits for: its report and dispatch (a bus: its deliveries), not the relays.
     hub_path_messages: np.ndarray
-    hub_calls_per_task: np.ndarray
+    #: Hub calls that carry a task's state per attempt made at each of its items (:meth:`hub_calls`).
+    hub_calls_per_attempt: np.ndarray
     #: Workers per server at the busiest leaf hub over the mean (1 but for a hierarchy's or federation's).
     busiest: np.ndarray
     hub_context_tokens: np.ndarray  # status tokens a hub re-reads per message (its span of workers)
@@ -63,15 +64,17 @@ class Load:
     def collisions(self) -> np.ndarray:
         return 1.0 - (1.0 - self.collisions_subtask) * (1.0 - self.collisions_resource)
 
+    def hub_calls(self, attempts: np.ndarray) -> np.ndarray:
+        """Hub calls carrying one task's state, ``(D,)``, with ``attempts`` attempts made per item."""
+        return self.hub_calls_per_attempt * attempts
 
-def compute_load(
-    views: RoleViews, scenario: Scenario, params: SimParams, sim: np.ndarray, attempts: np.ndarray
-) -> Load:
-    """Concurrency, hub queues and stampede collisions, all ``(D,)``.
 
-    ``sim`` is the agents' similarity; ``attempts`` the expected attempts per
-    item (``redundancy``, or fewer for first-valid, which stops at the first
-    accepted attempt: only the attempts actually made pass through the hub).
+def compute_load(views: RoleViews, scenario: Scenario, params: SimParams, sim: np.ndarray) -> Load:
+    """Concurrency, hub queues and stampede collisions, all ``(D,)``; ``sim`` is the agents' similarity.
+
+    A hub's exposure to crashes is per attempt made (:meth:`Load.hub_calls`):
+    first-valid stops at the first accepted attempt, so only the attempts
+    the quality chain counts pass through the hub.
     """
     b = views.batch
     wl = scenario.workload
@@ -126,7 +129,7 @@ def compute_load(
     # and dispatch at its hub and at every manager above it. The hubs' relays to each other (a federation's
     # summaries, a hierarchy's aggregated reports, counted in hub_msgs for the queues) carry other tasks' state
     carried = np.where(views.pubsub, hub_msgs, np.where(views.hub_kind, qp.hub_messages_per_step, 0.0))
-    hub_calls_task = wl.subtasks * attempts * carried * levels
+    hub_calls_attempt = wl.subtasks * carried * levels
     # a hierarchy's summaries go to the managers above the leaves: other queues, whose span is a few managers
     # rather than a block of workers, so their service is short (a parent of b full leaves receives as many
     # messages as one leaf); the leaf queues, which bound the run, serve the steps' own messages only
@@ -166,17 +169,17 @@ def compute_load(
         hub_messages_per_step=hub_msgs,
         hub_queue_messages=queued,
         hub_path_messages=carried,
-        hub_calls_per_task=hub_calls_task,
+        hub_calls_per_attempt=hub_calls_attempt,
         busiest=busiest,
         hub_context_tokens=context,
     )
 
 
-def hub_failure(views: RoleViews, load: Load, params: SimParams, fault_rate: float) -> np.ndarray:
-    """Probability a task loses its unreplicated hub while in flight, ``(D,)``."""
+def hub_failure(views: RoleViews, load: Load, params: SimParams, fault_rate: float, attempts: np.ndarray) -> np.ndarray:
+    """Probability a task loses its unreplicated hub while in flight, ``(D,)``, with ``attempts`` per item."""
     crash = fault_rate * params.faults.hub_crash_share
     f = np.where(views.pubsub, crash * params.faults.broker_fault_factor, crash)
-    p = faults.hub_failure_probability(f, load.hub_calls_per_task, load.hub_servers)
+    p = faults.hub_failure_probability(f, load.hub_calls(attempts), load.hub_servers)
     return np.where(views.hub_kind | views.pubsub, p, 0.0)
 
 
@@ -313,7 +316,7 @@ def latency_and_cost(
     fp = params.faults
     crash = np.where(views.pubsub, f * fp.hub_crash_share * fp.broker_fault_factor, f * fp.hub_crash_share)
     crash_all = crash ** np.maximum(load.hub_servers, 1.0)  # a message crashes every server of its hub
-    crashes = T * load.hub_calls_per_task * crash_all / load.hub_queues
+    crashes = T * load.hub_calls(qual.attempts) * crash_all / load.hub_queues
     stalls = np.where(views.hub_kind | views.pubsub, crashes * fp.failover_s, 0.0)
     # a task's merge waits for its last level: free workers take the earliest ready work, so the tasks'
     # levels advance together and every task finishes within the last level's share of the parallel phase

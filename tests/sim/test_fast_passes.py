@@ -108,17 +108,21 @@ def test_fault_settings_stacked_in_one_pass_match_separate_chains(setup, n: int)
     difficulty = difficulty_draws(np.random.default_rng(1), 16, *scenario.workload.difficulty.beta_params())
     prod = fast.production(views, scenario, params, difficulty)
     rho, sim = fast.similarity(views, prod, params)
-    load = fast_resources.compute_load(views, scenario, params, sim, fast.expected_attempts(views, prod, rho, params))
+    load = fast_resources.compute_load(views, scenario, params, sim)
     f = 0.2  # well above every bundled rate, so the two settings differ on most rows
-    hub = fast_resources.hub_failure(views, load, params, f)
+
+    def hub(rate: float):  # each setting's hub is exposed to that setting's own attempts
+        return lambda attempts: fast_resources.hub_failure(views, load, params, rate, attempts)
+
     both = fast.quality_chains(
         views, prod, scenario, params, fault_rates=(f, 0.0), rho=rho,
-        hub_failures=(hub, np.zeros(batch.n_designs)), collisions=load.collisions_resource,
+        hub_failures=lambda attempts: (hub(f)(attempts[0]), hub(0.0)(attempts[1])),
+        collisions=load.collisions_resource,
     )  # fmt: skip
     alone = [
-        fast.quality_chain(views, prod, scenario, params, fault_rate=r, rho=rho, hub_failure=h,
+        fast.quality_chain(views, prod, scenario, params, fault_rate=r, rho=rho, hub_failure=hub(r),
                            collisions=load.collisions_resource)
-        for r, h in ((f, hub), (0.0, np.zeros(batch.n_designs)))
+        for r in (f, 0.0)
     ]  # fmt: skip
     assert not np.array_equal(alone[0].quality, alone[1].quality)
     for got, want in zip(both, alone, strict=True):
