@@ -141,12 +141,6 @@ def _simulate_pass(
     rho, sim = fast.similarity(views, prod, params)
     load = fast_resources.compute_load(views, scenario, params, sim)
     f = scenario.environment.fault_rate
-    calm_hub = np.zeros(batch.n_designs)
-
-    def hub_failures(attempts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # the hub is exposed to the attempts the chain finds made under the scenario's faults; none fail calm
-        return fast_resources.hub_failure(views, load, params, f, attempts[0]), calm_hub
-
     # the scenario's faults and none (for robustness) in one pass: they share all but two steps
     qual, calm = fast.quality_chains(
         views,
@@ -155,7 +149,7 @@ def _simulate_pass(
         params,
         fault_rates=(f, 0.0),
         rho=rho,
-        hub_failures=hub_failures,
+        hub_log_keep=(fast_resources.hub_log_keep(views, load, params, f), np.zeros(batch.n_designs)),
         collisions=load.collisions_resource,
     )
     robustness = np.where(calm.quality > 1e-12, clip(qual.quality / np.maximum(calm.quality, 1e-12), 0.0, 1.0), 1.0)

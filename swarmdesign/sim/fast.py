@@ -20,7 +20,7 @@ losses telescope, so ``quality = 1 - sum(losses)``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -255,6 +255,7 @@ class QualityOutcome:
     attempt_law: stragglers.AttemptLaw  # first-valid's attempts per item, whose slowest the run waits for
     rework: np.ndarray  # (D,) rework calls per item
     critiques: np.ndarray  # (D,) peer critique calls per item (review-sized)
+    hub_lost: np.ndarray  # (D,) chance a task's unreplicated hub loses its state (mean over the replicas)
     losses: dict[str, np.ndarray]
 
 
@@ -266,7 +267,7 @@ def quality_chain(
     *,
     fault_rate: float,
     rho: np.ndarray,
-    hub_failure: Callable[[np.ndarray], np.ndarray],
+    hub_log_keep: np.ndarray,
     collisions: np.ndarray,
 ) -> QualityOutcome:
     """Run steps 2-6 of the module docstring for one fault rate (:func:`quality_chains` with one setting)."""
@@ -277,7 +278,7 @@ def quality_chain(
         params,
         fault_rates=(fault_rate,),
         rho=rho,
-        hub_failures=lambda attempts: (hub_failure(attempts[0]),),
+        hub_log_keep=(hub_log_keep,),
         collisions=collisions,
     )[0]
 
@@ -300,19 +301,17 @@ def quality_chains(
     *,
     fault_rates: Sequence[float],
     rho: np.ndarray,
-    hub_failures: Callable[[np.ndarray], Sequence[np.ndarray]],
+    hub_log_keep: Sequence[np.ndarray],
     collisions: np.ndarray,
 ) -> tuple[QualityOutcome, ...]:
     """Run steps 2-6 of the module docstring once per fault rate, all the settings in one pass.
 
-    ``hub_failures`` and ``collisions`` (share of scarce-resource picks that
-    collided: double bookings) come from the resource half, which knows the
-    load. ``hub_failures`` maps the settings' expected attempts per item
-    ``(S, D)``, which this chain computes (first-valid's exact correlated
-    count), to one ``(D,)`` array per setting: the probability a task's hub
-    fails unreplicated, which grows with the attempts that pass through it.
-    Two agents claiming the same subtask only waste work (the resource half
-    charges it); they do not corrupt the answer.
+    ``hub_log_keep`` (per fault rate, ``(D,)``: the log of the chance a
+    task's state survives its hub through one attempt at each of its pieces)
+    and ``collisions`` (share of scarce-resource picks that collided: double
+    bookings) come from the resource half, which knows the load. Two agents
+    claiming the same subtask only waste work (the resource half charges
+    it); they do not corrupt the answer.
 
     Fault settings differ only in the step survival and the hub failures, so
     routing, planning, context and every topology-dependent catch rate are
@@ -379,6 +378,10 @@ def quality_chains(
     p_item = p_step.copy()
     attempts = np.repeat(b.redundancy.astype(float)[None], n_set, axis=0)  # (S, D): k, first-valid's below
     several = k > 1
+    # a task's hub keeps its state through every call its attempts make there: redundancy k attempts at each
+    # piece (first-valid's below, whose number varies with the question), (S, D, Q)
+    log_keep = np.stack(hub_log_keep)
+    hub_lost = np.repeat(-np.expm1(log_keep * b.redundancy)[:, :, None], n_q, axis=2)
 
     def voters(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The settings' attempt success, counts and correlation of ``rows``, stacked setting after setting."""
@@ -397,12 +400,13 @@ def quality_chains(
     rows = np.flatnonzero(several & (agg == AGG_INDEX["first_valid"]))
     fv = np.flatnonzero(several[:n_d] & (agg[:n_d] == AGG_INDEX["first_valid"]))  # the designs that use it
     if rows.size:
-        right, tries, law = voting.first_valid_with_attempts(
+        right, tries, law, pgf = voting.first_valid_with_attempts(
             *voters(rows),
             _stack(prod.detection[src[rows]], n_set),
             _stack(prod.false_alarm[src[rows]], n_set),
             copies=n_set,
             weights=_stack(weight[rows], n_set),
+            z=np.exp(log_keep[:, src[rows]] / wl.dependency_depth).reshape(-1),  # one attempt at one level
         )
         p_item[:, rows] = right.reshape(n_set, rows.size, n_q)
         # each row's expected attempts and law are weighted by its plan outcome's chance: a design's are the
@@ -414,6 +418,11 @@ def quality_chains(
         laws = np.zeros((n_set, fv.size, law.shape[1]))
         np.add.at(laws, (slice(None), design), law.reshape(n_set, rows.size, -1))
         attempt_laws = [stragglers.AttemptLaw.build(n_d, fv, part) for part in laws]
+        assert pgf is not None
+        kept = np.zeros((n_set, fv.size, n_q))  # E[keep^N] of a level's piece, its plan outcomes mixed
+        np.add.at(kept, (slice(None), design), pgf.reshape(n_set, rows.size, n_q))
+        # the levels draw their attempts apart (each its own question): a task keeps its hub through all of them
+        hub_lost[:, fv] = -np.expm1(wl.dependency_depth * np.log(clip(kept, 1e-300, 1.0)))
     else:
         attempt_laws = [stragglers.AttemptLaw.build(n_d, fv, np.ones((0, 1)))] * n_set
     p_item_mix = mixed(p_item)
@@ -509,12 +518,13 @@ def quality_chains(
     q_merged = q_task * (1.0 - e_merge[:, None])
     losses["merge"] = _step_loss(q_task, q_merged)
 
-    q_hub = q_merged * (1.0 - fp.hub_state_loss * np.stack(hub_failures(attempts))[:, :, None])
+    q_hub = q_merged * (1.0 - fp.hub_state_loss * hub_lost)
     losses["faults"] = fault_step + _step_loss(q_merged, q_hub)
     q_final = q_hub * (1.0 - params.stampede.collision_error * collisions[:, None])
     losses["stampede"] = _step_loss(q_hub, q_final)
     quality = clip(row_mean(q_final), 0.0, 1.0)
     rework = row_mean(rework)
+    hub_lost_mean = row_mean(hub_lost)
     return tuple(
         QualityOutcome(
             quality=quality[s],
@@ -522,6 +532,7 @@ def quality_chains(
             attempt_law=attempt_laws[s],
             rework=rework[s],
             critiques=critics,
+            hub_lost=hub_lost_mean[s],
             losses={name: loss if loss.ndim == 1 else loss[s] for name, loss in losses.items()},
         )
         for s in range(n_set)

@@ -175,12 +175,12 @@ def compute_load(views: RoleViews, scenario: Scenario, params: SimParams, sim: n
     )
 
 
-def hub_failure(views: RoleViews, load: Load, params: SimParams, fault_rate: float, attempts: np.ndarray) -> np.ndarray:
-    """Probability a task loses its unreplicated hub while in flight, ``(D,)``, with ``attempts`` per item."""
+def hub_log_keep(views: RoleViews, load: Load, params: SimParams, fault_rate: float) -> np.ndarray:
+    """Log of the chance a task's state survives its hub through one attempt at every piece, ``(D,)`` (0: no hub)."""
     crash = fault_rate * params.faults.hub_crash_share
     f = np.where(views.pubsub, crash * params.faults.broker_fault_factor, crash)
-    p = faults.hub_failure_probability(f, load.hub_calls(attempts), load.hub_servers)
-    return np.where(views.hub_kind | views.pubsub, p, 0.0)
+    keep = faults.hub_log_survival(f, load.hub_calls_per_attempt, load.hub_servers)
+    return np.where(views.hub_kind | views.pubsub, keep, 0.0)
 
 
 def latency_and_cost(

@@ -30,12 +30,10 @@ def step_survival(fault_rate: float, max_retries: int, silent_share: float) -> f
     return (1.0 - f * silent_share) * (1.0 - ((1.0 - silent_share) * f) ** (max_retries + 1))
 
 
-def hub_failure_probability(
-    fault_rate: np.ndarray | float, hub_calls_per_task: np.ndarray, replicas: np.ndarray
-) -> np.ndarray:
-    """Probability that a task's hub is down while it is in flight, ``(D,)``.
+def hub_log_survival(fault_rate: np.ndarray | float, hub_calls: np.ndarray, replicas: np.ndarray) -> np.ndarray:
+    """Log of the chance a task's state survives ``hub_calls`` calls at a hub of ``replicas`` servers.
 
     A hub call is lost only when every replica fails: ``f^c`` per call.
     """
     per_call = np.asarray(fault_rate, dtype=float) ** np.maximum(replicas, 1.0)
-    return -np.expm1(hub_calls_per_task * np.log1p(-np.minimum(per_call, 1 - 1e-12)))
+    return hub_calls * np.log1p(-np.minimum(per_call, 1 - 1e-12))

@@ -342,8 +342,9 @@ def first_valid_with_attempts(
     *,
     copies: int = 1,
     weights: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`first_valid`, :func:`first_valid_attempts` (both ``(D, Q)``) and the attempts' law, from one expansion.
+    z: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """:func:`first_valid`, :func:`first_valid_attempts` (both ``(D, Q)``), the attempts' law and their pgf.
 
     The law, ``(D, max k)``: column ``m`` is the chance an item needs more
     than ``m`` attempts, averaged over the questions (1 in column 0, 0 past a
@@ -353,6 +354,14 @@ def first_valid_with_attempts(
     question's weight in that average instead of ``1``, for rows that hold one
     of several cases of an item (a sound or an unsound plan) whose laws are
     summed afterwards.
+
+    ``z`` ``(D,)``: the attempts' generating function ``E[z^N]`` per question
+    is returned too, ``(D, Q)`` (times ``weights``; None without ``z``), from
+    ``P(N = m) = E[r^(m-1)] - E[r^m]`` (at the cap ``k``, ``E[r^(k-1)]``).
+    What a hub relays grows with the attempts, and the chance it loses a
+    task's state grows with what it relays, not linearly: its expectation
+    needs the whole law (correlated attempts are few on most questions and
+    many on a few), not the mean.
     """
     rho = np.asarray(rho, dtype=float).reshape(-1)
     det, fr = (np.asarray(x, dtype=float) for x in (detection, false_reject))
@@ -362,6 +371,10 @@ def first_valid_with_attempts(
     kk = np.asarray(k).reshape(-1).astype(np.int64)
     law = np.zeros((kk.size, int(kk.max(initial=1))))
     law[:, 0] = 1.0
+    pgf = None
+    if z is not None:  # one attempt (k = 1): z itself
+        z = np.asarray(z, dtype=float).reshape(-1)
+        pgf = z[:, None] * (np.ones_like(right) if weights is None else weights)
     for rows in _cap_groups(kk, copies):
         right_sum, last, tries, survival = _first_valid_terms(
             p[rows], rho[rows][:, None], kk[rows], det[rows], fr[rows]
@@ -371,7 +384,12 @@ def first_valid_with_attempts(
         if weights is not None:
             survival = survival * weights[rows]
         law[rows, : survival.shape[0]] = survival.mean(axis=2).T
-    return right, attempts, law
+        if pgf is not None and z is not None:
+            exactly = survival.copy()  # P(N = m) at m - 1 (survival is 0 past a row's cap)
+            exactly[:-1] -= survival[1:]
+            powers = z[rows] ** np.arange(1, survival.shape[0] + 1)[:, None]  # (n, R)
+            pgf[rows] = np.einsum("nr,nrq->rq", powers, exactly)
+    return right, attempts, law, pgf
 
 
 def first_valid(

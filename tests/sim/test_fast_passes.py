@@ -48,7 +48,7 @@ def test_first_valid_mixed_caps_match_per_cap() -> None:
     k = rng.integers(1, 7, 40)
     rho = rng.uniform(0.0, 0.6, 40)
     det, fr = rng.uniform(0.2, 0.9, (40, 8)), rng.uniform(0.0, 0.3, (40, 8))
-    right, tries, _ = voting.first_valid_with_attempts(p, k, rho, det, fr)
+    right, tries, _, _ = voting.first_valid_with_attempts(p, k, rho, det, fr)
     np.testing.assert_allclose(right, voting.first_valid(p, k, rho, det, fr), rtol=1e-12)
     np.testing.assert_allclose(tries, voting.first_valid_attempts(p, k, rho, det, fr), rtol=1e-12)
     assert np.all(tries[k == 1] == 1.0) and np.all(right[k == 1] == p[k == 1])
@@ -111,16 +111,13 @@ def test_fault_settings_stacked_in_one_pass_match_separate_chains(setup, n: int)
     load = fast_resources.compute_load(views, scenario, params, sim)
     f = 0.2  # well above every bundled rate, so the two settings differ on most rows
 
-    def hub(rate: float):  # each setting's hub is exposed to that setting's own attempts
-        return lambda attempts: fast_resources.hub_failure(views, load, params, rate, attempts)
-
+    hub = {r: fast_resources.hub_log_keep(views, load, params, r) for r in (f, 0.0)}
     both = fast.quality_chains(
         views, prod, scenario, params, fault_rates=(f, 0.0), rho=rho,
-        hub_failures=lambda attempts: (hub(f)(attempts[0]), hub(0.0)(attempts[1])),
-        collisions=load.collisions_resource,
+        hub_log_keep=(hub[f], hub[0.0]), collisions=load.collisions_resource,
     )  # fmt: skip
     alone = [
-        fast.quality_chain(views, prod, scenario, params, fault_rate=r, rho=rho, hub_failure=hub(r),
+        fast.quality_chain(views, prod, scenario, params, fault_rate=r, rho=rho, hub_log_keep=hub[r],
                            collisions=load.collisions_resource)
         for r in (f, 0.0)
     ]  # fmt: skip
@@ -151,16 +148,39 @@ def _latent_moments(p: float, rho: float, det: float, fr: float, n: int) -> tupl
 
     QUADPACK's algebraic weight ``x^(a-1) (1-x)^(b-1)`` takes the density's end singularities exactly.
     """
+    tries = [_beta_expect(p, rho, lambda x, m=m: (fr * x + det * (1 - x)) ** m) for m in range(n)]
+    right = [_beta_expect(p, rho, lambda x, m=m: x * (fr * x + det * (1 - x)) ** m) for m in range(n)]
+    return tries, right
+
+
+def _beta_expect(p: float, rho: float, f) -> float:  # noqa: ANN001
+    """``E[f(p_i)]`` for ``p_i ~ Beta`` of mean ``p`` and correlation ``rho``, by QUADPACK's algebraic weight."""
     from scipy import integrate, special
 
     a, b = p * (1 - rho) / rho, (1 - p) * (1 - rho) / rho
+    return integrate.quad(f, 0.0, 1.0, weight="alg", wvar=(a - 1, b - 1), epsabs=1e-14)[0] / special.beta(a, b)
 
-    def expect(f) -> float:  # noqa: ANN001
-        return integrate.quad(f, 0.0, 1.0, weight="alg", wvar=(a - 1, b - 1), epsabs=1e-14)[0] / special.beta(a, b)
 
-    tries = [expect(lambda x, m=m: (fr * x + det * (1 - x)) ** m) for m in range(n)]
-    right = [expect(lambda x, m=m: x * (fr * x + det * (1 - x)) ** m) for m in range(n)]
-    return tries, right
+def test_first_valid_attempts_generating_function_matches_integration_over_the_latent() -> None:
+    """``E[z^N]`` (times the row's weights) against the law of ``N`` integrated over ``p_i ~ Beta``."""
+    rng = np.random.default_rng(12)
+    d, q = 5, 2
+    p = rng.uniform(0.2, 0.8, (d, q))
+    rho = rng.uniform(0.05, 0.3, d)
+    det, fr = rng.uniform(0.2, 0.95, (d, q)), rng.uniform(0.0, 0.3, (d, 1))
+    counts = np.array([1, 2, 4, 7, 7])
+    z, weights = rng.uniform(0.5, 0.99, d), rng.uniform(0.2, 1.0, (d, q))
+    _, _, _, pgf = voting.first_valid_with_attempts(p, counts, rho, det, fr, weights=weights, z=z)
+    for i in range(d):
+        k = int(counts[i])
+        for j in range(q):
+
+            def gf(x: float, i: int = i, j: int = j, k: int = k) -> float:
+                r = fr[i, 0] * x + det[i, j] * (1 - x)  # an attempt's rejection; the k-th is kept, whatever
+                return sum(r ** (m - 1) * (1 - r) * z[i] ** m for m in range(1, k)) + r ** (k - 1) * z[i] ** k
+
+            want = _beta_expect(p[i, j], rho[i], gf) * weights[i, j]
+            np.testing.assert_allclose(pgf[i, j], want, rtol=1e-9)
 
 
 @pytest.mark.parametrize("table", [True, False])

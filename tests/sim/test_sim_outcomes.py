@@ -97,52 +97,56 @@ def test_first_valid_exposes_the_hub_only_to_attempts_made() -> None:
     assert df["loss_quality_faults"][1] < df["loss_quality_faults"][0] + 0.05
 
 
-def test_the_hub_is_exposed_to_the_correlated_attempts_the_chain_counts() -> None:
-    """First-valid's attempts at one question are correlated (agents of one model fail a hard item again), so
-    they outnumber what the attempt's mean rejection gives; the hub's crash exposure uses the chain's count."""
-    from swarmdesign.sim import fast, fast_resources
+def test_hub_losses_follow_the_law_of_first_valid_attempts_as_the_agent_mode_draws_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A hub relays every attempt, and first-valid's attempts vary (correlated: few on most questions, many on a
+    few). The chance a task loses its hub's state is concave in the attempts, so it is charged over their law,
+    not at their mean, which overstates it; the agent mode draws the attempts and the crashes one by one."""
+    from swarmdesign.sim import agent_quality, fast, fast_resources
     from swarmdesign.sim.batch import DesignBatch
     from swarmdesign.sim.skill import difficulty_draws
     from swarmdesign.sim.views import RoleViews
 
-    scenario = make_scenario(workload={"subtasks": 4}, environment={"fault_rate": 0.2})
+    scenario = make_scenario(workload={"subtasks": 4, "tasks": 200}, environment={"fault_rate": 0.2})
     params = validate_simulator_section(scenario.simulator)
-    design = make_design(
-        [("orchestrator", 1, "m0"), ("worker", 8, "m0"), ("tester", 2, "strong")],
-        "star",
-        routing="routed",
-        redundancy=16,
-        aggregation="first_valid",
-    )
-    batch = DesignBatch.pack([design], scenario)
-    views = RoleViews.build(batch, params, scenario.workload.subtasks)
-    difficulty = difficulty_draws(np.random.default_rng(1), 64, *scenario.workload.difficulty.beta_params())
-    prod = fast.production(views, scenario, params, difficulty)
-    rho, sim = fast.similarity(views, prod, params)
-    load = fast_resources.compute_load(views, scenario, params, sim)
-    exposed: list[np.ndarray] = []
+    drawn: list[float] = []
+    original = agent_quality.hub_losses
 
-    def hub_failures(attempts: np.ndarray) -> list[np.ndarray]:
-        exposed.append(attempts.copy())
-        return [
-            fast_resources.hub_failure(views, load, params, f, a) for f, a in zip((0.2, 0.0), attempts, strict=True)
-        ]
+    def hub_losses(*args, **kwargs):  # type: ignore[no-untyped-def]
+        lost = original(*args, **kwargs)
+        if args[3] > 0:  # the faulty pass (the calm one has no crashes)
+            drawn.append(float(lost.mean()))
+        return lost
 
-    faulty, calm = fast.quality_chains(
-        views, prod, scenario, params, fault_rates=(0.2, 0.0), rho=rho,
-        hub_failures=hub_failures, collisions=load.collisions_resource,
-    )  # fmt: skip
-    assert exposed[0][0].tobytes() == faulty.attempts.tobytes()
-    assert exposed[0][1].tobytes() == calm.attempts.tobytes()
-    # independent attempts with the same mean rejection r per item: (1 - r^k) / (1 - r)
-    p = prod.p_planned
-    r = np.clip(p * prod.false_alarm + (1.0 - p) * prod.detection, 0.0, 1.0 - 1e-12)
-    independent = ((1.0 - r**16) / (1.0 - r)).mean(axis=1)
-    assert rho[0] > 0.2
-    assert calm.attempts[0] > 1.2 * independent[0]
-    assert faulty.attempts[0] > calm.attempts[0]  # failed calls are rejected attempts too
-    with_chain = fast_resources.hub_failure(views, load, params, 0.2, faulty.attempts)
-    assert with_chain[0] > 1.2 * fast_resources.hub_failure(views, load, params, 0.2, independent)[0] > 0
+    monkeypatch.setattr(agent_quality, "hub_losses", hub_losses)
+    for k in (4, 16):
+        design = make_design(
+            [("orchestrator", 1, "m0"), ("worker", 8, "m0"), ("tester", 2, "strong")],
+            "star",
+            routing="routed",
+            redundancy=k,
+            aggregation="first_valid",
+        )
+        drawn.clear()
+        for seed in range(8):
+            evaluate([design], scenario, seed=seed, mode="agent")
+        agent_lost = float(np.mean(drawn))
+        batch = DesignBatch.pack([design], scenario)
+        views = RoleViews.build(batch, params, scenario.workload.subtasks)
+        difficulty = difficulty_draws(np.random.default_rng(3), 64, *scenario.workload.difficulty.beta_params())
+        prod = fast.production(views, scenario, params, difficulty)
+        rho, sim = fast.similarity(views, prod, params)
+        load = fast_resources.compute_load(views, scenario, params, sim)
+        log_keep = fast_resources.hub_log_keep(views, load, params, 0.2)
+        qual = fast.quality_chain(
+            views, prod, scenario, params, fault_rate=0.2, rho=rho, hub_log_keep=log_keep,
+            collisions=load.collisions_resource,
+        )  # fmt: skip
+        assert rho[0] > 0.2 and qual.attempts[0] > 1.5
+        assert qual.hub_lost[0] == pytest.approx(agent_lost, abs=0.02)
+        at_mean = float(-np.expm1(log_keep * qual.attempts)[0])
+        assert at_mean > agent_lost + 0.03
 
 
 def test_tree_depth_is_an_integer_count_of_levels() -> None:

@@ -82,7 +82,7 @@ def test_the_law_is_the_quality_chains_correlated_attempts() -> None:
     k = np.array([5])
     tails = []
     for rho in (0.0, 0.5):
-        _, tries, law = voting.first_valid_with_attempts(p, k, np.array([rho]), np.full((1, 1), 0.9), 0.05)
+        _, tries, law, _ = voting.first_valid_with_attempts(p, k, np.array([rho]), np.full((1, 1), 0.9), 0.05)
         assert law.sum(axis=1)[0] == pytest.approx(tries.mean())
         tails.append(law[0, -1])  # P(the item needs all 5 attempts)
     assert tails[1] > 2 * tails[0]  # 0.17 against 0.066
