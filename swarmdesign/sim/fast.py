@@ -379,9 +379,10 @@ def quality_chains(
     attempts = np.repeat(b.redundancy.astype(float)[None], n_set, axis=0)  # (S, D): k, first-valid's below
     several = k > 1
     # a task's hub keeps its state through every call its attempts make there: redundancy k attempts at each
-    # piece (first-valid's below, whose number varies with the question), (S, D, Q)
+    # piece, (S, D) (first-valid's number varies with the question: per question below, hub_lost_fv)
     log_keep = np.stack(hub_log_keep)
-    hub_lost = np.repeat(-np.expm1(log_keep * b.redundancy)[:, :, None], n_q, axis=2)
+    hub_lost = -np.expm1(log_keep * b.redundancy)
+    hub_lost_fv = None
 
     def voters(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The settings' attempt success, counts and correlation of ``rows``, stacked setting after setting."""
@@ -406,7 +407,8 @@ def quality_chains(
             _stack(prod.false_alarm[src[rows]], n_set),
             copies=n_set,
             weights=_stack(weight[rows], n_set),
-            z=np.exp(log_keep[:, src[rows]] / wl.dependency_depth).reshape(-1),  # one attempt at one level
+            # a hub's chance to keep the state through one attempt at one level (no hub, no faults: none needed)
+            z=np.exp(log_keep[:, src[rows]] / wl.dependency_depth).reshape(-1) if log_keep[:, fv].any() else None,
         )
         p_item[:, rows] = right.reshape(n_set, rows.size, n_q)
         # each row's expected attempts and law are weighted by its plan outcome's chance: a design's are the
@@ -418,11 +420,13 @@ def quality_chains(
         laws = np.zeros((n_set, fv.size, law.shape[1]))
         np.add.at(laws, (slice(None), design), law.reshape(n_set, rows.size, -1))
         attempt_laws = [stragglers.AttemptLaw.build(n_d, fv, part) for part in laws]
-        assert pgf is not None
-        kept = np.zeros((n_set, fv.size, n_q))  # E[keep^N] of a level's piece, its plan outcomes mixed
-        np.add.at(kept, (slice(None), design), pgf.reshape(n_set, rows.size, n_q))
-        # the levels draw their attempts apart (each its own question): a task keeps its hub through all of them
-        hub_lost[:, fv] = -np.expm1(wl.dependency_depth * np.log(clip(kept, 1e-300, 1.0)))
+        if pgf is not None:
+            kept = np.zeros((n_set, fv.size, n_q))  # E[keep^N] of a level's piece, its plan outcomes mixed
+            np.add.at(kept, (slice(None), design), pgf.reshape(n_set, rows.size, n_q))
+            # the levels draw their attempts apart (each its own question): a task keeps its hub through them all
+            hub_lost_fv = -np.expm1(wl.dependency_depth * np.log(clip(kept, 1e-300, 1.0)))
+            hub_lost_fv[log_keep[:, fv] == 0.0] = 0.0  # no hub or no faults: exactly none lost (not 1 - sum P)
+            hub_lost[:, fv] = row_mean(hub_lost_fv)
     else:
         attempt_laws = [stragglers.AttemptLaw.build(n_d, fv, np.ones((0, 1)))] * n_set
     p_item_mix = mixed(p_item)
@@ -518,13 +522,14 @@ def quality_chains(
     q_merged = q_task * (1.0 - e_merge[:, None])
     losses["merge"] = _step_loss(q_task, q_merged)
 
-    q_hub = q_merged * (1.0 - fp.hub_state_loss * hub_lost)
+    q_hub = q_merged * (1.0 - fp.hub_state_loss * hub_lost[:, :, None])
+    if hub_lost_fv is not None:
+        q_hub[:, fv] = q_merged[:, fv] * (1.0 - fp.hub_state_loss * hub_lost_fv)
     losses["faults"] = fault_step + _step_loss(q_merged, q_hub)
     q_final = q_hub * (1.0 - params.stampede.collision_error * collisions[:, None])
     losses["stampede"] = _step_loss(q_hub, q_final)
     quality = clip(row_mean(q_final), 0.0, 1.0)
     rework = row_mean(rework)
-    hub_lost_mean = row_mean(hub_lost)
     return tuple(
         QualityOutcome(
             quality=quality[s],
@@ -532,7 +537,7 @@ def quality_chains(
             attempt_law=attempt_laws[s],
             rework=rework[s],
             critiques=critics,
-            hub_lost=hub_lost_mean[s],
+            hub_lost=hub_lost[s],
             losses={name: loss if loss.ndim == 1 else loss[s] for name, loss in losses.items()},
         )
         for s in range(n_set)
