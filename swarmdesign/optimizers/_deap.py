@@ -144,6 +144,10 @@ def mating_selection(
 
 
 # ------------------------------------------------------------- variation
+#: The two directions a stuck integer gene turns, indexed by a 0/1 draw.
+_TURNS = (-1, 1)
+
+
 def crossover(layout: GeneLayout, a: np.ndarray, b: np.ndarray, *, eta: float) -> tuple[np.ndarray, np.ndarray]:
     """Two children of genomes ``a`` and ``b`` (shape ``(d,)``); inside :func:`python_random_from`.
 
@@ -223,9 +227,6 @@ def mutate(layout: GeneLayout, x: np.ndarray, *, rate: float, eta: float, rng: n
             new = (layout.bin_of(g, out[g]) + 1 + int(rng.integers(n - 1))) % n
             out[g] = layout.centre_of(g, new)
     return np.array(layout.snap_values(out))
-
-
-_TURNS = (-1, 1)
 
 
 def fresh(

@@ -401,28 +401,32 @@ def quality_chains(
     rows = np.flatnonzero(several & (agg == AGG_INDEX["first_valid"]))
     fv = np.flatnonzero(several[:n_d] & (agg[:n_d] == AGG_INDEX["first_valid"]))  # the designs that use it
     if rows.size:
+        w_rows = _stack(weight[rows], n_set)
         right, tries, law, pgf = voting.first_valid_with_attempts(
             *voters(rows),
             _stack(prod.detection[src[rows]], n_set),
             _stack(prod.false_alarm[src[rows]], n_set),
             copies=n_set,
-            weights=_stack(weight[rows], n_set),
+            weights=w_rows,
             # a hub's chance to keep the state through one attempt at one level (no hub, no faults: none needed)
             z=np.exp(log_keep[:, src[rows]] / wl.dependency_depth).reshape(-1) if log_keep[:, fv].any() else None,
         )
         p_item[:, rows] = right.reshape(n_set, rows.size, n_q)
-        # each row's expected attempts and law are weighted by its plan outcome's chance: a design's are the
-        # sums of its rows'
+        # each row's expected attempts, law and pgf are weighted by its plan outcome's chance: a design's are
+        # the sums of its rows'
         design = np.searchsorted(fv, src[rows])
-        mean_tries = np.zeros((n_set, fv.size))
-        np.add.at(mean_tries, (slice(None), design), row_mean(tries.reshape(n_set, rows.size, n_q) * weight[rows]))
-        attempts[:, fv] = mean_tries
-        laws = np.zeros((n_set, fv.size, law.shape[1]))
-        np.add.at(laws, (slice(None), design), law.reshape(n_set, rows.size, -1))
-        attempt_laws = [stragglers.AttemptLaw.build(n_d, fv, part) for part in laws]
+
+        def by_design(x: np.ndarray) -> np.ndarray:
+            """Rows' figures ``(S * rows, ...)`` summed per first-valid design, ``(S, fv, ...)``."""
+            x = x.reshape(n_set, rows.size, *x.shape[1:])
+            out = np.zeros((n_set, fv.size, *x.shape[2:]))
+            np.add.at(out, (slice(None), design), x)
+            return out
+
+        attempts[:, fv] = by_design(row_mean(tries * w_rows))
+        attempt_laws = [stragglers.AttemptLaw.build(n_d, fv, part) for part in by_design(law)]
         if pgf is not None:
-            kept = np.zeros((n_set, fv.size, n_q))  # E[keep^N] of a level's piece, its plan outcomes mixed
-            np.add.at(kept, (slice(None), design), pgf.reshape(n_set, rows.size, n_q))
+            kept = by_design(pgf)  # E[keep^N] of a level's piece, its plan outcomes mixed
             # the levels draw their attempts apart (each its own question): a task keeps its hub through them all
             hub_lost_fv = -np.expm1(wl.dependency_depth * np.log(clip(kept, 1e-300, 1.0)))
             hub_lost_fv[log_keep[:, fv] == 0.0] = 0.0  # no hub or no faults: exactly none lost (not 1 - sum P)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from swarmdesign.design import Design
@@ -52,3 +53,21 @@ def evaluate(designs: list[Design], scenario: Scenario, *, seed: int = 7, **para
 
 def bundled(name: str) -> Scenario:
     return Scenario.load(FITNESS / f"{name}.yaml")
+
+
+def fast_inputs(designs: list[Design], scenario: Scenario, *, seed: int, replicas: int) -> tuple[Any, ...]:
+    """What the fast mode's quality chain takes for ``designs``: params, views, production, correlation and load."""
+    from swarmdesign.sim import fast, fast_resources
+    from swarmdesign.sim.batch import DesignBatch
+    from swarmdesign.sim.params import validate_simulator_section
+    from swarmdesign.sim.skill import difficulty_draws
+    from swarmdesign.sim.views import RoleViews
+
+    params = validate_simulator_section(scenario.simulator)
+    views = RoleViews.build(DesignBatch.pack(designs, scenario), params, scenario.workload.subtasks)
+    alpha, beta = scenario.workload.difficulty.beta_params()
+    prod = fast.production(
+        views, scenario, params, difficulty_draws(np.random.default_rng(seed), replicas, alpha, beta)
+    )
+    rho, sim = fast.similarity(views, prod, params)
+    return params, views, prod, rho, fast_resources.compute_load(views, scenario, params, sim)

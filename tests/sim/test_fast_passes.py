@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sim_helpers import fast_inputs
 
 from swarmdesign.fitness import Scenario
 from swarmdesign.sim import evaluator, heap, queueing, voting
@@ -97,18 +98,9 @@ def test_first_valid_pays_one_check_per_attempt() -> None:
 def test_fault_settings_stacked_in_one_pass_match_separate_chains(setup, n: int) -> None:
     """Robustness scores the scenario's faults and none in one stacked pass; each must equal its own chain."""
     from swarmdesign.sim import fast, fast_resources
-    from swarmdesign.sim.batch import DesignBatch
-    from swarmdesign.sim.skill import difficulty_draws
-    from swarmdesign.sim.views import RoleViews
 
-    scenario, params, designs = setup
-    designs = designs[:n]
-    batch = DesignBatch.pack(designs, scenario)
-    views = RoleViews.build(batch, params, scenario.workload.subtasks)
-    difficulty = difficulty_draws(np.random.default_rng(1), 16, *scenario.workload.difficulty.beta_params())
-    prod = fast.production(views, scenario, params, difficulty)
-    rho, sim = fast.similarity(views, prod, params)
-    load = fast_resources.compute_load(views, scenario, params, sim)
+    scenario, _, designs = setup
+    params, views, prod, rho, load = fast_inputs(designs[:n], scenario, seed=1, replicas=16)
     f = 0.2  # well above every bundled rate, so the two settings differ on most rows
 
     hub = {r: fast_resources.hub_log_keep(views, load, params, r) for r in (f, 0.0)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sim_helpers import bundled, evaluate, make_scenario
+from sim_helpers import bundled, evaluate, fast_inputs, make_scenario
 
 from swarmdesign.errors import SwarmdesignError
 from swarmdesign.sim import topology
@@ -104,12 +104,8 @@ def test_hub_losses_follow_the_law_of_first_valid_attempts_as_the_agent_mode_dra
     few). The chance a task loses its hub's state is concave in the attempts, so it is charged over their law,
     not at their mean, which overstates it; the agent mode draws the attempts and the crashes one by one."""
     from swarmdesign.sim import agent_quality, fast, fast_resources
-    from swarmdesign.sim.batch import DesignBatch
-    from swarmdesign.sim.skill import difficulty_draws
-    from swarmdesign.sim.views import RoleViews
 
     scenario = make_scenario(workload={"subtasks": 4, "tasks": 200}, environment={"fault_rate": 0.2})
-    params = validate_simulator_section(scenario.simulator)
     drawn: list[float] = []
     original = agent_quality.hub_losses
 
@@ -132,12 +128,7 @@ def test_hub_losses_follow_the_law_of_first_valid_attempts_as_the_agent_mode_dra
         for seed in range(8):
             evaluate([design], scenario, seed=seed, mode="agent")
         agent_lost = float(np.mean(drawn))
-        batch = DesignBatch.pack([design], scenario)
-        views = RoleViews.build(batch, params, scenario.workload.subtasks)
-        difficulty = difficulty_draws(np.random.default_rng(3), 64, *scenario.workload.difficulty.beta_params())
-        prod = fast.production(views, scenario, params, difficulty)
-        rho, sim = fast.similarity(views, prod, params)
-        load = fast_resources.compute_load(views, scenario, params, sim)
+        params, views, prod, rho, load = fast_inputs([design], scenario, seed=3, replicas=64)
         log_keep = fast_resources.hub_log_keep(views, load, params, 0.2)
         qual = fast.quality_chain(
             views, prod, scenario, params, fault_rate=0.2, rho=rho, hub_log_keep=log_keep,
