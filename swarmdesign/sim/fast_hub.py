@@ -94,36 +94,3 @@ def hub_queue(
     wait = wait + load.hub_service_s * (together - batch) / 2.0
     offered = offered * load.hub_workers / np.maximum(clients, 1e-300)
     return HubQueue(wait=wait, own=own, batch=batch, offered=offered, release_s=release_s, clients=clients)
-
-
-def failover_wait(
-    hub: HubQueue,
-    *,
-    crash: np.ndarray,
-    failover_s: float,
-    messages: np.ndarray,
-    own: np.ndarray,
-    per_client: np.ndarray,
-    latency: np.ndarray,
-    drain: np.ndarray,
-) -> np.ndarray:
-    """Mean seconds a message spends waiting out crashed hubs, ``(D,)``.
-
-    ``crash`` is the chance that one of its clients' messages crashes its hub
-    (every server of it; a relay carries no task state and crashes nothing),
-    ``messages`` a queue's messages over the run, ``own`` the part of them its
-    own clients send and wait for (the rest are other hubs' relays),
-    ``per_client`` the messages one client waits for at once. The message a
-    hub crashes on waits the whole failover. The others that
-    arrive while it recovers wait half of it on average. Relays arrive at their
-    rate; the clients' own messages too, but a closed loop's clients stop
-    sending while they wait for the hub, so no more than their pending messages
-    arrive (counting every message the rate would bring made a star of two
-    voters wait 0.85 s per message against the event schedule's 0.23 s).
-    ``drain`` stretches the backlog the failover leaves by the rate the hub has
-    to spare, ``1 / (1 - busy)``.
-    """
-    per_s = failover_s / np.maximum(latency, 1e-300)
-    arriving = np.minimum(own * per_s, hub.clients * per_client) + np.maximum(messages - own, 0.0) * per_s
-    crashes = crash * own  # per queue over the run
-    return crashes * failover_s * (1.0 + arriving / 2.0) / np.maximum(messages, 1e-300) * drain

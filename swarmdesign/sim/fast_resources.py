@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from swarmdesign.sim import fast_hub, faults, routing, scaling, stampede, stragglers, topology
+from swarmdesign.sim import fast_failover, fast_hub, faults, routing, scaling, stampede, stragglers, topology
 from swarmdesign.sim.batch import AGG_INDEX, KIND_INDEX
 from swarmdesign.sim.params import SimParams
 from swarmdesign.sim.ufuncs import clip
@@ -54,7 +54,7 @@ class Load:
     hub_queue_messages: np.ndarray
     #: Hub messages a step's owner waits for: its report and dispatch (a bus: its deliveries), not the relays.
     hub_path_messages: np.ndarray
-    #: Hub calls that carry a task's state per attempt made at each of its items (:meth:`hub_calls`).
+    #: Hub calls that carry a task's state per attempt made at each of its items (the hub's crash exposure).
     hub_calls_per_attempt: np.ndarray
     #: Workers per server at the busiest leaf hub over the mean (1 but for a hierarchy's or federation's).
     busiest: np.ndarray
@@ -64,15 +64,11 @@ class Load:
     def collisions(self) -> np.ndarray:
         return 1.0 - (1.0 - self.collisions_subtask) * (1.0 - self.collisions_resource)
 
-    def hub_calls(self, attempts: np.ndarray) -> np.ndarray:
-        """Hub calls carrying one task's state, ``(D,)``, with ``attempts`` attempts made per item."""
-        return self.hub_calls_per_attempt * attempts
-
 
 def compute_load(views: RoleViews, scenario: Scenario, params: SimParams, sim: np.ndarray) -> Load:
     """Concurrency, hub queues and stampede collisions, all ``(D,)``; ``sim`` is the agents' similarity.
 
-    A hub's exposure to crashes is per attempt made (:meth:`Load.hub_calls`):
+    A hub's exposure to crashes is per attempt made (``Load.hub_calls_per_attempt``):
     first-valid stops at the first accepted attempt, so only the attempts
     the quality chain counts pass through the hub.
     """
@@ -312,12 +308,6 @@ def latency_and_cost(
         + spread_s
         + route_s
     )
-    # a crashed hub stalls its queue for failover_s; crashes at one queue happen one after another
-    fp = params.faults
-    crash = np.where(views.pubsub, f * fp.hub_crash_share * fp.broker_fault_factor, f * fp.hub_crash_share)
-    crash_all = crash ** np.maximum(load.hub_servers, 1.0)  # a message crashes every server of its hub
-    crashes = T * load.hub_calls(qual.attempts) * crash_all / load.hub_queues
-    stalls = np.where(views.hub_kind | views.pubsub, crashes * fp.failover_s, 0.0)
     # a task's merge waits for its last level: free workers take the earliest ready work, so the tasks'
     # levels advance together and every task finishes within the last level's share of the parallel phase
     # (the agent mode's event schedule shows it); merges that overflow that window lengthen the run
@@ -344,7 +334,7 @@ def latency_and_cost(
     # extra attempts the queue wait its report would have had absorbs (the hub serves the others meanwhile),
     # and the longest task's chain, counted from its release where a planner releases the tasks (which the
     # fill's plan, or a plan-bound pipeline's last item, then stands for)
-    end = _straggler_ends(
+    end = stragglers.straggler_ends(
         qual.attempt_law,
         qual.attempts,
         t_prod * calls_per_call * inflation,
@@ -357,6 +347,39 @@ def latency_and_cost(
         np.where(plan_bound, prod_item, plan_item),
     )
     straggler = np.maximum(end + fill - staged, 0.0)
+    # a crashed hub is down for failover_s; it crashes on its own clients' messages (a relay between hubs
+    # carries no task state, and nobody waits for one), and what its failovers cost depends on what binds
+    # the run (fast_failover)
+    fp = params.faults
+    crash = np.where(views.pubsub, f * fp.hub_crash_share * fp.broker_fault_factor, f * fp.hub_crash_share)
+    crash_all = crash ** np.maximum(load.hub_servers, 1.0)  # a message crashes every server of its hub
+    own_messages = items * qual.attempts * load.hub_path_messages / load.hub_queues  # per queue
+    stages = fast_failover.StageEnds(
+        staged=staged,
+        production=t_parallel,
+        chain=chain,
+        fill=fill,
+        merges=merges_done,
+        after_merge=1.0 - last_share,
+        hub=bounds[-1],
+        hub_end=hub_end,
+    )
+    stalls = np.where(
+        views.hub_kind | views.pubsub,
+        fast_failover.failover_delay(
+            stages,
+            crashes=own_messages * crash_all,
+            failover_s=fp.failover_s,
+            parallel=p,
+            queues=load.hub_queues,
+            groups=load.groups,
+            clients=hub.clients / load.parallel_attempts,
+            contact_rate=per_item / np.maximum(tau_total + slowed, 1e-300),
+            crash=crash_all,
+            task_messages=wl.subtasks * per_item,
+        ),
+        0.0,
+    )
     latency = staged + stalls + (1.0 - p) * t_serial + straggler
     # every attempt's messages (its reports and the relays it causes) served at a hub, per server
     hub_messages = items * qual.attempts * load.hub_queue_messages / load.hub_queues  # per queue
@@ -498,12 +521,12 @@ def latency_and_cost(
             np.where(p > 0, wait, 0.0)
             + load.hub_service_s * (batch - 1.0) / 2.0
             # a crashed hub's failover (serial items leave no backlog behind it)
-            + fast_hub.failover_wait(
-                hub,
+            + fast_failover.failover_wait(
                 crash=crash_all,
                 failover_s=fp.failover_s,
                 messages=hub_messages,
                 own=hub_messages * own_share,
+                clients=hub.clients,
                 per_client=per_item,
                 latency=latency,
                 drain=1.0 / np.maximum(1.0 - hub_busy * (p > 0), 0.05),
@@ -552,49 +575,3 @@ def t_price(views: RoleViews, usd_in: np.ndarray, crd_in: np.ndarray, wl: Worklo
     """USD per transcript token: workers read at the producers' input price, coordinators at theirs, ``(D,)``."""
     workers, coordinators, _ = _orchestration_team(views, wl)
     return (workers * usd_in + coordinators * crd_in) / (workers + coordinators)
-
-
-def _straggler_ends(
-    law: stragglers.AttemptLaw,
-    mean_attempts: np.ndarray,
-    attempt_s: np.ndarray,
-    queued_s: np.ndarray,
-    scenario: Scenario,
-    t_parallel: np.ndarray,
-    chain: np.ndarray | float,
-    release_s: np.ndarray,
-    planned: np.ndarray,
-    plan_fill: np.ndarray,
-) -> np.ndarray:
-    """When the parallel phase would end with first-valid's slowest attempts counted, ``(D,)`` (0 elsewhere).
-
-    The later of two events: the last item on busy workers (``t_parallel``
-    plus the most attempts any parallel item makes beyond the mean, less the
-    ``queued_s`` its report would have waited at a busy hub, which serves
-    the others meanwhile) and the longest task (``chain``, its levels at the
-    mean, plus its levels' slowest items beyond the mean), which is what
-    binds a team far larger than its work. Tasks that a planner releases
-    every ``release_s`` end at their release plus their chain, so the run
-    ends past the last release (``tasks x release_s``) with the longest of
-    the chains less the time each task was released before the last
-    (:meth:`stragglers.AttemptLaw.longest_chain` with a gap); the pipeline's
-    fill already holds ``plan_fill`` of that release (the first plan, or a
-    plan-bound pipeline's last item), which comes off. Serial items run one
-    after another: their total is the sum of their attempts, whose mean is
-    already charged, so they add no straggler. ``attempt_s`` is one
-    attempt's time, slowed by coordination like every parallel-phase call.
-    """
-    wl = scenario.workload
-    p = wl.parallel_fraction
-    out = np.zeros_like(mean_attempts)
-    if law.rows.size == 0 or p <= 0:
-        return out
-    levels = list(wl.level_sizes)
-    tail = np.maximum(law.most_of(p * wl.tasks * wl.subtasks) - mean_attempts, 0.0) * attempt_s
-    tasks = np.full(mean_attempts.shape, float(wl.tasks))
-    gap = np.where(planned, release_s / np.maximum(attempt_s, 1e-12), 0.0)
-    longest = np.maximum(law.longest_chain(levels, tasks, gap) - len(levels) * mean_attempts, 0.0) * attempt_s
-    released = np.where(planned, wl.tasks * release_s - plan_fill, 0.0)
-    ends = np.maximum(t_parallel + np.maximum(tail - queued_s, 0.0), chain + longest + released)
-    out[law.rows] = ends[law.rows]
-    return out

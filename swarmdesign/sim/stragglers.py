@@ -27,8 +27,12 @@ heavier than independent attempts give at the same mean.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from swarmdesign.fitness import Scenario
 
 
 @dataclass(frozen=True)
@@ -155,3 +159,49 @@ def _staggered_longest(cdf: np.ndarray, tasks: np.ndarray, gap: np.ndarray) -> n
     # log P(u_j) = sum_m spaced[m] K[m + pts + x - 1 - j]: the full correlation's entry x - 1 + pts + x - 1 - j
     log_p = corr[:, 2 * x - 2 + pts - np.arange(x)]
     return lo - np.expm1(log_p).sum(axis=1) / pts
+
+
+def straggler_ends(
+    law: AttemptLaw,
+    mean_attempts: np.ndarray,
+    attempt_s: np.ndarray,
+    queued_s: np.ndarray,
+    scenario: Scenario,
+    t_parallel: np.ndarray,
+    chain: np.ndarray | float,
+    release_s: np.ndarray,
+    planned: np.ndarray,
+    plan_fill: np.ndarray,
+) -> np.ndarray:
+    """When the parallel phase would end with first-valid's slowest attempts counted, ``(D,)`` (0 elsewhere).
+
+    The later of two events: the last item on busy workers (``t_parallel``
+    plus the most attempts any parallel item makes beyond the mean, less the
+    ``queued_s`` its report would have waited at a busy hub, which serves
+    the others meanwhile) and the longest task (``chain``, its levels at the
+    mean, plus its levels' slowest items beyond the mean), which is what
+    binds a team far larger than its work. Tasks that a planner releases
+    every ``release_s`` end at their release plus their chain, so the run
+    ends past the last release (``tasks x release_s``) with the longest of
+    the chains less the time each task was released before the last
+    (:meth:`AttemptLaw.longest_chain` with a gap); the pipeline's
+    fill already holds ``plan_fill`` of that release (the first plan, or a
+    plan-bound pipeline's last item), which comes off. Serial items run one
+    after another: their total is the sum of their attempts, whose mean is
+    already charged, so they add no straggler. ``attempt_s`` is one
+    attempt's time, slowed by coordination like every parallel-phase call.
+    """
+    wl = scenario.workload
+    p = wl.parallel_fraction
+    out = np.zeros_like(mean_attempts)
+    if law.rows.size == 0 or p <= 0:
+        return out
+    levels = list(wl.level_sizes)
+    tail = np.maximum(law.most_of(p * wl.tasks * wl.subtasks) - mean_attempts, 0.0) * attempt_s
+    tasks = np.full(mean_attempts.shape, float(wl.tasks))
+    gap = np.where(planned, release_s / np.maximum(attempt_s, 1e-12), 0.0)
+    longest = np.maximum(law.longest_chain(levels, tasks, gap) - len(levels) * mean_attempts, 0.0) * attempt_s
+    released = np.where(planned, wl.tasks * release_s - plan_fill, 0.0)
+    ends = np.maximum(t_parallel + np.maximum(tail - queued_s, 0.0), chain + longest + released)
+    out[law.rows] = ends[law.rows]
+    return out
