@@ -63,6 +63,7 @@ def failover_delay(
     contact_rate: np.ndarray,
     crash: np.ndarray,
     task_messages: np.ndarray,
+    busiest: np.ndarray | float = 1.0,
 ) -> np.ndarray:
     """Seconds the run's crashed hubs add to its latency, ``(D,)``.
 
@@ -72,7 +73,9 @@ def failover_delay(
     and wait together: one client) and ``contact_rate`` the messages per
     second each sends while it works; ``crash`` the chance one message
     crashes its hub (every server of it) and ``task_messages`` the messages
-    one task's items send (see the module docstring).
+    one task's items send (see the module docstring). ``busiest`` is the
+    fullest queue's load over the mean: ``stages.hub`` is that queue's
+    timeline, and its clients' messages crash it as often as they load it.
     """
     s = failover_s
     serial = (1.0 - parallel) * crashes * queues * s
@@ -87,8 +90,8 @@ def failover_delay(
             stages.staged,
             production + stages.fill,
             stages.merges + stages.after_merge * grown,
-            stages.hub + down + stages.fill,
-            stages.hub_end + down,
+            stages.hub + down * busiest + stages.fill,
+            stages.hub_end + down * busiest,
         ]
     )
     # the last task: a crash on one of its own messages, or a message reaching a hub that is down

@@ -284,6 +284,7 @@ def latency_and_cost(
             * qual.attempts
             * load.hub_queue_messages
             * load.hub_service_s
+            * load.busiest
             / (load.hub_servers * load.hub_queues),
             0.0,
         ),
@@ -377,6 +378,7 @@ def latency_and_cost(
             contact_rate=per_item / np.maximum(tau_total + slowed, 1e-300),
             crash=crash_all,
             task_messages=wl.subtasks * per_item,
+            busiest=load.busiest,
         ),
         0.0,
     )

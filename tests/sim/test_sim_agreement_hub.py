@@ -174,3 +174,28 @@ def test_crashed_hubs_cost_the_run_what_binds_it(fitness: str, rate: float) -> N
     calm = evaluate(designs, _at_fault_rate(fitness, 0.0), seed=3)["latency"].to_numpy()
     assert (fast > calm).all()  # the failovers still cost something
     assert fast == pytest.approx(agent, rel=0.15), fast / agent
+
+
+def test_a_saturated_hierarchy_waits_for_its_fullest_block() -> None:
+    """A hierarchy's workers report to their own block's manager, and items go to the workers whatever their
+    block, so a full block's manager serves more than a half-empty one's: 9 producers in blocks of 5 leave
+    5 and 3 workers (the first of the last block manages it), and that manager's queue drains 5/8 of the
+    messages, not half. The run waits for the fullest queue (the event schedule's busiest manager works
+    8,560 s, the other 5,040 s); charging each queue the mean put the fast mode at 0.89x and 0.93x of the
+    events for these two designs, whose managers re-read the status of hundreds of reviewers per message."""
+    m, small = "gpt-4o-mini", "llama-3.1-8b"
+    designs = [
+        make_design(
+            [("planner", 1, m), ("coder", 9, small), ("reviewer", 1048, small), ("integrator", 6, G4)],
+            "hierarchical",
+            branching=5,
+            redundancy=2,
+            aggregation="first_valid",
+            review_rounds=2,
+        ),
+        make_design([("planner", 1, m), ("coder", 8, m), ("reviewer", 600, m)], "hierarchical", branching=5),
+    ]
+    scenario = bundled("software_project")
+    fast = evaluate(designs, scenario, seed=3)["latency"].to_numpy()
+    agent = np.mean([evaluate(designs, scenario, seed=s, mode="agent")["latency"].to_numpy() for s in (3, 4)], axis=0)
+    assert fast == pytest.approx(agent, rel=0.06), fast / agent
