@@ -148,6 +148,13 @@ def test_a_small_voting_star_waits_for_its_own_failovers_only() -> None:
     assert fast == pytest.approx(agent, rel=0.35)
 
 
+def _latency_over_two_event_seeds(designs: list, scenario: object) -> tuple[np.ndarray, np.ndarray]:
+    """The fast mode's latency, and the event schedule's averaged over seeds 3 and 4 (one run's draws vary)."""
+    fast = evaluate(designs, scenario, seed=3)["latency"].to_numpy()
+    agent = np.mean([evaluate(designs, scenario, seed=s, mode="agent")["latency"].to_numpy() for s in (3, 4)], axis=0)
+    return fast, agent
+
+
 def _at_fault_rate(name: str, rate: float) -> object:
     scenario = bundled(name)
     return scenario.model_copy(update={"environment": scenario.environment.model_copy(update={"fault_rate": rate})})
@@ -168,9 +175,7 @@ def test_crashed_hubs_cost_the_run_what_binds_it(fitness: str, rate: float) -> N
         make_design([("planner", 2, m), ("coder", 30, m)], "hierarchical", branching=5),
         make_design([("planner", 1, m), ("coder", 20, m), ("reviewer", 4, m)], "star", review_rounds=1),
     ]
-    scenario = _at_fault_rate(fitness, rate)
-    fast = evaluate(designs, scenario, seed=3)["latency"].to_numpy()
-    agent = np.mean([evaluate(designs, scenario, seed=s, mode="agent")["latency"].to_numpy() for s in (3, 4)], axis=0)
+    fast, agent = _latency_over_two_event_seeds(designs, _at_fault_rate(fitness, rate))
     calm = evaluate(designs, _at_fault_rate(fitness, 0.0), seed=3)["latency"].to_numpy()
     assert (fast > calm).all()  # the failovers still cost something
     assert fast == pytest.approx(agent, rel=0.15), fast / agent
@@ -195,7 +200,5 @@ def test_a_saturated_hierarchy_waits_for_its_fullest_block() -> None:
         ),
         make_design([("planner", 1, m), ("coder", 8, m), ("reviewer", 600, m)], "hierarchical", branching=5),
     ]
-    scenario = bundled("software_project")
-    fast = evaluate(designs, scenario, seed=3)["latency"].to_numpy()
-    agent = np.mean([evaluate(designs, scenario, seed=s, mode="agent")["latency"].to_numpy() for s in (3, 4)], axis=0)
+    fast, agent = _latency_over_two_event_seeds(designs, bundled("software_project"))
     assert fast == pytest.approx(agent, rel=0.06), fast / agent
