@@ -27,6 +27,11 @@ def _both(designs: list, scenario: object, column: str) -> tuple[np.ndarray, np.
     return fast, agent
 
 
+def _at_fault_rate(name: str, rate: float) -> object:
+    scenario = bundled(name)
+    return scenario.model_copy(update={"environment": scenario.environment.model_copy(update={"fault_rate": rate})})
+
+
 def _stars(*workers: int) -> list:
     return [make_design([("orchestrator", 1, "m0"), ("worker", n, "m0")], "star", name=f"s{n}") for n in workers]
 
@@ -103,8 +108,7 @@ def test_hub_wait_counts_the_failovers_of_crashed_hubs() -> None:
         make_design([("planner", 8, M), ("coder", 45, "llama-3.1-8b")], "federated", clusters=c) for c in (16, 32, 70)
     ]
     fast, agent = _both(designs, scenario, "hub_wait_s")
-    calm = scenario.model_copy(update={"environment": scenario.environment.model_copy(update={"fault_rate": 0.0})})
-    fast_calm, _ = _both(designs, calm, "hub_wait_s")
+    fast_calm, _ = _both(designs, _at_fault_rate("software_project", 0.0), "hub_wait_s")
     assert (fast > fast_calm + 0.1).all()  # the failovers' share (0.14-0.38 s here)
     assert (np.abs(np.log(fast / agent)) < np.log(2.5)).all(), (fast, agent)
 
@@ -153,11 +157,6 @@ def _latency_over_two_event_seeds(designs: list, scenario: object) -> tuple[np.n
     fast = evaluate(designs, scenario, seed=3)["latency"].to_numpy()
     agent = np.mean([evaluate(designs, scenario, seed=s, mode="agent")["latency"].to_numpy() for s in (3, 4)], axis=0)
     return fast, agent
-
-
-def _at_fault_rate(name: str, rate: float) -> object:
-    scenario = bundled(name)
-    return scenario.model_copy(update={"environment": scenario.environment.model_copy(update={"fault_rate": rate})})
 
 
 @pytest.mark.parametrize(("fitness", "rate"), [("parallel_batch", 0.2), ("software_project", 0.1)])
