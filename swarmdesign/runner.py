@@ -40,6 +40,7 @@ from swarmdesign.optimizers import Optimizer, Outcome, Proposal, make_optimizer
 from swarmdesign.outputs import RunOutputs
 from swarmdesign.recommend.best import RunningBest, best_of, best_search_trial, trial_key
 from swarmdesign.run_trials import RunTrials
+from swarmdesign.search_target import search_objectives
 from swarmdesign.space import SearchSpace
 from swarmdesign.stopping import cleanup_shield, stop_signals
 from swarmdesign.storage import (
@@ -90,6 +91,8 @@ class RunSettings:
     max_fail_share: float = 0.5
     eval_timeout_s: float | None = None
     scenario_source: str | None = None
+    #: Search the scenario's declared objectives (a Pareto front when several) instead of its score.
+    pareto: bool = False
 
 
 @dataclass
@@ -154,11 +157,7 @@ class Run:
         optimizer = make_optimizer(s.optimizer, **s.optimizer_params)
         evaluator = make_evaluator(s.evaluator, **s.evaluator_params)
         initial = [s.space.design_to_params(d) for d in s.seed_designs]
-        objectives = [{"name": o.name, "direction": o.direction} for o in s.scenario.objectives]
-        if len(objectives) > 1 and not optimizer.multi_objective:
-            # A single-objective optimizer drives a single-objective study on the
-            # scenario's declared scalarisation; every metric is still recorded.
-            objectives = [{"name": "score", "direction": "maximize"}]
+        objectives = search_objectives(s.scenario, optimizer, pareto=s.pareto)
         evaluator.prepare(s.scenario)
         s.scenario.check_evaluator(evaluator, file=s.scenario_source)
         name = s.name or _default_name(s.space.name, s.out)

@@ -154,6 +154,23 @@ def test_seed_design_takes_a_bundled_name_and_names_an_unknown_one(tmp_path: Pat
     )
 
 
+def test_run_searches_the_score_unless_asked_for_the_front(tmp_path: Path) -> None:
+    """The default run's study is the score (what best.yaml and the recommendation pick by); --pareto the front."""
+    import yaml
+
+    common = ("-n", "16", "--no-recommend", "-q", "--out", str(tmp_path))
+    assert run_cli("run", *common, "--name", "score").code == 0
+    config = yaml.safe_load((tmp_path / "score" / "config.yaml").read_text())
+    assert config["objectives"] == [{"name": "score", "direction": "maximize"}]
+    assert not (tmp_path / "score" / "pareto").exists()
+    assert run_cli("run", *common, "--name", "front", "--pareto").code == 0
+    config = yaml.safe_load((tmp_path / "front" / "config.yaml").read_text())
+    assert [o["name"] for o in config["objectives"]] == ["quality", "cost"]  # software_project's own
+    assert list((tmp_path / "front" / "pareto").glob("trial-*.yaml"))
+    _one_line_error(run_cli("run", "-o", "pso", "--pareto", *common, "--name", "bad"), "--pareto", "pso")
+    assert not (tmp_path / "bad").exists()
+
+
 def test_import_crewai_takes_an_exported_project_folder(tmp_path: Path) -> None:
     assert run_cli("export", "code_review_chain", "--to", "crewai", "--out", str(tmp_path / "crew")).code == 0
     res = run_cli("import", "crewai", str(tmp_path / "crew"), "--out", str(tmp_path / "seed.yaml"))

@@ -42,7 +42,7 @@ def test_same_seed_same_trials(tmp_path: Path, optimizer: str) -> None:
 
 
 def test_run_folder_holds_config_study_csv_best_and_pareto(tmp_path: Path) -> None:
-    s = _settings(tmp_path, "r", budget=24, batch_size=8)
+    s = _settings(tmp_path, "r", budget=24, batch_size=8, pareto=True)
     summary = Run.create(s).execute()
     run_dir = tmp_path / "r"
     assert summary.finished == 24
@@ -61,10 +61,10 @@ def test_run_folder_holds_config_study_csv_best_and_pareto(tmp_path: Path) -> No
     )
     assert len(study.trials) == 24
     assert all("design" in t.user_attrs for t in study.trials)
-    if len(study.directions) > 1:
-        assert sorted(p.name for p in (run_dir / "pareto").glob("*.yaml"))
-        for p in (run_dir / "pareto").glob("*.yaml"):
-            Design.load(p)
+    assert len(study.directions) == 2  # --pareto: the scenario's quality and cost
+    assert sorted(p.name for p in (run_dir / "pareto").glob("*.yaml"))
+    for p in (run_dir / "pareto").glob("*.yaml"):
+        Design.load(p)
 
 
 def test_resume_extends_the_budget_without_redoing_trials(tmp_path: Path) -> None:
@@ -102,7 +102,7 @@ def test_incremental_outputs_match_a_full_rebuild(tmp_path: Path) -> None:
 
     outputs.PARETO_EVERY_S, saved = 0.0, outputs.PARETO_EVERY_S
     try:
-        run = Run.create(_settings(tmp_path, "inc", optimizer="psoga", budget=64, batch_size=16))
+        run = Run.create(_settings(tmp_path, "inc", optimizer="psoga", budget=64, batch_size=16, pareto=True))
         for budget in (16, 40, 64):  # several refreshes, one with a generation cut short
             run.execute(budget=budget)
             run.write_outputs(final=False)

@@ -140,9 +140,9 @@ def check_optimizer_ready(settings: Any) -> None:  # noqa: ANN401 - a runner.Run
         raise SwarmdesignError(
             f"population: expected at most {MAX_BATCH:,}, got {population:,}", field="--optimizer-param"
         )
-    directions = [o.direction for o in settings.scenario.objectives]
-    if len(directions) > 1 and not opt.multi_objective:
-        directions = ["maximize"]
+    from swarmdesign.search_target import search_objectives
+
+    directions = [o["direction"] for o in search_objectives(settings.scenario, opt, pareto=settings.pareto)]
     try:
         opt.bind(settings.space, directions, settings.seed, initial=[])
         opt.sampler()

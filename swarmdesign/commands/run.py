@@ -60,6 +60,11 @@ def register(app: typer.Typer) -> None:
             None, "--trim-tolerance", help="Score a trimmed design may lose (default: max(0.005, 1 SE))."
         ),
         robustness: int = typer.Option(0, "--robustness", help="Re-score the top designs under N perturbed scenarios."),
+        pareto: bool = typer.Option(
+            False,
+            "--pareto",
+            help="Search the scenario's objectives (a Pareto front when several) instead of its score.",
+        ),
         fill_archive: int = typer.Option(
             0, "--fill-archive", help="After the search: N more evaluations for each topology kind (best of each kind)."
         ),
@@ -104,6 +109,7 @@ def register(app: typer.Typer) -> None:
             out=out,
             storage=storage,
             seed_designs=[_seed_design(p, space_obj) for p in seed_design or []],
+            pareto=pareto,
         )
         if max_cost is not None:
             if max_cost <= 0:

@@ -48,6 +48,12 @@ def optimizer_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def multi_objective_names() -> list[str]:
+    """Registered optimizers that search several objectives at once (a Pareto front)."""
+    _load_builtin()
+    return [n for n in sorted(_REGISTRY) if getattr(_REGISTRY[n], "multi_objective", False)]
+
+
 def make_optimizer(name: str, **params: Any) -> Optimizer:
     """Build a registered optimizer; unknown names and bad parameters are user errors."""
     _load_builtin()
@@ -67,6 +73,7 @@ __all__ = [
     "Proposal",
     "SamplerOptimizer",
     "make_optimizer",
+    "multi_objective_names",
     "optimizer_names",
     "register_optimizer",
 ]

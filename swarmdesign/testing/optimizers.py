@@ -103,6 +103,7 @@ def create_run(
     space: SearchSpace | None = None,
     seed_designs: Sequence[Design] = (),
     run_name: str = "run",
+    pareto: bool = False,
 ) -> Run:
     """A real run folder (journal storage, simulated evaluator); skips an optimizer that cannot run here."""
     settings = RunSettings(
@@ -116,6 +117,7 @@ def create_run(
         out=out,
         name=run_name,
         seed_designs=list(seed_designs),
+        pareto=pareto,
     )
     module = OPTIONAL_DEPENDENCIES.get(name)
     if module is not None:  # the only reason to skip: any other error is a failure
@@ -265,9 +267,19 @@ class OptimizerConformance:
     # ---------------------------------------------------------- objectives
     @pytest.mark.parametrize("objectives", [1, 2])
     def test_one_and_several_objectives(self, optimizer_name: str, tmp_path: Path, objectives: int) -> None:
-        run = create_run(optimizer_name, tmp_path, objectives=objectives)
+        """``--pareto`` searches the scenario's objectives (a front when several); a run without it, the score."""
+        multi = objectives > 1 and make_optimizer(optimizer_name, **optimizer_params(optimizer_name)).multi_objective
+        if objectives > 1:
+            score = create_run(optimizer_name, tmp_path, objectives=objectives, run_name="score")
+            assert score.config["objectives"] == [{"name": "score", "direction": "maximize"}]
+            if not multi:
+                with pytest.raises(SwarmdesignError) as err:
+                    create_run(optimizer_name, tmp_path, objectives=objectives, pareto=True, run_name="refused")
+                assert err.value.field == "--pareto"
+                assert not (tmp_path / "refused").exists()
+        run = create_run(optimizer_name, tmp_path, objectives=objectives, pareto=multi)
         execute(run)
-        expected = objectives if run.optimizer.multi_objective else 1
+        expected = objectives if multi else 1
         assert len(run.study.directions) == expected
         trials = finished(run.study)
         assert len(trials) == BUDGET

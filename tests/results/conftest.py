@@ -23,6 +23,7 @@ def make_run(
     optimizer: str = "tpe",
     budget: int = 40,
     seed: int = 0,
+    pareto: bool = False,
 ) -> Path:
     """A run folder made through the public runner API, as a user would."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -34,6 +35,7 @@ def make_run(
         seed=seed,
         name=name,
         out=out,
+        pareto=pareto,
     )
     Run.create(settings).execute()
     return out / name
@@ -46,8 +48,8 @@ def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def default_run(runs_root: Path) -> Path:
-    """The defaults (software_team under software_project: two objectives, quality and cost)."""
-    return make_run(runs_root, "defaults", budget=48)
+    """software_team under software_project, searched as a Pareto front of its two objectives (quality, cost)."""
+    return make_run(runs_root, "defaults", budget=48, pareto=True)
 
 
 @pytest.fixture(scope="session")
