@@ -52,9 +52,17 @@ PARETO_EVERY_S = 30.0
 class RunOutputs:
     """Incremental writer of one run folder's derived files; see the module docstring."""
 
-    def __init__(self, run_dir: Path, provenance: Callable[[], dict[str, Any]], journal: Path | None = None) -> None:
+    def __init__(
+        self,
+        run_dir: Path,
+        provenance: Callable[[], dict[str, Any]],
+        journal: Path | None = None,
+        front: Sequence[tuple[str, str]] | None = None,
+    ) -> None:
         self.run_dir = run_dir
         self.provenance = provenance
+        #: The scenario's objectives when the study searched its score (:func:`records.front_objectives`).
+        self.front = list(front) if front else None
         #: The run folder's own journal: the final refresh stamps trials.csv against it (None: a shared storage).
         self.journal = journal
         self._kinds: dict[str, str | None] | None = {}  # value kind per trials.csv column (None: unknown)
@@ -91,7 +99,7 @@ class RunOutputs:
             new.append(t)
         self._write_rows(trials, new)
         self._next += len(new)
-        multi = len(directions) > 1
+        multi = len(directions) > 1 or self.front is not None
         for t in new:
             key = trial_key(t) if is_search(t) else None
             if key is not None and (self._best_key is None or key > self._best_key):
@@ -114,7 +122,7 @@ class RunOutputs:
                     trials,
                     kinds,
                     best=best,
-                    pareto=records.pareto_of(trials, directions),
+                    pareto=records.pareto_of(trials, directions, self.front),
                     recommendation=recommendation,
                     known_fill=self.known_fill,
                 )
@@ -177,11 +185,14 @@ class RunOutputs:
 
     # ---------------------------------------------------------------- pareto
     def _fold_front(self, directions: Sequence[StudyDirection], new: list[FrozenTrial]) -> None:
-        signs = np.array([-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in directions])
         done = [t for t in new if t.state == TrialState.COMPLETE and is_search(t) and t.values is not None]
         if not done:
             return
-        losses = np.array([t.values for t in done], dtype=float) * signs
+        if self.front is not None:
+            losses = records.front_losses(done, self.front)
+        else:
+            signs = np.array([-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in directions])
+            losses = np.array([t.values for t in done], dtype=float) * signs
         feasible = np.array([bool(t.user_attrs.get("feasible", True)) for t in done])
         for only_feasible in (True, False):
             pick = np.flatnonzero(feasible) if only_feasible else np.arange(len(done))

@@ -105,21 +105,55 @@ def pareto_trials(study: optuna.Study) -> list[FrozenTrial]:
     return pareto_of(study.get_trials(deepcopy=False), study.directions)
 
 
-def pareto_of(trials: Sequence[FrozenTrial], directions: Sequence[optuna.study.StudyDirection]) -> list[FrozenTrial]:
-    """:func:`pareto_trials` from a study's trials and directions (a run keeps both in memory)."""
+def pareto_of(
+    trials: Sequence[FrozenTrial],
+    directions: Sequence[optuna.study.StudyDirection],
+    front: Sequence[tuple[str, str]] | None = None,
+) -> list[FrozenTrial]:
+    """:func:`pareto_trials` from a study's trials and directions (a run keeps both in memory).
+
+    ``front``: the scenario's objectives as ``(metric, direction)`` when the study searched its
+    score instead (:func:`front_objectives`); the front is then taken over those recorded metrics.
+    """
     complete = [t for t in trials if t.state == TrialState.COMPLETE and "stage" not in t.user_attrs]  # search only
     # Designs that break the scenario's constraints only count when nothing is feasible.
     complete = [t for t in complete if t.user_attrs.get("feasible", True)] or complete
     if not complete:
         return []
-    signs = [-1.0 if d == optuna.study.StudyDirection.MAXIMIZE else 1.0 for d in directions]
-    if len(signs) == 1:
-        from swarmdesign.recommend.best import best_search_trial
+    if front:
+        losses = front_losses(complete, front)
+    else:
+        signs = [-1.0 if d == optuna.study.StudyDirection.MAXIMIZE else 1.0 for d in directions]
+        if len(signs) == 1:
+            from swarmdesign.recommend.best import best_search_trial
 
-        best = best_search_trial(complete)
-        return [best] if best is not None else []
-    losses = np.array([t.values for t in complete], dtype=float) * np.array(signs)
+            best = best_search_trial(complete)
+            return [best] if best is not None else []
+        losses = np.array([t.values for t in complete], dtype=float) * np.array(signs)
     return sorted((complete[i] for i in nondominated(losses)), key=lambda t: t.number)
+
+
+def front_objectives(config: dict[str, Any]) -> list[tuple[str, str]] | None:
+    """The objectives whose front a run of the score reports: its scenario's own, when it declares several.
+
+    A run searches the declared score unless started with ``--pareto``
+    (:mod:`swarmdesign.search_target`), but a scenario that declares several
+    objectives still asks for their trade-off: its front is taken over the
+    recorded metrics. None when the study's own objectives are the front
+    (a ``--pareto`` run, or a scenario of one objective).
+    """
+    if len(config.get("objectives", [])) != 1:
+        return None
+    declared = config.get("scenario", {}).get("spec", {}).get("objectives") or []
+    named = [(str(o["name"]), str(o.get("direction", "maximize"))) for o in declared if isinstance(o, dict)]
+    return named if len(named) > 1 else None
+
+
+def front_losses(trials: Sequence[FrozenTrial], front: Sequence[tuple[str, str]]) -> np.ndarray:
+    """``(n, m)`` minimised losses of ``trials`` on ``front``'s recorded metrics (a missing one: +inf)."""
+    signs = np.array([-1.0 if direction == "maximize" else 1.0 for _, direction in front])
+    values = np.array([[t.user_attrs.get(name, np.nan) for name, _ in front] for t in trials], dtype=float)
+    return np.where(np.isfinite(values), values * signs, np.inf)
 
 
 #: Points tested against the front at once (a resume or a final refresh folds in every trial at once).

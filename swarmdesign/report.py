@@ -123,7 +123,7 @@ def build_report(run: str | Path | RunResults, *, interactive: bool = True, top:
         sections.append(("kinds", "Best of each kind", _kinds(res)))
         sections.append(("plots", "Plots", _static_plots(res, pngs)))
         sections.append(("top", f"Top {top} trials by {DEFAULT_MEASURE}", _table(_top_frame(res, top))))
-        if len(res.objectives) > 1:
+        if len(res.front_objectives) > 1:
             sections.append(("pareto", f"Pareto-optimal designs ({len(res.pareto)})", _pareto_table(res)))
     else:
         sections.append(("plots", "Plots", "<p>No complete trial yet: nothing to plot.</p>"))
@@ -314,16 +314,17 @@ def _top_frame(res: RunResults, top: int) -> pd.DataFrame:
 
 def _pareto_table(res: RunResults) -> str:
     frame = res.pareto.frame
-    names = [o.name for o in res.objectives]
+    objectives = res.front_objectives
+    names = [o.name for o in objectives]
     cols = [c for c in ("trial", *names, "score", "latency", "agents", "topology", "feasible") if c in frame.columns]
     cols = list(dict.fromkeys(cols))
-    ordered = frame[cols].sort_values(names[0], ascending=res.objectives[0].direction != "maximize", kind="stable")
+    ordered = frame[cols].sort_values(names[0], ascending=objectives[0].direction != "maximize", kind="stable")
     if "feasible" in ordered.columns:  # feasible designs first: those are the ones to pick from
         ordered = ordered.sort_values("feasible", ascending=False, kind="stable")
     note = (
-        f'<p class="note">The study\'s own front on its objectives. Every design in it is also a YAML file in '
-        f"{html.escape(str(res.path / 'pareto'))}/. The Pareto plot above draws the front among feasible designs "
-        "only, so an infeasible design listed here is missing there.</p>"
+        f'<p class="note">The front on the objectives {html.escape(", ".join(names))}. Every design in it is also '
+        f"a YAML file in {html.escape(str(res.path / 'pareto'))}/. The Pareto plot above draws the front among "
+        "feasible designs only, so an infeasible design listed here is missing there.</p>"
     )
     return _table(ordered) + note
 

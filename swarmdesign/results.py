@@ -216,10 +216,23 @@ class RunResults:
         """The best design with its metrics and provenance, as ``best.yaml`` holds it."""
         return None if self.best_trial is None else self.design(self.best_trial)
 
+    @property
+    def front_objectives(self) -> list[Objective]:
+        """What :attr:`pareto` is over: the study's objectives, or the scenario's if the run searched its score."""
+        named = records.front_objectives(self.config)
+        return [Objective(n, d) for n, d in named] if named else self.objectives
+
     @cached_property
     def pareto(self) -> ParetoFront:
-        """Pareto-optimal trials of the study's own objectives (the best trial alone for one objective)."""
-        front = records.pareto_trials(self.study)
+        """Pareto-optimal trials of the study's objectives, or of the scenario's when the run searched its score.
+
+        A run of the score under a scenario of several objectives (the default,
+        :mod:`swarmdesign.search_target`) has the front of those objectives'
+        recorded metrics; a scenario of one objective, the best trial alone.
+        """
+        front = records.pareto_of(
+            self.study.get_trials(deepcopy=False), self.study.directions, records.front_objectives(self.config)
+        )
         numbers = [t.number for t in front]
         frame = self.trials[self.trials["trial"].isin(numbers)].reset_index(drop=True)
         return ParetoFront(frame, [records.design_of(t, provenance=self._provenance()) for t in front])

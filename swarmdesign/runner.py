@@ -130,7 +130,12 @@ class Run:
         self.optimizer = optimizer
         self.evaluator = evaluator
         # Only the run folder's own journal gets trials.csv stamped against it: it has one writer (this process).
-        self._outputs = RunOutputs(run_dir, self.provenance, run_dir / JOURNAL_NAME if store.url is None else None)
+        self._outputs = RunOutputs(
+            run_dir,
+            self.provenance,
+            run_dir / JOURNAL_NAME if store.url is None else None,
+            front=records.front_objectives(config),
+        )
         self._distributions = space.distributions()
         #: Every trial of the study, kept in memory as the run writes them (no Optuna replay during a run).
         self.trials = RunTrials(

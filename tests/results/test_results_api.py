@@ -22,6 +22,7 @@ from swarmdesign.results import (
     pareto_mask,
 )
 from swarmdesign.storage import JOURNAL_NAME
+from tests.results.conftest import make_run
 
 
 def test_trials_has_one_row_per_trial_with_every_column_kind(default_run: Path) -> None:
@@ -67,6 +68,24 @@ def test_pareto_front_rows_and_designs(default_run: Path) -> None:
     for row, design in front:
         assert design.metrics["quality"] == pytest.approx(row["quality"])
     assert res.best_trial in front.frame["trial"].tolist()
+
+
+def test_a_score_run_has_the_front_of_its_scenarios_objectives(runs_root: Path) -> None:
+    """A run of the score (no --pareto) under two objectives: pareto/ and res.pareto hold their front."""
+    run_dir = make_run(runs_root, "score-front", optimizer="psoga", budget=48)
+    res = load_run(run_dir)
+    assert [o.name for o in res.objectives] == ["score"]
+    assert [(o.name, o.direction) for o in res.front_objectives] == [("quality", "maximize"), ("cost", "minimize")]
+    search = res.trials[res.trials["state"] == "COMPLETE"]
+    if "stage" in search.columns:  # the recommendation's own trials are not search designs
+        search = search[search["stage"].isna()]
+    feasible = search[search["feasible"].astype(bool)]
+    expected = feasible[pareto_mask(feasible, {"quality": "maximize", "cost": "minimize"})]["trial"].tolist()
+    assert len(expected) > 1
+    assert sorted(res.pareto.frame["trial"]) == sorted(expected)
+    files = sorted(p.name for p in (run_dir / "pareto").glob("trial-*.yaml"))
+    assert files == [f"trial-{n:06d}.yaml" for n in sorted(expected)]
+    assert res.summary()["pareto_size"] == len(expected)
 
 
 def test_single_objective_run(score_run: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
-from swarmdesign import records, results
+from swarmdesign import results
 from swarmdesign.results import load_run
 from swarmdesign.runner import Run
 from swarmdesign.storage import JOURNAL_NAME, TRIALS_NAME
@@ -32,7 +32,7 @@ def assert_same(fast: results.RunResults, slow: results.RunResults) -> None:
     assert fast.best_trial == slow.best_trial
     assert fast.recommendation == slow.recommendation
     assert fast.top(5).equals(slow.top(5))
-    assert fast._stamp["pareto"] == [t.number for t in records.pareto_trials(slow.study)]  # noqa: SLF001
+    assert fast._stamp["pareto"] == slow.pareto.frame["trial"].tolist()  # noqa: SLF001
 
 
 def test_a_finished_run_is_read_from_its_stamped_table(default_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
