@@ -37,6 +37,20 @@ def test_report_has_summary_plots_design_and_top_trials(report_html: str, defaul
     assert f'<td class="num">{int(res.top(1)["trial"].iloc[0])}</td>' in first_row
 
 
+def test_a_score_run_reports_the_front_of_its_scenarios_objectives(runs_root: Path, tmp_path: Path) -> None:
+    """A run of the score (no --pareto) under quality and cost lists their front, not the best design alone."""
+    from tests.results.conftest import make_run
+
+    run_dir = make_run(runs_root, "report-score-front", optimizer="psoga", budget=32)
+    res = load_run(run_dir)
+    assert [o.name for o in res.objectives] == ["score"] and len(res.pareto) > 1
+    text = build_report(run_dir, top=3)
+    assert f"Pareto-optimal designs ({len(res.pareto)})" in text
+    section = text.split('<section id="pareto">', 1)[1].split("</section>", 1)[0]
+    assert "The front on the objectives quality, cost" in section
+    assert section.count("<tr>") == len(res.pareto) + 1  # a header and one row per design of the front
+
+
 def test_report_needs_no_network(report_html: str) -> None:
     """Nothing is fetched: no external script, stylesheet, image or font."""
     assert not re.search(r"<script[^>]+src=", report_html)
