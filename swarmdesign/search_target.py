@@ -7,8 +7,10 @@ recommendation does not pick: a Pareto search of a scenario's quality and cost
 spreads its trials along the front, and on the bundled ``software_team`` space
 it found designs worth less score at every budget than the same optimizer
 aimed at the score (``docs/optimizers.md``, "What a run searches"). Every
-metric is recorded either way, so the front of the objectives can be drawn
-from any run; ``pareto`` asks the search itself for it.
+metric is recorded either way, and a run of the score still reports the front
+of the scenario's objectives over those metrics
+(:func:`swarmdesign.records.front_objectives`); ``pareto`` asks the search
+itself for that front.
 """
 
 from __future__ import annotations
