@@ -188,11 +188,7 @@ class RunOutputs:
         done = [t for t in new if t.state == TrialState.COMPLETE and is_search(t) and t.values is not None]
         if not done:
             return
-        if self.front is not None:
-            losses = records.front_losses(done, self.front)
-        else:
-            signs = np.array([-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in directions])
-            losses = np.array([t.values for t in done], dtype=float) * signs
+        losses = records.front_losses(done, directions, self.front)
         feasible = np.array([bool(t.user_attrs.get("feasible", True)) for t in done])
         for only_feasible in (True, False):
             pick = np.flatnonzero(feasible) if only_feasible else np.arange(len(done))

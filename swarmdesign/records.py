@@ -120,16 +120,12 @@ def pareto_of(
     complete = [t for t in complete if t.user_attrs.get("feasible", True)] or complete
     if not complete:
         return []
-    if front:
-        losses = front_losses(complete, front)
-    else:
-        signs = [-1.0 if d == optuna.study.StudyDirection.MAXIMIZE else 1.0 for d in directions]
-        if len(signs) == 1:
-            from swarmdesign.recommend.best import best_search_trial
+    if not front and len(directions) == 1:
+        from swarmdesign.recommend.best import best_search_trial
 
-            best = best_search_trial(complete)
-            return [best] if best is not None else []
-        losses = np.array([t.values for t in complete], dtype=float) * np.array(signs)
+        best = best_search_trial(complete)
+        return [best] if best is not None else []
+    losses = front_losses(complete, directions, front)
     return sorted((complete[i] for i in nondominated(losses)), key=lambda t: t.number)
 
 
@@ -149,8 +145,19 @@ def front_objectives(config: dict[str, Any]) -> list[tuple[str, str]] | None:
     return named if len(named) > 1 else None
 
 
-def front_losses(trials: Sequence[FrozenTrial], front: Sequence[tuple[str, str]]) -> np.ndarray:
-    """``(n, m)`` minimised losses of ``trials`` on ``front``'s recorded metrics (a missing one: +inf)."""
+def front_losses(
+    trials: Sequence[FrozenTrial],
+    directions: Sequence[optuna.study.StudyDirection],
+    front: Sequence[tuple[str, str]] | None = None,
+) -> np.ndarray:
+    """``(n, m)`` minimised losses of complete ``trials`` for their front.
+
+    The study's values by its ``directions``; with ``front`` (:func:`front_objectives`), those recorded
+    metrics instead (a missing one: +inf).
+    """
+    if not front:
+        signs = np.array([-1.0 if d == optuna.study.StudyDirection.MAXIMIZE else 1.0 for d in directions])
+        return np.array([t.values for t in trials], dtype=float) * signs
     signs = np.array([-1.0 if direction == "maximize" else 1.0 for _, direction in front])
     values = np.array([[t.user_attrs.get(name, np.nan) for name, _ in front] for t in trials], dtype=float)
     return np.where(np.isfinite(values), values * signs, np.inf)
