@@ -8,7 +8,9 @@ and compares it with what the evaluator alone allows:
 * **throughput**: trials per second of ``Run.execute`` by optimizer and
   budget, plus the time per trial in the first and the last tenth of the
   batches (a flat run has a ratio near 1: no per-batch cost grows with the
-  trials already run);
+  trials already run); each run gets what ``swarmdesign run -n BUDGET`` gives
+  it: a population optimizer's population grows with a large budget
+  (:mod:`swarmdesign.optimizers.population`), one generation per batch;
 * **overhead**: ``pso`` against a plain pyswarms backend loop and ``ga``
   against a plain DEAP ``eaSimple`` loop over the *same* objective (decode,
   simulate, score) for the same number of evaluations, timed in the same
@@ -52,9 +54,12 @@ OPTIMIZERS = ("psoga", "pso", "ga", "tpe", "random")
 
 def settings(out: Path, optimizer: str, budget: int, **extra: Any) -> RunSettings:
     scenario, source = load_scenario(SCENARIO)
-    from swarmdesign.optimizers import make_optimizer
+    from swarmdesign.optimizers import budget_population, make_optimizer
 
-    params = extra.pop("optimizer_params", {})
+    params = dict(extra.pop("optimizer_params", {}))
+    scaled = budget_population(optimizer, params, budget)  # the population `swarmdesign run -n BUDGET` gives
+    if scaled is not None:
+        params["population"] = scaled
     opt = make_optimizer(optimizer, **params)
     batch = int(getattr(opt, "population", 16)) if opt.population_based else 16
     return RunSettings(
@@ -74,7 +79,8 @@ def settings(out: Path, optimizer: str, budget: int, **extra: Any) -> RunSetting
 
 def timed_run(out: Path, optimizer: str, budget: int, **extra: Any) -> dict[str, float]:
     """Trials/s of one run, and the time per trial in its first and last tenth of batches."""
-    run = Run.create(settings(out, optimizer, budget, **extra))
+    chosen = settings(out, optimizer, budget, **extra)
+    run = Run.create(chosen)
     marks: list[tuple[int, float]] = []
     inner, spent = run.evaluator.evaluate_columns, [0.0]
 
@@ -110,6 +116,7 @@ def timed_run(out: Path, optimizer: str, budget: int, **extra: Any) -> dict[str,
         "first_ms": first * 1000,
         "last_ms": last * 1000,
         "run_dir": str(run.run_dir),
+        "batch": float(chosen.batch_size),
     }
 
 
@@ -201,9 +208,10 @@ def overhead(out: Path, evaluations: int) -> dict[str, float]:
     """
     res: dict[str, float] = {}
     res["pyswarms_s"] = plain_pyswarms(evaluations)
-    res["pso_s"] = timed_run(out, "pso", evaluations)["cpu"]
+    # The optimizers' default populations, as the plain loops use (not the larger one a budget would give).
+    res["pso_s"] = timed_run(out, "pso", evaluations, optimizer_params={"population": 20})["cpu"]
     res["deap_s"] = plain_deap(evaluations)
-    res["ga_s"] = timed_run(out, "ga", evaluations)["cpu"]
+    res["ga_s"] = timed_run(out, "ga", evaluations, optimizer_params={"population": 16})["cpu"]
     res["pso_ratio"] = res["pso_s"] / res["pyswarms_s"]
     res["ga_ratio"] = res["ga_s"] / res["deap_s"]
     return res
@@ -287,7 +295,8 @@ def cli_seconds(args: list[str], repeat: int = 3) -> float:
 
 def row(name: str, budget: int, r: dict[str, float]) -> str:
     return (
-        f"| {name} | {budget} | {r['seconds']:.1f} | {r['cpu']:.1f} | {r['evaluator_cpu']:.1f} | "
+        f"| {name} | {budget} | {r.get('batch', float('nan')):.0f} | {r['seconds']:.1f} | {r['cpu']:.1f} | "
+        f"{r['evaluator_cpu']:.1f} | "
         f"{(r['cpu'] - r['evaluator_cpu']) / budget * 1000:.2f} | {r['trials_per_s']:.0f} | "
         f"{r['trials_per_cpu_s']:.0f} | {r['first_ms']:.2f} | {r['last_ms']:.2f} |"
     )
@@ -323,9 +332,9 @@ def main() -> None:
         if "throughput" not in skip:
             emit("## Throughput\n")
             emit("Wall time is shared with the machine's other processes; CPU time is this process's own.\n")
-            emit("| optimizer | budget | wall s | CPU s | simulator CPU s | rest CPU ms/trial | trials/s | "
+            emit("| optimizer | budget | batch | wall s | CPU s | simulator CPU s | rest CPU ms/trial | trials/s | "
                  "trials per CPU-s | ms/trial first 10% | ms/trial last 10% |")  # fmt: skip
-            emit("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            emit("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             budgets = [int(b) for b in args.budgets.split(",") if b]
             for budget in budgets:
                 for name in args.optimizers.split(","):

@@ -171,6 +171,36 @@ def test_run_searches_the_score_unless_asked_for_the_front(tmp_path: Path) -> No
     assert not (tmp_path / "bad").exists()
 
 
+def test_a_large_budget_gives_a_population_optimizer_a_larger_population(tmp_path: Path) -> None:
+    """-n 1800 gives ga 18 particles (100 generations), said once and kept by a resume; -p population wins."""
+    import csv
+
+    import yaml
+
+    common = ("-o", "ga", "--no-recommend", "-q", "--out", str(tmp_path))
+    res = run_cli("run", "-n", "1800", *common, "--name", "big")
+    assert res.code == 0, res.stderr
+    assert res.stderr.count("note: a budget of 1,800 gives ga a population of 18") == 1
+    config = yaml.safe_load((tmp_path / "big" / "config.yaml").read_text())
+    assert config["optimizer"]["params"]["population"] == 18
+
+    def generations() -> list[int]:
+        with (tmp_path / "big" / "trials.csv").open() as fh:
+            return [int(r["generation"]) for r in csv.DictReader(fh) if r["generation"]]
+
+    assert sorted(generations()) == [g for g in range(100) for _ in range(18)]
+    res = run_cli("resume", str(tmp_path / "big"), "-n", "3600", "-q")
+    assert res.code == 0, res.stderr
+    assert yaml.safe_load((tmp_path / "big" / "config.yaml").read_text())["optimizer"]["params"]["population"] == 18
+    assert sorted(generations()) == [g for g in range(200) for _ in range(18)]  # the resume kept its population
+    res = run_cli("run", "-n", "1800", *common, "--name", "own", "-p", "population=12")
+    assert res.code == 0 and "note: a budget" not in res.stderr
+    assert yaml.safe_load((tmp_path / "own" / "config.yaml").read_text())["optimizer"]["params"]["population"] == 12
+    res = run_cli("run", "-n", "1600", *common, "--name", "small")
+    assert res.code == 0 and "note: a budget" not in res.stderr
+    assert yaml.safe_load((tmp_path / "small" / "config.yaml").read_text())["optimizer"]["params"]["population"] == 16
+
+
 def test_import_crewai_takes_an_exported_project_folder(tmp_path: Path) -> None:
     assert run_cli("export", "code_review_chain", "--to", "crewai", "--out", str(tmp_path / "crew")).code == 0
     res = run_cli("import", "crewai", str(tmp_path / "crew"), "--out", str(tmp_path / "seed.yaml"))

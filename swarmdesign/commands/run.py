@@ -91,6 +91,7 @@ def register(app: typer.Typer) -> None:
         scenario, scenario_path = load_scenario(fitness)
         optimizer_params = parse_key_values(optimizer_param, "--optimizer-param")
         evaluator_params = parse_key_values(evaluator_param, "--evaluator-param")
+        population_note = _budget_population(optimizer or DEFAULT_OPTIMIZER, optimizer_params, budget)
         settings = RunSettings(
             space=space_obj,
             scenario=scenario,
@@ -145,6 +146,8 @@ def register(app: typer.Typer) -> None:
             discard_unfinished()  # a failed start leaves nothing behind: the same command can run again
             raise
         creation_finished(run_obj.run_dir)
+        if population_note:
+            typer.echo(population_note, err=True)
         recommend_cli.bind(run_obj, rec_opts, explicit=recommend is not None)
         if driver:
             typer.echo(
@@ -168,6 +171,23 @@ def _seed_design(ref: str, space):  # noqa: ANN001, ANN202
     design = Design.load(path)
     space.design_to_params(design, file=str(path))  # fail early, naming the file
     return design
+
+
+def _budget_population(name: str, params: dict[str, Any], budget: int) -> str | None:
+    """Set the population a large budget buys (:mod:`swarmdesign.optimizers.population`) into ``params``.
+
+    Returns the note the user sees once, or None when the optimizer keeps its default population.
+    """
+    from swarmdesign.optimizers import budget_population
+
+    chosen = budget_population(name, params, budget)
+    if chosen is None:
+        return None
+    params["population"] = chosen
+    return (
+        f"note: a budget of {budget:,} gives {name} a population of {chosen} "
+        f"({-(-budget // chosen):,} generations); -p population=N chooses another"
+    )
 
 
 #: Default batch of an optimizer whose proposals do not depend on outcomes, on the fast simulator: one

@@ -54,6 +54,18 @@ def multi_objective_names() -> list[str]:
     return [n for n in sorted(_REGISTRY) if getattr(_REGISTRY[n], "multi_objective", False)]
 
 
+def budget_population(name: str, params: dict[str, Any], budget: int) -> int | None:
+    """The population a run of ``budget`` evaluations gets when ``params`` do not set one (None: the default).
+
+    See :mod:`swarmdesign.optimizers.population`; unknown names give None (``make_optimizer`` reports them).
+    """
+    from swarmdesign.optimizers.population import population_for_budget
+
+    _load_builtin()
+    factory = _REGISTRY.get(name)
+    return None if factory is None else population_for_budget(factory, params, budget)
+
+
 def make_optimizer(name: str, **params: Any) -> Optimizer:
     """Build a registered optimizer; unknown names and bad parameters are user errors."""
     _load_builtin()
@@ -72,6 +84,7 @@ __all__ = [
     "PopulationOptimizer",
     "Proposal",
     "SamplerOptimizer",
+    "budget_population",
     "make_optimizer",
     "multi_objective_names",
     "optimizer_names",

@@ -298,6 +298,8 @@ class PopulationOptimizer(Optimizer):
     """
 
     population_based = True
+    #: Whether a run's budget may enlarge the default population (:mod:`swarmdesign.optimizers.population`).
+    scales_with_budget: ClassVar[bool] = False
     #: Whether :meth:`checkpoint` may save this optimizer's state (its state pickles and holds no clients).
     checkpointable: ClassVar[bool] = True
     reads_trials_only: ClassVar[bool] = True

@@ -75,6 +75,7 @@ class GeneticOptimizer(DesignMemory, PopulationOptimizer):
     """
 
     name = "ga"
+    scales_with_budget = True
     multi_objective = True
 
     def __init__(

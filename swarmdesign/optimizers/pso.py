@@ -96,6 +96,7 @@ class ParticleSwarmOptimizer(PopulationOptimizer):
     """
 
     name = "pso"
+    scales_with_budget = True
     multi_objective = False
 
     def __init__(
