@@ -17,7 +17,9 @@ def register(app: typer.Typer) -> None:
         fitness: str = typer.Option(DEFAULT_FITNESS, "--fitness", "-f", help="Scenario: a bundled name or a path."),
         optimizer: str = typer.Option(None, "--optimizer", "-o", help="Optimizer name (see --list-optimizers)."),
         optimizer_param: list[str] = typer.Option(None, "--optimizer-param", "-p", help="Optimizer KEY=VALUE."),
-        budget: int = typer.Option(200, "--budget", "-n", help="Evaluations (trials) in total."),
+        budget: int = typer.Option(
+            200, "--budget", "-n", help="Evaluations (trials) in total (a large budget enlarges the population of psoga, pso, ga)."
+        ),
         seed: int = typer.Option(0, "--seed", "-s", help="Seed for the optimizer and the evaluator."),
         out: Path = typer.Option(Path("runs"), "--out", help="Folder that holds run folders."),
         name: str = typer.Option(None, "--name", help="Run folder name (default: <space>-<timestamp>)."),
