@@ -18,7 +18,10 @@ def register(app: typer.Typer) -> None:
         optimizer: str = typer.Option(None, "--optimizer", "-o", help="Optimizer name (see --list-optimizers)."),
         optimizer_param: list[str] = typer.Option(None, "--optimizer-param", "-p", help="Optimizer KEY=VALUE."),
         budget: int = typer.Option(
-            200, "--budget", "-n", help="Evaluations (trials) in total (a large budget enlarges the population of psoga, pso, ga)."
+            200,
+            "--budget",
+            "-n",
+            help="Evaluations (trials) in total (a large budget enlarges the population of psoga, pso, ga).",
         ),
         seed: int = typer.Option(0, "--seed", "-s", help="Seed for the optimizer and the evaluator."),
         out: Path = typer.Option(Path("runs"), "--out", help="Folder that holds run folders."),
