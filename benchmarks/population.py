@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import math
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -38,13 +36,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from search_quality import median_interval  # noqa: E402
+from search_target import SCENARIO, SPACE, run_scores  # noqa: E402
 
-from swarmdesign import records  # noqa: E402
-from swarmdesign.commands._common import load_scenario, load_space  # noqa: E402
 from swarmdesign.optimizers import budget_population, make_optimizer  # noqa: E402
-from swarmdesign.runner import Run, RunSettings  # noqa: E402
-
-SPACE, SCENARIO = "software_team", "software_project"
 
 
 def checkpoints(budget: int) -> list[int]:
@@ -53,30 +47,8 @@ def checkpoints(budget: int) -> list[int]:
 
 def one_run(args: tuple[str, int, int, int]) -> tuple[str, int, list[float], float]:
     """Best score at each checkpoint of one seed's run, and its trials per CPU-second."""
-    import optuna
-
     optimizer, population, budget, seed = args
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    scenario, source = load_scenario(SCENARIO)
-    with tempfile.TemporaryDirectory() as tmp:
-        run = Run.create(
-            RunSettings(
-                space=load_space(SPACE),
-                scenario=scenario,
-                scenario_source=source,
-                optimizer=optimizer,
-                optimizer_params={"population": population},
-                budget=budget,
-                seed=seed,
-                batch_size=population,
-                out=Path(tmp),
-                name="population",
-            )
-        )
-        c0 = time.process_time()
-        run.execute()
-        cpu = time.process_time() - c0
-        scores = [float(t.user_attrs.get("score", -math.inf)) for t in records.finished_trials(run.study)]
+    scores, cpu = run_scores(optimizer, budget, seed, params={"population": population})
     return optimizer, population, [max(scores[:b]) for b in checkpoints(budget)], budget / cpu
 
 

@@ -33,6 +33,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,13 +49,19 @@ BUDGETS = (200, 400, 800)
 SPACE, SCENARIO = "software_team", "software_project"
 
 
-def best_scores(optimizer: str, pareto: bool, seed: int) -> list[float]:
-    """Best score among the first 200, 400 and 800 evaluations of one run."""
+def run_scores(
+    optimizer: str, budget: int, seed: int, *, pareto: bool = False, params: dict[str, Any] | None = None
+) -> tuple[list[float], float]:
+    """Scores of one run's finished trials, in order, and the run's CPU seconds.
+
+    One run of ``budget`` evaluations on the bundled space through the real runner (simulated
+    evaluator, journal storage in a temporary folder, one generation per batch).
+    """
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     scenario, source = load_scenario(SCENARIO)
-    opt = make_optimizer(optimizer)
+    opt = make_optimizer(optimizer, **(params or {}))
     batch = int(getattr(opt, "population", 16)) if opt.population_based else 16
     with tempfile.TemporaryDirectory() as tmp:
         run = Run.create(
@@ -63,7 +70,8 @@ def best_scores(optimizer: str, pareto: bool, seed: int) -> list[float]:
                 scenario=scenario,
                 scenario_source=source,
                 optimizer=optimizer,
-                budget=max(BUDGETS),
+                optimizer_params=dict(params or {}),
+                budget=budget,
                 seed=seed,
                 batch_size=batch,
                 out=Path(tmp),
@@ -71,8 +79,16 @@ def best_scores(optimizer: str, pareto: bool, seed: int) -> list[float]:
                 pareto=pareto,
             )
         )
+        c0 = time.process_time()
         run.execute()
+        cpu = time.process_time() - c0
         scores = [float(t.user_attrs.get("score", -math.inf)) for t in records.finished_trials(run.study)]
+    return scores, cpu
+
+
+def best_scores(optimizer: str, pareto: bool, seed: int) -> list[float]:
+    """Best score among the first 200, 400 and 800 evaluations of one run."""
+    scores, _ = run_scores(optimizer, max(BUDGETS), seed, pareto=pareto)
     return [max(scores[:b]) for b in BUDGETS]
 
 
