@@ -53,7 +53,7 @@ Defaults (``population`` 16, ``replace`` 0.4, ``tournament`` 3,
 ``benchmarks/search_quality.py`` and checked on the 29-dimensional
 ``software_team`` space (see ``docs/optimizers.md``): a smaller swarm gives
 more generations per budget, and a clamp of half the box lets a particle
-cross any categorical bin in one step. A run of more than 1,600 evaluations
+cross any categorical bin in one step. A run of 1,700 evaluations or more
 gets a larger population from the CLI (:mod:`swarmdesign.optimizers.population`).
 
 Several objectives use Pareto ranking with crowding for every comparison
