@@ -5,6 +5,7 @@ Usage::
     python benchmarks/population.py                         # psoga, ga, pso; 8 seeds; ~6 min on 2 cores
     python benchmarks/population.py --optimizers psoga --populations 16,100,256 --budget 100000 --seeds 3
     python benchmarks/population.py --markdown benchmarks/results/population.md
+    python benchmarks/population.py --space qa_ensemble --fitness math_qa     # another bundled space
 
 Why: ``swarmdesign run -n BUDGET`` gives the swarm and genetic optimizers a
 population of ``budget // 100`` (between their default and 256) when the user
@@ -45,10 +46,10 @@ def checkpoints(budget: int) -> list[int]:
     return [b for b in (1000, 3000) if b < budget] + [budget]
 
 
-def one_run(args: tuple[str, int, int, int]) -> tuple[str, int, list[float], float]:
+def one_run(args: tuple[str, int, int, int, str, str]) -> tuple[str, int, list[float], float]:
     """Best score at each checkpoint of one seed's run, and its trials per CPU-second."""
-    optimizer, population, budget, seed = args
-    scores, cpu = run_scores(optimizer, budget, seed, params={"population": population})
+    optimizer, population, budget, seed, space, fitness = args
+    scores, cpu = run_scores(optimizer, budget, seed, params={"population": population}, space=space, fitness=fitness)
     return optimizer, population, [max(scores[:b]) for b in checkpoints(budget)], budget / cpu
 
 
@@ -57,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--optimizers", default="psoga,ga,pso")
     parser.add_argument("--populations", default="", help="comma-separated (default: the optimizer's, 32, 100, 256)")
     parser.add_argument("--budget", type=int, default=10_000)
+    parser.add_argument("--space", default=SPACE, help="a bundled search space")
+    parser.add_argument("--fitness", default=SCENARIO, help="a bundled scenario")
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
@@ -66,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         default = make_optimizer(name).population
         pops = [int(p) for p in args.populations.split(",") if p] or sorted({default, 32, 100, 256})
         searches += [(name, p) for p in pops]
-    jobs = [(o, p, args.budget, s) for o, p in searches for s in range(args.seeds)]
+    jobs = [(o, p, args.budget, s, args.space, args.fitness) for o, p in searches for s in range(args.seeds)]
     started = time.perf_counter()
     best: dict[tuple[str, int], list[list[float]]] = {key: [] for key in searches}
     speed: dict[tuple[str, int], list[float]] = {key: [] for key in searches}
@@ -77,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     marks = checkpoints(args.budget)
     head = " | ".join(f"median at {b:,}" for b in marks)
     lines = [
-        f"# Population against budget on `{SPACE}` under `{SCENARIO}`",
+        f"# Population against budget on `{args.space}` under `{args.fitness}`",
         "",
         f"Best score found, seeds 0-{args.seeds - 1}: median [bootstrap 90 % interval of the median]; mean and worst "
         f"seed at {args.budget:,} evaluations; trials per CPU-second of the run (median over seeds). The population "

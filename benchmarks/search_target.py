@@ -50,23 +50,30 @@ SPACE, SCENARIO = "software_team", "software_project"
 
 
 def run_scores(
-    optimizer: str, budget: int, seed: int, *, pareto: bool = False, params: dict[str, Any] | None = None
+    optimizer: str,
+    budget: int,
+    seed: int,
+    *,
+    pareto: bool = False,
+    params: dict[str, Any] | None = None,
+    space: str = SPACE,
+    fitness: str = SCENARIO,
 ) -> tuple[list[float], float]:
     """Scores of one run's finished trials, in order, and the run's CPU seconds.
 
-    One run of ``budget`` evaluations on the bundled space through the real runner (simulated
-    evaluator, journal storage in a temporary folder, one generation per batch).
+    One run of ``budget`` evaluations on a bundled space (``software_team`` by default) through the real
+    runner (simulated evaluator, journal storage in a temporary folder, one generation per batch).
     """
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    scenario, source = load_scenario(SCENARIO)
+    scenario, source = load_scenario(fitness)
     opt = make_optimizer(optimizer, **(params or {}))
     batch = int(getattr(opt, "population", 16)) if opt.population_based else 16
     with tempfile.TemporaryDirectory() as tmp:
         run = Run.create(
             RunSettings(
-                space=load_space(SPACE),
+                space=load_space(space),
                 scenario=scenario,
                 scenario_source=source,
                 optimizer=optimizer,
