@@ -230,9 +230,7 @@ class RunResults:
         :mod:`swarmdesign.search_target`) has the front of those objectives'
         recorded metrics; a scenario of one objective, the best trial alone.
         """
-        front = records.pareto_of(
-            self.study.get_trials(deepcopy=False), self.study.directions, records.front_objectives(self.config)
-        )
+        front = records.pareto_trials(self.study, records.front_objectives(self.config))
         numbers = [t.number for t in front]
         frame = self.trials[self.trials["trial"].isin(numbers)].reset_index(drop=True)
         return ParetoFront(frame, [records.design_of(t, provenance=self._provenance()) for t in front])
