@@ -18,7 +18,7 @@ most the batch in flight, which was not finished anyway. Shared storages
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -379,14 +379,20 @@ def _remove_created(run_dir: Path, top: Path) -> None:
         folder = folder.parent
 
 
-def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write via a temporary file and rename, so a kill never leaves half a file; a failure leaves no temp file."""
+def write_atomic(path: Path, text: str | bytes | Iterable[str]) -> None:
+    """Write via a temporary file and rename, so a kill never leaves half a file; a failure leaves no temp file.
+
+    ``text`` may be an iterable of pieces, written one after the other (a large file need not be held whole).
+    """
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         if isinstance(text, bytes):
             tmp.write_bytes(text)
-        else:
+        elif isinstance(text, str):
             tmp.write_text(text, encoding="utf-8")
+        else:
+            with tmp.open("w", encoding="utf-8", newline="") as fh:
+                fh.writelines(text)
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

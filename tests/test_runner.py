@@ -264,3 +264,34 @@ def test_resume_continues_trials_csv_without_rewriting_it(tmp_path: Path) -> Non
     written = pd.read_csv(path)
     full = pd.read_csv(__import__("io").StringIO(records.trials_frame(run.study).to_csv(index=False)))
     pd.testing.assert_frame_equal(written, full)
+
+
+def test_trials_csv_is_written_a_chunk_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many new trials at one refresh are turned into text a few at a time: same file, same column kinds.
+
+    Chunks of 3: the first write (a whole file), appends of several chunks, and an append whose later
+    chunk brings a new column (the file is then rewritten whole) all give what the whole study gives.
+    """
+    import swarmdesign.outputs as outputs
+    from swarmdesign.table_cache import stamp_kinds
+
+    kinds = {}
+    for chunk in (outputs.CSV_CHUNK, 3):
+        monkeypatch.setattr(outputs, "CSV_CHUNK", chunk)
+        run = Run.create(_settings(tmp_path, f"c{chunk}", optimizer="psoga", budget=40, batch_size=16))
+        run.execute(budget=16)
+        run.execute(budget=40)
+        for i in range(5):  # trials another tool added, the last with a column the file lacks
+            trial = run.study.ask()
+            if i == 4:
+                trial.set_user_attr("note", "added later")
+            run.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        run.store.flush()
+        run.write_outputs()
+        path = tmp_path / f"c{chunk}" / "trials.csv"
+        written = pd.read_csv(path)
+        full = pd.read_csv(__import__("io").StringIO(records.trials_frame(run.study).to_csv(index=False)))
+        pd.testing.assert_frame_equal(written, full)
+        assert len(written) == 45 and written["note"].iloc[-1] == "added later"
+        kinds[chunk] = stamp_kinds(tmp_path / f"c{chunk}", path.stat().st_size)
+    assert kinds[3] is not None and kinds[3] == kinds[outputs.CSV_CHUNK]

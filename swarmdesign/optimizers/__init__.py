@@ -6,6 +6,7 @@ conformance suite and the benchmarks all iterate over :func:`optimizer_names`.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -71,10 +72,34 @@ def make_optimizer(name: str, **params: Any) -> Optimizer:
     _load_builtin()
     if name not in _REGISTRY:
         raise SwarmdesignError(f"unknown optimizer '{name}'; expected one of {sorted(_REGISTRY)}", field="--optimizer")
+    factory = _REGISTRY[name]
+    accepted = _accepted(factory)
+    unknown = sorted(set(params) - set(accepted)) if accepted is not None else []
+    if unknown:
+        raise SwarmdesignError(
+            f"optimizer '{name}' has no parameter {', '.join(map(repr, unknown))}; expected one of {sorted(accepted)}",
+            field="--optimizer-param",
+        )
     try:
-        return _REGISTRY[name](**params)
+        return factory(**params)
     except (TypeError, ValueError) as exc:
-        raise SwarmdesignError(f"bad parameters for optimizer '{name}': {exc}", field="--optimizer") from None
+        raise SwarmdesignError(f"bad parameters for optimizer '{name}': {exc}", field="--optimizer-param") from None
+
+
+def _accepted(factory: Callable[..., Optimizer]) -> list[str] | None:
+    """The keyword parameters ``factory`` takes (None: any, it has ``**kwargs`` or no readable signature).
+
+    Why: Python's own message for a misspelt parameter names the class's ``__init__``, not the option.
+    """
+    try:
+        sig = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return None
+    kinds = {p.kind for p in sig.parameters.values()}
+    if inspect.Parameter.VAR_KEYWORD in kinds:
+        return None
+    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [n for n, p in sig.parameters.items() if p.kind in keyword]
 
 
 __all__ = [
