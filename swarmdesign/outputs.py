@@ -40,7 +40,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from swarmdesign import records, table_cache
 from swarmdesign.jsontext import float_texts
-from swarmdesign.recommend.best import best_of, is_search, trial_key
+from swarmdesign.recommend.best import best_search_trial, is_search, recommended_trial, trial_key
 from swarmdesign.storage import BEST_NAME, PARETO_DIR, TRIALS_NAME, write_atomic
 
 _SETTLED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
@@ -89,8 +89,8 @@ class RunOutputs:
         *,
         recommendation: dict[str, Any] | None = None,
         final: bool = False,
-    ) -> None:
-        """Fold in the trials finished since the last refresh and update the files.
+    ) -> FrozenTrial | None:
+        """Fold in the trials finished since the last refresh and update the files; return best.yaml's trial.
 
         ``trials`` are every trial of the study in number order, ``recommendation`` the study's stored
         one (:func:`swarmdesign.recommend.best.recommendation`). The final refresh also stamps
@@ -111,7 +111,12 @@ class RunOutputs:
                 self._best, self._best_key = t, key
         if multi:
             self._fold_front(directions, new)
-        best = best_of(trials, recommendation) if final else self._best
+        folded = self._next == len(trials)  # every trial is in the folded best and front
+        best = self._best
+        if final:  # the one rule of recommend.best: the stored recommendation, else the best search trial
+            best = recommended_trial(trials, recommendation)
+            if best is None:
+                best = self._best if folded else best_search_trial(trials)
         if best is not None and best.number != self._best_written:
             write_atomic(self.run_dir / BEST_NAME, records.design_of(best, provenance=self.provenance()).to_yaml())
             self._best_written = best.number
@@ -119,7 +124,7 @@ class RunOutputs:
             self._write_pareto()
             self._pareto_at = time.monotonic()
         if final and self.journal is not None:
-            if self._kinds is not None and self._columns is not None and self._next == len(trials):
+            if self._kinds is not None and self._columns is not None and folded:
                 kinds = {c: self._kinds.get(c) for c in self._columns}
                 table_cache.write_stamp(
                     self.run_dir,
@@ -127,12 +132,13 @@ class RunOutputs:
                     trials,
                     kinds,
                     best=best,
-                    pareto=records.pareto_of(trials, directions, self.front),
+                    pareto=self._front_members() if multi else [t for t in (self._best,) if t is not None],
                     recommendation=recommendation,
                     known_fill=self.known_fill,
                 )
             else:
                 table_cache.remove_stamp(self.run_dir)
+        return best
 
     # ------------------------------------------------------------ trials.csv
     def _write_rows(self, trials: Sequence[FrozenTrial], new: list[FrozenTrial]) -> None:
@@ -220,9 +226,13 @@ class RunOutputs:
                 front = self._fronts.setdefault(only_feasible, _Front(losses.shape[1]))
                 front.add(losses[pick], [done[i] for i in pick])
 
-    def _write_pareto(self) -> None:
+    def _front_members(self) -> list[FrozenTrial]:
+        """The folded front: :func:`swarmdesign.records.pareto_of` of the trials folded in so far."""
         front = self._fronts.get(True) or self._fronts.get(False)
-        members = front.trials() if front is not None else []
+        return front.trials() if front is not None else []
+
+    def _write_pareto(self) -> None:
+        members = self._front_members()
         folder = self.run_dir / PARETO_DIR
         folder.mkdir(exist_ok=True)
         keep = set()

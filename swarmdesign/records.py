@@ -115,14 +115,15 @@ def pareto_of(
     ``front``: the scenario's objectives as ``(metric, direction)`` when the study searched its
     score instead (:func:`front_objectives`); the front is then taken over those recorded metrics.
     """
-    complete = [t for t in trials if t.state == TrialState.COMPLETE and "stage" not in t.user_attrs]  # search only
+    from swarmdesign.recommend.best import best_search_trial, is_search
+
+    # Search designs only (the archive fill's among them, as for the best design): not re-scores, baselines, trims.
+    complete = [t for t in trials if t.state == TrialState.COMPLETE and is_search(t)]
     # Designs that break the scenario's constraints only count when nothing is feasible.
     complete = [t for t in complete if t.user_attrs.get("feasible", True)] or complete
     if not complete:
         return []
     if not front and len(directions) == 1:
-        from swarmdesign.recommend.best import best_search_trial
-
         best = best_search_trial(complete)
         return [best] if best is not None else []
     losses = front_losses(complete, directions, front)

@@ -385,9 +385,9 @@ class Run:
             self.write_outputs()
             self._save_optimizer_state()
             raise
-        self.write_outputs()
+        best_trial = self.write_outputs()
         self._save_optimizer_state()
-        best = self.best_design()
+        best = None if best_trial is None else records.design_of(best_trial, provenance=self.provenance())
         return RunSummary(self.run_dir, self.finished(), self.budget, time.perf_counter() - start, best, stopped)
 
     def _save_optimizer_state(self) -> None:
@@ -511,18 +511,20 @@ class Run:
         t = best_of(self.trials.trials(), self.trials.recommendation())
         return None if t is None else records.design_of(t, provenance=self.provenance())
 
-    def write_outputs(self, *, final: bool = True) -> None:
+    def write_outputs(self, *, final: bool = True) -> optuna.trial.FrozenTrial | None:
         """trials.csv, best.yaml and pareto/ from the study, folding in only trials not yet written.
 
         ``final`` picks best.yaml by :func:`records.best_trial` over the whole
         study (a stored recommendation wins); during a run the best is kept
         up to date batch by batch (:class:`swarmdesign.outputs.RunOutputs`). The final refresh
-        flushes the journal first, so the stamp it writes describes what is on disk.
+        flushes the journal first, so the stamp it writes describes what is on disk. Returns best.yaml's trial.
         """
         if final:
             self.store.flush()
         trials = self.trials
-        self._outputs.refresh(trials.trials(), trials.directions, recommendation=trials.recommendation(), final=final)
+        return self._outputs.refresh(
+            trials.trials(), trials.directions, recommendation=trials.recommendation(), final=final
+        )
 
 
 def evaluate_designs(

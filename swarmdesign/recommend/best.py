@@ -90,11 +90,17 @@ def best_trial(study: optuna.Study, trials: Sequence[FrozenTrial] | None = None)
 
 def best_of(trials: Sequence[FrozenTrial], rec: dict[str, Any] | None) -> FrozenTrial | None:
     """:func:`best_trial` from a study's trials and its stored recommendation (a run keeps both in memory)."""
+    recommended = recommended_trial(trials, rec)
+    return recommended if recommended is not None else best_search_trial(trials)
+
+
+def recommended_trial(trials: Sequence[FrozenTrial], rec: dict[str, Any] | None) -> FrozenTrial | None:
+    """The trial the stored recommendation ``rec`` names, when it is one of ``trials`` (else None)."""
     if rec is not None:
         number = rec.get("trial")
         if isinstance(number, int) and 0 <= number < len(trials) and trials[number].number == number:
             return trials[number]
-    return best_search_trial(trials)
+    return None
 
 
 class RunningBest:
@@ -130,4 +136,5 @@ __all__ = [
     "is_search",
     "rank_key",
     "recommendation",
+    "recommended_trial",
 ]

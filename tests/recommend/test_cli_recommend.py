@@ -135,3 +135,19 @@ def test_fill_archive_gives_every_topology_kind_its_own_evaluations(tmp_path: Pa
     assert set(res.archive("topology")["bin"]) == set(kinds)
     assert res.summary()["finished"] == 32  # archive trials do not count toward the search budget
     assert res.trials.loc[res.trials["state"] == "COMPLETE", "score_se"].gt(0).all()
+
+
+def test_the_archive_fill_is_on_the_front_wherever_the_front_is_shown(tmp_path: Path) -> None:
+    """Archive trials are search designs (as for the best design): pareto/, the stamp ``show`` reads and
+    ``load_run(...).pareto`` hold the same front, and the fill's designs that are on it."""
+    r = run_cli("run", "-n", "64", "--fill-archive", "32", "--rescore-top", "2", "--rescore-seeds", "2",
+                "--out", str(tmp_path), "--name", "fa", "-q")  # fmt: skip
+    assert r.code == 0, r.stderr
+    run_dir = tmp_path / "fa"
+    folder = sorted(int(p.stem.split("-")[1]) for p in (run_dir / "pareto").glob("trial-*.yaml"))
+    stamp = json.loads((run_dir / "trials.stamp.json").read_text())["pareto"]
+    res = load_run(run_dir)
+    shown = sorted(res.pareto.frame["trial"].tolist())
+    stages = res.trials.set_index("trial")["stage"]
+    assert folder == stamp == shown
+    assert (stages.loc[folder] == "archive").any() and stages.loc[folder].isna().any()
