@@ -179,18 +179,20 @@ class RunOutputs:
         """Write trials.csv whole (atomically), :data:`CSV_CHUNK` rows at a time.
 
         Two passes over the trials: the first finds the columns (in first-seen
-        order) and their kinds, the second writes the text.
+        order) and their kinds, the second writes the text. A single chunk (a
+        short run's first write) is turned into rows once.
         """
+        held = list(_chunks(done)) if len(done) <= CSV_CHUNK else None
         columns: dict[str, None] = {}
         self._kinds = {}
-        for rows, cells in _chunks(done):
+        for rows, cells in held if held is not None else _chunks(done):
             columns.update(dict.fromkeys(cells))
             table_cache.fold_kinds(self._kinds, rows, columns=cells)
         self._columns = list(columns)
-        texts = (
-            _csv_text(self._columns, rows, header=i == 0, cells=cells) for i, (rows, cells) in enumerate(_chunks(done))
+        chunks = held if held is not None else _chunks(done)
+        write_atomic(
+            path, (_csv_text(self._columns, rows, header=i == 0, cells=cells) for i, (rows, cells) in enumerate(chunks))
         )
-        write_atomic(path, texts)
         self._csv_size = path.stat().st_size
 
     def _adopt(self, path: Path, size: int, settled: int) -> int:
