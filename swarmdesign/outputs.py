@@ -182,14 +182,14 @@ class RunOutputs:
         order) and their kinds, the second writes the text. A single chunk (a
         short run's first write) is turned into rows once.
         """
-        held = list(_chunks(done)) if len(done) <= CSV_CHUNK else None
+        single = list(_chunks(done)) if len(done) <= CSV_CHUNK else None
         columns: dict[str, None] = {}
         self._kinds = {}
-        for rows, cells in held if held is not None else _chunks(done):
+        for rows, cells in single if single is not None else _chunks(done):
             columns.update(dict.fromkeys(cells))
             table_cache.fold_kinds(self._kinds, rows, columns=cells)
         self._columns = list(columns)
-        chunks = held if held is not None else _chunks(done)
+        chunks = single if single is not None else _chunks(done)
         write_atomic(
             path, (_csv_text(self._columns, rows, header=i == 0, cells=cells) for i, (rows, cells) in enumerate(chunks))
         )

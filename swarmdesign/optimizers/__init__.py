@@ -89,8 +89,12 @@ def make_optimizer(name: str, **params: Any) -> Optimizer:
 def _accepted(factory: Callable[..., Optimizer]) -> list[str] | None:
     """The keyword parameters ``factory`` takes (None: any, it has ``**kwargs`` or no readable signature).
 
+    A factory that passes its keywords on (the Optuna samplers) says which through ``accepted_params``.
     Why: Python's own message for a misspelt parameter names the class's ``__init__``, not the option.
     """
+    declared = getattr(factory, "accepted_params", None)
+    if callable(declared):
+        return list(declared())
     try:
         sig = inspect.signature(factory)
     except (TypeError, ValueError):

@@ -7,6 +7,7 @@ sampler's constructor unchanged, so anything Optuna documents works from
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import optuna
@@ -14,10 +15,24 @@ import optuna
 from swarmdesign.optimizers.base import SamplerOptimizer
 
 
-class TPEOptimizer(SamplerOptimizer):
+class _OptunaSampler(SamplerOptimizer):
+    """A sampler whose hyperparameters are its Optuna class's keyword arguments (``seed`` is the run's)."""
+
+    sampler_class: type[optuna.samplers.BaseSampler]
+
+    @classmethod
+    def accepted_params(cls) -> list[str]:
+        """The sampler's constructor keywords: a misspelt one is named before the run starts."""
+        keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        parameters = inspect.signature(cls.sampler_class).parameters
+        return [n for n, p in parameters.items() if p.kind in keyword and n != "seed"]
+
+
+class TPEOptimizer(_OptunaSampler):
     """Tree-structured Parzen estimator (multivariate, with constant liar for batches)."""
 
     name = "tpe"
+    sampler_class = optuna.samplers.TPESampler
 
     def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
         kwargs: dict[str, Any] = {"multivariate": True, "constant_liar": True}
@@ -25,10 +40,11 @@ class TPEOptimizer(SamplerOptimizer):
         return optuna.samplers.TPESampler(seed=seed, **kwargs)
 
 
-class CmaEsOptimizer(SamplerOptimizer):
+class CmaEsOptimizer(_OptunaSampler):
     """CMA-ES on the numeric dimensions (categoricals fall back to random); one objective only."""
 
     name = "cmaes"
+    sampler_class = optuna.samplers.CmaEsSampler
     multi_objective = False
 
     def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
@@ -39,10 +55,11 @@ class CmaEsOptimizer(SamplerOptimizer):
             return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False, **self.hyperparameters)
 
 
-class NSGA2Optimizer(SamplerOptimizer):
+class NSGA2Optimizer(_OptunaSampler):
     """Optuna's NSGA-II: genetic, Pareto-ranked, for several objectives."""
 
     name = "nsga2"
+    sampler_class = optuna.samplers.NSGAIISampler
 
     def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
         kwargs: dict[str, Any] = {"population_size": 20}
@@ -50,10 +67,11 @@ class NSGA2Optimizer(SamplerOptimizer):
         return optuna.samplers.NSGAIISampler(seed=seed, **kwargs)
 
 
-class GPOptimizer(SamplerOptimizer):
+class GPOptimizer(_OptunaSampler):
     """Gaussian-process Bayesian optimisation (needs torch; small budgets)."""
 
     name = "gp"
+    sampler_class = optuna.samplers.GPSampler
 
     def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
         try:

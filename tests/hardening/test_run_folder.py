@@ -140,6 +140,7 @@ BAD_OPTIONS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("--optimizer", "pso", "-p", "population=1000000000000"), ("--optimizer-param", "population")),
     (("--optimizer", "pso", "-p", "population=abc"), ("--optimizer-param", "population")),
     (("-p", "populaton=4"), ("--optimizer-param", "no parameter 'populaton'", "'population'")),
+    (("-o", "tpe", "-p", "n_startup=4"), ("--optimizer-param", "no parameter 'n_startup'", "'n_startup_trials'")),
     (("--evaluator", "no.such.module:Evaluator"), ("--evaluator", "no.such.module")),
     (("--storage", "ftp://x/y"), ("--storage", "scheme")),
     (("--name", "a" * 300), ("--name", "255 bytes")),
