@@ -19,7 +19,9 @@ and compares it with what the evaluator alone allows:
 * **workers**: ``--workers 1`` and ``2`` on the fast simulator and on the
   ``sleeping`` evaluator (0.1 s per design);
 * **CLI**: wall time of ``--help``, ``validate`` and ``evaluate`` in a fresh
-  interpreter.
+  interpreter;
+* **memory** (``--memory BUDGETS``, Linux): peak RSS of ``swarmdesign run -n
+  BUDGET --no-recommend`` as typed, and of its ``resume`` plus one batch.
 
 Prints each figure as it is measured and writes
 ``benchmarks/results/run_speed.md``. Run with
@@ -271,6 +273,34 @@ def scale(run_dir: Path, tmp: Path) -> dict[str, float]:
     return r
 
 
+# ------------------------------------------------------------------ memory
+def peak_memory(out: Path, budget: int) -> dict[str, float]:
+    """Wall seconds and peak RSS (MB) of ``swarmdesign run -n BUDGET --no-recommend``, then of its resume.
+
+    Each command runs in its own process, reaped with ``os.wait4`` for that
+    process's own resource usage (``ru_maxrss``: KB on Linux).
+    """
+    name = f"memory-{budget}-{uuid.uuid4().hex[:6]}"
+    commands = {
+        "run": ["run", "-n", str(budget), "--no-recommend", "-q", "--out", str(out), "--name", name],
+        "resume": ["resume", str(out / name), "-q", "-n", str(budget + 256)],
+    }
+    r: dict[str, float] = {}
+    for key, argv in commands.items():
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "swarmdesign.cli", *argv],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+        )  # fmt: skip
+        _, status, usage = os.wait4(proc.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"swarmdesign {' '.join(argv)} failed")
+        r[f"{key}_s"] = time.perf_counter() - t0
+        r[f"{key}_mb"] = usage.ru_maxrss / 1024
+    shutil.rmtree(out / name, ignore_errors=True)
+    return r
+
+
 # ----------------------------------------------------------------- workers
 def timed_workers(out: Path, workers: int, budget: int, evaluator: str, params: dict[str, Any]) -> float:
     from swarmdesign.parallel import batch_executor
@@ -312,6 +342,7 @@ def main() -> None:
     parser.add_argument("--optimizers", default=",".join(OPTIMIZERS))
     parser.add_argument("--skip", default="", help="Comma-separated parts to skip: throughput,overhead,resume,"
                         "workers,cli")  # fmt: skip
+    parser.add_argument("--memory", default="", help="Comma-separated budgets: peak memory of run and resume.")
     parser.add_argument("--label", default="", help="A note for the results file (e.g. the machine's load).")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
@@ -391,6 +422,16 @@ def main() -> None:
                 one = timed_workers(tmp, 1, trials, evaluator, params)
                 two = timed_workers(tmp, 2, trials, evaluator, params)
                 emit(f"| {evaluator} {params or ''} | {trials} | {one:.2f} | {two:.2f} | {one / two:.2f} |")
+            emit("")
+        if args.memory:
+            emit("## Memory (`swarmdesign run -n BUDGET --no-recommend`, then `resume -n BUDGET+256`)\n")
+            emit("| budget | run wall s | run peak RSS MB | resume wall s | resume peak RSS MB |")
+            emit("|---:|---:|---:|---:|---:|")
+            for budget in (int(b) for b in args.memory.split(",") if b):
+                m = peak_memory(tmp, budget)
+                emit(
+                    f"| {budget} | {m['run_s']:.1f} | {m['run_mb']:.0f} | {m['resume_s']:.1f} | {m['resume_mb']:.0f} |"
+                )
             emit("")
         if "cli" not in skip:
             design = str(ROOT / "designs" / "star_research.yaml")
