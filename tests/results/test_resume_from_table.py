@@ -163,3 +163,26 @@ def test_an_edited_space_is_still_refused(tmp_path: Path) -> None:
     run = Run.open(made)
     with pytest.raises(SwarmdesignError, match="has another range"):
         check_run_matches_study(run)
+
+
+@pytest.mark.parametrize("gaps", [0, 3, 64, 70])
+def test_rows_are_grouped_by_which_cells_they_have(gaps: int) -> None:
+    """Each row's pattern of present cells, packed into one integer (or whole rows past 64 gappy columns),
+    and each row rebuilt from its pattern holds exactly its present cells, in column order."""
+    import numpy as np
+
+    from swarmdesign.table_trials import _patterns, _Rows
+
+    rng = np.random.default_rng(gaps)
+    n, full = 500, 5
+    mask = np.ones((n, full + gaps), dtype=bool)
+    mask[:, full:] = rng.random((n, gaps)) < 0.9
+    patterns, inverse = _patterns(mask)
+    assert (patterns[inverse] == mask).all()
+    assert len(patterns) == len({row.tobytes() for row in mask})
+    names = [f"c{j}" for j in range(mask.shape[1])]
+    data = {c: [(i, j) for i in range(n)] for j, c in enumerate(names)}
+    rows = _Rows(names, data, {c: mask[:, j] for j, c in enumerate(names)}, n)
+    for i in rng.integers(0, n, 50).tolist():
+        assert rows(i) == {c: (i, j) for j, c in enumerate(names) if mask[i, j]}
+        assert list(rows(i)) == [c for j, c in enumerate(names) if mask[i, j]]
