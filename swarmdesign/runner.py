@@ -220,7 +220,10 @@ class Run:
             )
         space = SearchSpace.from_dict(config["space"]["spec"], file=str(config_path))
         scenario = Scenario.from_dict(config["scenario"]["spec"], file=str(config_path))
-        optimizer = make_optimizer(config["optimizer"]["name"], **config["optimizer"]["params"])
+        try:
+            optimizer = make_optimizer(config["optimizer"]["name"], **config["optimizer"]["params"])
+        except SwarmdesignError as exc:  # the run's own settings: name the file, not the command-line option
+            raise SwarmdesignError(exc.message, file=str(config_path), field="optimizer") from None
         evaluator = make_evaluator(config["evaluator"]["name"], **config["evaluator"]["params"])
         fresh = None
         if url is None and optimizer.reads_trials_only:

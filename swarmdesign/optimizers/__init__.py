@@ -6,12 +6,18 @@ conformance suite and the benchmarks all iterate over :func:`optimizer_names`.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
 from swarmdesign.errors import SwarmdesignError
-from swarmdesign.optimizers.base import Optimizer, Outcome, PopulationOptimizer, Proposal, SamplerOptimizer
+from swarmdesign.optimizers.base import (
+    Optimizer,
+    Outcome,
+    PopulationOptimizer,
+    Proposal,
+    SamplerOptimizer,
+    keyword_parameters,
+)
 
 _REGISTRY: dict[str, Callable[..., Optimizer]] = {}
 DEFAULT_OPTIMIZER = "psoga"
@@ -87,23 +93,13 @@ def make_optimizer(name: str, **params: Any) -> Optimizer:
 
 
 def _accepted(factory: Callable[..., Optimizer]) -> list[str] | None:
-    """The keyword parameters ``factory`` takes (None: any, it has ``**kwargs`` or no readable signature).
+    """The keyword parameters ``factory`` takes (None: any).
 
     A factory that passes its keywords on (the Optuna samplers) says which through ``accepted_params``.
     Why: Python's own message for a misspelt parameter names the class's ``__init__``, not the option.
     """
     declared = getattr(factory, "accepted_params", None)
-    if callable(declared):
-        return list(declared())
-    try:
-        sig = inspect.signature(factory)
-    except (TypeError, ValueError):
-        return None
-    kinds = {p.kind for p in sig.parameters.values()}
-    if inspect.Parameter.VAR_KEYWORD in kinds:
-        return None
-    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    return [n for n, p in sig.parameters.items() if p.kind in keyword]
+    return declared() if callable(declared) else keyword_parameters(factory)
 
 
 __all__ = [

@@ -24,6 +24,7 @@ optimizer is rebuilt from ``{name, params}`` in ``config.yaml``.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import math
 import warnings
 from abc import ABC, abstractmethod
@@ -579,6 +580,18 @@ class _TrialIndex:
             if g is not None and p is not None:
                 self._by_gen.setdefault(int(g), {}).setdefault(int(p), t)
         return self._by_gen
+
+
+def keyword_parameters(factory: Any) -> list[str] | None:  # noqa: ANN401 - a class or any callable
+    """The keyword parameters ``factory`` takes (None: any, it has ``**kwargs`` or no readable signature)."""
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return None
+    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [n for n, p in parameters.items() if p.kind in keyword]
 
 
 def outcome_of(trial: optuna.trial.FrozenTrial) -> Outcome:

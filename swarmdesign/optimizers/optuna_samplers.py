@@ -7,12 +7,11 @@ sampler's constructor unchanged, so anything Optuna documents works from
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import optuna
 
-from swarmdesign.optimizers.base import SamplerOptimizer
+from swarmdesign.optimizers.base import SamplerOptimizer, keyword_parameters
 
 
 class _OptunaSampler(SamplerOptimizer):
@@ -21,11 +20,10 @@ class _OptunaSampler(SamplerOptimizer):
     sampler_class: type[optuna.samplers.BaseSampler]
 
     @classmethod
-    def accepted_params(cls) -> list[str]:
+    def accepted_params(cls) -> list[str] | None:
         """The sampler's constructor keywords: a misspelt one is named before the run starts."""
-        keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-        parameters = inspect.signature(cls.sampler_class).parameters
-        return [n for n, p in parameters.items() if p.kind in keyword and n != "seed"]
+        names = keyword_parameters(cls.sampler_class)
+        return None if names is None else [n for n in names if n != "seed"]
 
 
 class TPEOptimizer(_OptunaSampler):

@@ -213,6 +213,10 @@ def test_resume_of_a_damaged_folder_names_the_file_and_never_rewrites_it(tmp_pat
     config.write_text(original.replace("name: planner", "name: planner2", 1))
     res = run_cli("resume", str(folder))
     assert res.code == 2 and str(config) in res.stderr and "Traceback" not in res.stderr, res.stderr
+    # A misspelt optimizer parameter: the run's own file, not a command-line option.
+    config.write_text(original.replace("name: psoga\n  params:\n", "name: psoga\n  params:\n    populaton: 4\n", 1))
+    _one_line(run_cli("resume", str(folder)), f"{config}: optimizer:", "no parameter 'populaton'")
+    assert config.read_text() != original
     config.write_text(original)
     # Garbage in the middle of the journal.
     journal = folder / "study.journal"
