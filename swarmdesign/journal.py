@@ -52,6 +52,10 @@ class BufferedJournalBackend(BaseJournalBackend):
         self._synced_at = time.monotonic()
         self._unsynced = False  # written but not yet fsynced (a non-durable flush)
 
+    @property
+    def path(self) -> Path:
+        return self._path
+
     def read_logs(self, log_number_from: int) -> Iterable[dict[str, Any]]:
         if not self._read_once or log_number_from < self._persisted:
             return self._read_file(log_number_from)

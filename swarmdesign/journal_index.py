@@ -57,14 +57,23 @@ class JournalIndex:
     #: Trials (by id = number, one study) changed by a later line.
     changed: set[int] = field(default_factory=set)
 
+    #: CREATE_STUDY records seen (a run folder's journal has one).
+    studies: int = 0
+
     @classmethod
     def scan(cls, path: Path) -> JournalIndex | None:
         """Index ``path``; None when it is not a single-study journal (then only Optuna's replay will do)."""
         index = cls(path)
-        studies = 0
+        if not index.extend() or index.studies != 1:
+            return None
+        return index
+
+    def extend(self) -> bool:
+        """Index the complete lines appended since the last scan; False when one is not this study's record."""
         try:
-            with open(path, "rb") as fh:
-                at, tail = 0, b""
+            with open(self.path, "rb") as fh:
+                fh.seek(self.size)
+                at, tail = self.size, b""
                 for chunk in iter(lambda: fh.read(_CHUNK), b""):
                     data = tail + chunk
                     start = 0
@@ -74,29 +83,27 @@ class JournalIndex:
                             break
                         match = _OP.match(data, start, min(start + 20, end))
                         if match is None:
-                            return None  # not a journal record: Optuna's replay reports the damage
+                            return False  # not a journal record: Optuna's replay reports the damage
                         op = int(match.group(1))
                         if op == CREATE_TRIAL:
-                            index.offsets.append(at + start)
+                            self.offsets.append(at + start)
                         elif op == CREATE_STUDY:
                             log = json.loads(data[start:end])
-                            studies += 1
-                            index.study_name = str(log["study_name"])
-                            index.directions = [StudyDirection(d) for d in log["directions"]]
+                            self.studies += 1
+                            self.study_name = str(log["study_name"])
+                            self.directions = [StudyDirection(d) for d in log["directions"]]
                         elif op == _DELETE_STUDY:
-                            return None
+                            return False
                         elif op in _TRIAL_UPDATES:
-                            index.changed.add(int(json.loads(data[start:end])["trial_id"]))
-                        index.log_count += 1
+                            self.changed.add(int(json.loads(data[start:end])["trial_id"]))
+                        self.log_count += 1
                         start = end + 1
                     at += start
                     tail = data[start:]
         except (OSError, ValueError, KeyError, TypeError):
-            return None
-        if studies != 1:
-            return None
-        index.size = at
-        return index
+            return False
+        self.size = at
+        return self.studies == 1
 
     def record(self, number: int) -> dict[str, Any] | None:
         """Trial ``number``'s CREATE_TRIAL log, if that line alone is the whole finished trial."""

@@ -82,6 +82,11 @@ class RunOutputs:
         #: The ``fill`` of the stamp a resume started from (:func:`swarmdesign.table_cache.write_stamp`).
         self.known_fill: dict[str, list[Any]] = {}
 
+    @property
+    def written(self) -> int:
+        """Trials before this number are in ``trials.csv`` and folded into the best design and the front."""
+        return self._next
+
     def refresh(
         self,
         trials: Sequence[FrozenTrial],

@@ -212,7 +212,7 @@ def trial_row(t: FrozenTrial) -> dict[str, Any]:
     }
     # One update and a few pops, not a membership test per attribute (~60 per trial):
     # the bookkeeping keys above keep their places, the metrics follow in order.
-    row.update(attrs)
+    row.update(attrs if type(attrs) is dict else attrs.copy())  # a rebuilt or compacted trial's view: one dict
     for k in _BOOKKEEPING_DROPPED:
         row.pop(k, None)
     for k, v in t.params.items():

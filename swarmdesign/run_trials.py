@@ -24,6 +24,14 @@ The study remains the single source of truth:
   study at all unless something needs Optuna itself: the recommendation
   stages write their trials and their recommendation through this object
   too.
+
+Memory: a long run holds every trial, and a trial's user attributes (~60
+metrics and its design's JSON) were two thirds of it, ~5 KB a trial.
+Once :data:`COMPACT_EVERY` of this process's own trials are in
+``trials.csv``, :meth:`RunTrials.compact` keeps their attributes as columns
+(:class:`swarmdesign.table_attrs.AttrColumns`, 8 bytes a metric) and their
+designs only in the journal, read from there when asked (the best design,
+the Pareto front's, a recommendation stage's candidates).
 """
 
 from __future__ import annotations
@@ -37,8 +45,15 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 
 from swarmdesign.journal_format import TrialRecords
+from swarmdesign.journal_index import JournalIndex
 from swarmdesign.recommend.best import RECOMMENDATION_ATTR, recommendation, recommendation_of
 from swarmdesign.storage import StudyStore
+from swarmdesign.table_attrs import AttrColumns, JournalAttrs
+
+#: This process's trials compacted at once (:meth:`RunTrials.compact`); a shorter run holds plain dicts.
+COMPACT_EVERY = 2048
+#: User attributes a compacted trial reads from the journal, not from memory (the design's JSON, ~1.6 KB).
+_JOURNAL_HELD = frozenset({"design"})
 
 
 class RunTrials:
@@ -62,6 +77,9 @@ class RunTrials:
         self._logs_seen = -1  # journal records the list reflects (-1: not read yet)
         self._records: TrialRecords | None = None
         self._study_id: int | None = None
+        self._own_from = 0  # the first trial of the list that this object built (compactable)
+        self._compacted = 0  # trials before this number hold their attributes as columns
+        self._journal: _JournalAttrSource | None = None
         self.view = TrialsView(self)
 
     @property
@@ -81,6 +99,7 @@ class RunTrials:
         if self._trials is None or backend.log_count != self._logs_seen:
             study = self.study
             self._trials = list(study.get_trials(deepcopy=False))
+            self._own_from = self._compacted = len(self._trials)  # Optuna's objects: never changed here
             self._recommendation = recommendation(study)
             self._logs_seen = backend.log_count
         return self._trials
@@ -92,12 +111,46 @@ class RunTrials:
         self.trials()
         return self._recommendation
 
-    def start_from(self, trials: Sequence[FrozenTrial], recommended: dict[str, Any] | None, study_id: int) -> None:
-        """Start from trials read elsewhere (rebuilt from a ``trials.csv`` proven fresh against the journal)."""
+    def start_from(
+        self,
+        trials: Sequence[FrozenTrial],
+        recommended: dict[str, Any] | None,
+        study_id: int,
+        index: JournalIndex | None = None,
+    ) -> None:
+        """Start from trials read elsewhere (rebuilt from a ``trials.csv`` proven fresh against the journal).
+
+        ``index``: the journal's scan, if one was made (compacted trials read their designs through it).
+        """
         backend = self.store.backend
         assert backend is not None, "only a run folder's own journal"
         self._trials, self._recommendation, self._logs_seen = list(trials), recommended, backend.log_count
+        self._own_from = self._compacted = len(self._trials)  # already columns (swarmdesign.table_trials)
         self._study_id = study_id
+        if index is not None:
+            self._journal = _JournalAttrSource(index, lambda: self.study)
+
+    def compact(self, upto: int) -> None:
+        """Keep the user attributes of this object's own trials before ``upto`` as columns.
+
+        Call with the trials already in ``trials.csv``: what is written there
+        is what iterating a compacted trial's attributes gives; its design is
+        read back from the journal (flushed before: every batch is).
+        """
+        trials, backend = self._trials, self.store.backend
+        start = max(self._compacted, self._own_from)
+        if trials is None or backend is None or upto - start < COMPACT_EVERY or backend.pending:
+            return
+        batch = trials[start:upto]
+        if any(type(t.user_attrs) is not dict for t in batch):
+            self._compacted = upto  # not trials this object wrote as plain records: left as they are
+            return
+        if self._journal is None:
+            self._journal = _JournalAttrSource(JournalIndex(backend.path), lambda: self.study)
+        columns = AttrColumns.of_dicts([t.user_attrs for t in batch], first=start, leave_out=_JOURNAL_HELD)
+        for t in batch:
+            t.user_attrs = JournalAttrs(columns, t.number, self._journal)
+        self._compacted = upto
 
     def _writer(self) -> TrialRecords:
         if self._study_id is None:
@@ -165,3 +218,24 @@ class TrialsView:
         if deepcopy:
             raise ValueError("a view of the run's trials is read-only; use deepcopy=False")
         return self._trials.select(states)
+
+
+class _JournalAttrSource:
+    """A trial's whole user attributes from the run's journal, else from Optuna's replay.
+
+    The journal's index is extended to its end when asked for a trial it has
+    not reached yet (a compacted trial is always flushed before).
+    """
+
+    def __init__(self, index: JournalIndex, study: Callable[[], optuna.Study]) -> None:
+        self._index: JournalIndex | None = index
+        self._study = study
+
+    def attrs(self, number: int) -> dict[str, Any]:
+        index = self._index
+        if index is not None and number >= len(index.offsets) and not index.extend():
+            self._index = index = None  # not a journal this index can follow: Optuna's replay from now on
+        log = index.record(number) if index is not None else None
+        if log is not None:
+            return dict(log["user_attrs"])
+        return dict(self._study().get_trials(deepcopy=False)[number].user_attrs)

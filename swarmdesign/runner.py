@@ -240,7 +240,7 @@ class Run:
             trials = fresh.trials(run._distributions, [o["name"] for o in config["objectives"]], run._exact_trial)
         except (TableTrialError, KeyError, ValueError, TypeError, AttributeError):
             return run  # the table cannot stand for the study: the study is replayed when first read
-        run.trials.start_from(trials, fresh.stamp.get("recommendation"), fresh.index.study_id)
+        run.trials.start_from(trials, fresh.stamp.get("recommendation"), fresh.index.study_id, fresh.index)
         run._outputs.known_fill = fresh.stamp.get("fill") or {}
         return run
 
@@ -525,9 +525,11 @@ class Run:
         if final:
             self.store.flush()
         trials = self.trials
-        return self._outputs.refresh(
+        best = self._outputs.refresh(
             trials.trials(), trials.directions, recommendation=trials.recommendation(), final=final
         )
+        trials.compact(self._outputs.written)  # what trials.csv holds needs no dict per trial any more
+        return best
 
 
 def evaluate_designs(

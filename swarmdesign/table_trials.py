@@ -10,10 +10,12 @@ its rows back into :class:`~optuna.trial.FrozenTrial` objects (~3 s for
 10^5 trials), and fills in what the table does not hold from the journal
 itself, on demand (:mod:`swarmdesign.journal_index`):
 
-* the bookkeeping attributes ``trials.csv`` leaves out (``design``,
-  ``eval_seconds``, ``seed_design``) are read from the trial's own journal
-  line the first time one is asked for; a trial whose line alone is not the
-  whole trial is taken from Optuna's replay instead (``exact``);
+* a trial's user attributes are a view on its row, each cell kept once in
+  its column (:mod:`swarmdesign.table_attrs`); the bookkeeping attributes
+  ``trials.csv`` leaves out (``design``, ``eval_seconds``, ``seed_design``)
+  are read from the trial's own journal line the first time one is asked
+  for; a trial whose line alone is not the whole trial is taken from
+  Optuna's replay instead (``exact``);
 * the distributions are the ones the journal recorded for the first trial
   with parameters, checked against the space;
 * a trial's timestamps are not in the table, only their difference
@@ -32,7 +34,7 @@ from __future__ import annotations
 import datetime as _dt
 import gc
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,12 +45,11 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution, Floa
 from optuna.trial import FrozenTrial, TrialState
 
 from swarmdesign.journal_index import JournalIndex
+from swarmdesign.table_attrs import AttrColumns, JournalAttrs, presence_patterns
 
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Bookkeeping user attributes that ``trials.csv`` leaves out (:data:`swarmdesign.records.BOOKKEEPING`).
-JOURNAL_ONLY = frozenset({"design", "eval_seconds", "seed_design"})
 #: Columns of ``trials.csv`` that are not user attributes.
 _NOT_ATTRS = frozenset({"trial", "state", "duration_s"})
 #: The placeholder start time of a rebuilt trial (only the duration is known).
@@ -60,42 +61,6 @@ ExactTrial = Callable[[int], FrozenTrial]
 
 class TableTrialError(ValueError):
     """The table cannot stand for the study (the caller replays the study instead)."""
-
-
-class JournalAttrs(dict):
-    """A rebuilt trial's user attributes; the keys ``trials.csv`` lacks are read from the journal when asked."""
-
-    __slots__ = ("_number", "_source")
-
-    def __init__(self, values: Mapping[str, Any] | Iterable[tuple[str, Any]], number: int, source: _Source) -> None:
-        super().__init__(values)
-        self._number = number
-        self._source: _Source | None = source
-
-    def _load(self) -> None:
-        source, self._source = self._source, None
-        if source is not None:
-            self.update(source.attrs(self._number))
-
-    def __missing__(self, key: str) -> Any:  # noqa: ANN401 - any JSON value
-        if key in JOURNAL_ONLY and self._source is not None:
-            self._load()
-            return self[key]
-        raise KeyError(key)
-
-    def get(self, key: str, default: Any = None) -> Any:  # noqa: ANN401
-        if key in JOURNAL_ONLY and self._source is not None and not dict.__contains__(self, key):
-            self._load()
-        return dict.get(self, key, default)
-
-    def __contains__(self, key: object) -> bool:
-        if key in JOURNAL_ONLY and self._source is not None and not dict.__contains__(self, key):
-            self._load()
-        return dict.__contains__(self, key)
-
-    def __reduce__(self) -> tuple[Any, ...]:  # copies (copy, deepcopy, pickle) are plain dicts of every attribute
-        self._load()
-        return (dict, (dict(self),))
 
 
 class _Source:
@@ -139,8 +104,9 @@ def table_trials(
         source = _Source(index, exact)
         columns = list(frame.columns)
         present = {c: ~frame[c].isna().to_numpy() for c in columns}
-        data = {c: _column(frame[c]) for c in columns}
         param_names = [c for c in columns if c.startswith("param.")]
+        # Python values for the parameters and the trial's own fields; user attributes stay in their columns
+        data = {c: _column(frame[c]) for c in (*param_names, "state", "duration_s")}
         recorded = _recorded_distributions(index, present, param_names, space_distributions)
         for c in param_names:  # cast once per column: ints stay ints beside missing cells
             name = c[len("param.") :]
@@ -149,7 +115,7 @@ def table_trials(
             )
         attr_names = [c for c in columns if c not in _NOT_ATTRS and not c.startswith("param.")]
         params_of = _Rows(param_names, data, present, n, strip="param.")
-        attrs_of = _Rows(attr_names, data, present, n)
+        attrs_of = AttrColumns.of_frame(frame, attr_names, present)
         states = [TrialState[s] for s in data["state"]]
         durations = data["duration_s"]
         out: list[FrozenTrial] = []
@@ -159,7 +125,7 @@ def table_trials(
                 dists: Mapping[str, BaseDistribution] = recorded
             else:
                 dists = {k: recorded.get(k) or space_distributions[k] for k in params}
-            attrs = JournalAttrs(attrs_of.pairs(i), i, source)
+            attrs = JournalAttrs(attrs_of, i, source)
             state = states[i]
             values = None
             if state == TrialState.COMPLETE:
@@ -207,7 +173,7 @@ class _Rows:
         if not names or not n:
             return
         mask = np.column_stack([present[c] for c in names])
-        patterns, inverse = _patterns(mask)
+        patterns, inverse = presence_patterns(mask)
         for p, pattern in enumerate(patterns):
             cols = np.flatnonzero(pattern).tolist()
             if not cols:
@@ -228,25 +194,6 @@ class _Rows:
 
     def __call__(self, i: int) -> dict[str, Any]:
         return dict(self.pairs(i))
-
-
-def _patterns(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of a boolean ``(n, k)`` mask and each row's index among them.
-
-    Only the columns with a missing cell tell rows apart; up to 64 of them are
-    packed into one integer per row (``np.unique`` over whole rows sorts them
-    as byte strings, seconds for 10^5 rows).
-    """
-    gaps = np.flatnonzero(~mask.all(axis=0))
-    if gaps.size == 0:
-        return mask[:1], np.zeros(len(mask), dtype=np.intp)
-    if gaps.size > 64:
-        patterns, inverse = np.unique(mask, axis=0, return_inverse=True)
-        return patterns, inverse.reshape(-1)
-    bits = np.left_shift(np.uint64(1), np.arange(gaps.size, dtype=np.uint64))
-    codes = (mask[:, gaps].astype(np.uint64) * bits).sum(axis=1, dtype=np.uint64)
-    _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
-    return mask[first], inverse.reshape(-1)
 
 
 @contextmanager

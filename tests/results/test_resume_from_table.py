@@ -171,7 +171,8 @@ def test_rows_are_grouped_by_which_cells_they_have(gaps: int) -> None:
     and each row rebuilt from its pattern holds exactly its present cells, in column order."""
     import numpy as np
 
-    from swarmdesign.table_trials import _patterns, _Rows
+    from swarmdesign.table_attrs import presence_patterns as _patterns
+    from swarmdesign.table_trials import _Rows
 
     rng = np.random.default_rng(gaps)
     n, full = 500, 5
