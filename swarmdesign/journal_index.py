@@ -36,7 +36,7 @@ from swarmdesign.journal_format import CREATE_STUDY, CREATE_TRIAL
 _TRIAL_UPDATES = frozenset({5, 6, 7, 8, 9})
 _DELETE_STUDY = 1
 _OP = re.compile(rb'\{"op_code":\s?(\d+)')
-_CHUNK = 1 << 24
+_CHUNK = 1 << 20  # read a MB at a time: a scan in the middle of a run adds no more to its peak memory
 
 
 @dataclass
