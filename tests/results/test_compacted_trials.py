@@ -26,6 +26,7 @@ from optuna.storages.journal import JournalFileBackend
 
 from swarmdesign import run_trials
 from swarmdesign.fitness import Scenario
+from swarmdesign.journal_format import CREATE_TRIAL
 from swarmdesign.recommend import cli as rec_cli
 from swarmdesign.resources import resolve
 from swarmdesign.runner import Run, RunSettings
@@ -177,3 +178,29 @@ def test_rebuilt_trials_keep_their_metrics_in_columns(tmp_path: Path) -> None:
         for k, v in b.user_attrs.items():
             if k != "eval_seconds":
                 assert a.user_attrs[k] == v, (a.number, k)
+
+
+def test_a_journal_index_extended_as_the_journal_grows_equals_a_fresh_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines that straddle the scan's reads, and lines appended after a scan, are indexed as one scan would."""
+    from swarmdesign import journal_index
+    from swarmdesign.journal_index import JournalIndex
+
+    made, _ = _run(tmp_path / "made", budget=48)
+    lines = (made / JOURNAL_NAME).read_bytes().splitlines(keepends=True)
+    whole = JournalIndex.scan(made / JOURNAL_NAME)
+    assert whole is not None
+    assert len(whole.offsets) == sum(json.loads(line)["op_code"] == CREATE_TRIAL for line in lines) > 48
+    monkeypatch.setattr(journal_index, "_CHUNK", 997)  # every line crosses a read
+    grown = tmp_path / JOURNAL_NAME
+    grown.write_bytes(b"".join(lines[:10]) + lines[10][:25])  # ... and the last one is torn
+    index = JournalIndex.scan(grown)
+    assert index is not None
+    grown.write_bytes(b"".join(lines))
+    assert index.extend()
+    for field in ("offsets", "log_count", "size", "changed", "study_name", "directions"):
+        assert getattr(index, field) == getattr(whole, field), field
+    assert [index.record(i) for i in (0, len(index.offsets) - 1)] == [
+        whole.record(i) for i in (0, len(whole.offsets) - 1)
+    ]
