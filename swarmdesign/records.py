@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -75,16 +75,21 @@ def finished_trials(study: optuna.Study) -> list[FrozenTrial]:
 
 def design_of(trial: FrozenTrial, *, provenance: dict[str, Any] | None = None) -> Design:
     """The trial's design with its metrics and provenance attached."""
-    data = json.loads(trial.user_attrs["design"])
+    return design_from_attrs(trial.number, trial.user_attrs, provenance=provenance)
+
+
+def design_from_attrs(number: int, attrs: Mapping[str, Any], *, provenance: dict[str, Any] | None = None) -> Design:
+    """:func:`design_of` from trial ``number``'s user attributes alone (read from its journal line, say)."""
+    data = json.loads(attrs["design"])
     base = data.get("name", "design")
-    data["name"] = f"{base}-trial-{trial.number}"
+    data["name"] = f"{base}-trial-{number}"
     data["metrics"] = {
         k: float(v)
-        for k, v in trial.user_attrs.items()
+        for k, v in attrs.items()
         if k not in BOOKKEEPING and isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
     }
     prov = dict(provenance or {})
-    prov["trial"] = trial.number
+    prov["trial"] = number
     data["provenance"] = Provenance(**prov).model_dump(exclude_none=True)
     return Design.from_dict(data)
 

@@ -33,7 +33,8 @@ import pandas as pd
 
 from swarmdesign import records, yamlio
 from swarmdesign.errors import SwarmdesignError
-from swarmdesign.storage import CONFIG_NAME, load_study, open_storage
+from swarmdesign.journal_index import JournalIndex
+from swarmdesign.storage import CONFIG_NAME, JOURNAL_NAME, load_study, open_storage
 from swarmdesign.table_cache import fresh_table, topology_and_size
 
 if TYPE_CHECKING:
@@ -230,6 +231,12 @@ class RunResults:
         :mod:`swarmdesign.search_target`) has the front of those objectives'
         recorded metrics; a scenario of one objective, the best trial alone.
         """
+        if self._stamp is not None:  # the stamp's front, its designs from their journal lines: no replay
+            numbers = sorted(self._stamp["pareto"])
+            designs = [self._recorded_design(n) for n in numbers]
+            if all(d is not None for d in designs):
+                frame = self.trials[self.trials["trial"].isin(numbers)].reset_index(drop=True)
+                return ParetoFront(frame, designs)  # type: ignore[arg-type]
         front = records.pareto_trials(self.study, records.front_objectives(self.config))
         numbers = [t.number for t in front]
         frame = self.trials[self.trials["trial"].isin(numbers)].reset_index(drop=True)
@@ -237,6 +244,10 @@ class RunResults:
 
     def design(self, trial: int) -> Design:
         """The design evaluated in trial number ``trial``."""
+        if self._stamp is not None and 0 <= trial < len(self.trials):
+            design = self._recorded_design(trial)
+            if design is not None:
+                return design
         trials = self.study.get_trials(deepcopy=False)
         if not 0 <= trial < len(trials) or "design" not in trials[trial].user_attrs:
             raise SwarmdesignError(f"no trial {trial} with a design in this run", file=str(self.path))
@@ -344,6 +355,26 @@ class RunResults:
         if sd is not None:
             se = se.where(se.notna() | self.trials["score"].isna(), float(sd))
         self.trials["score_se"] = se.astype(float)
+
+    def _recorded_design(self, trial: int) -> Design | None:
+        """Trial ``trial``'s design from its own journal line, or None when that line is not the whole trial.
+
+        Why: a stamped run's table is read without Optuna's replay (1.5 s for
+        10^5 trials, against 35 s and 2.3 GB to open the study), and one
+        design needs only its line (:mod:`swarmdesign.journal_index`).
+        """
+        if self._journal_index is None:
+            return None
+        log = self._journal_index.record(trial)
+        if log is None or "design" not in log["user_attrs"]:
+            return None
+        return records.design_from_attrs(trial, log["user_attrs"], provenance=self._provenance())
+
+    @cached_property
+    def _journal_index(self) -> JournalIndex | None:
+        if self._stamp is None:
+            return None
+        return JournalIndex.scan(self.path / JOURNAL_NAME)
 
     def _provenance(self) -> dict[str, Any]:
         c = self.config

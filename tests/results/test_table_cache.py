@@ -13,6 +13,7 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
 from swarmdesign import results
+from swarmdesign.errors import SwarmdesignError
 from swarmdesign.results import load_run
 from swarmdesign.runner import Run
 from swarmdesign.storage import JOURNAL_NAME, TRIALS_NAME
@@ -33,6 +34,9 @@ def assert_same(fast: results.RunResults, slow: results.RunResults) -> None:
     assert fast.recommendation == slow.recommendation
     assert fast.top(5).equals(slow.top(5))
     assert fast._stamp["pareto"] == slow.pareto.frame["trial"].tolist()  # noqa: SLF001
+    # the front's designs from their journal lines, not from the replayed study
+    pd.testing.assert_frame_equal(fast.pareto.frame, slow.pareto.frame)
+    assert [d.to_dict() for d in fast.pareto.designs] == [d.to_dict() for d in slow.pareto.designs]
 
 
 def test_a_finished_run_is_read_from_its_stamped_table(default_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -42,8 +46,12 @@ def test_a_finished_run_is_read_from_its_stamped_table(default_run: Path, monkey
     slow = full_replay(default_run, monkeypatch)
     assert slow._stamp is None  # noqa: SLF001
     assert_same(fast, slow)
-    assert fast._study is None  # noqa: SLF001 - summary, best and top need no replay
-    assert fast.best.to_dict() == slow.best.to_dict()  # a design opens the study, lazily
+    assert fast.best.to_dict() == slow.best.to_dict()
+    for n in range(0, len(slow.trials), 7):
+        assert fast.design(n).to_dict() == slow.design(n).to_dict(), n
+    assert fast._study is None  # noqa: SLF001 - summary, best, top, the front and designs need no replay
+    with pytest.raises(SwarmdesignError, match="no trial"):
+        fast.design(len(fast.trials))
     assert len(fast.study.trials) == len(fast.trials)
 
 
