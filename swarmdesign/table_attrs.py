@@ -1,16 +1,18 @@
-"""A rebuilt trial's user attributes: a view on its row of ``trials.csv``, not a dict of its own.
+"""A trial's user attributes as a view on its row of columns, not a dict of its own.
 
 Why: a resume rebuilds every trial of the study from its table
-(:mod:`swarmdesign.table_trials`). As dicts, 10^5 trials of ~60 metrics
+(:mod:`swarmdesign.table_trials`), and a run holds every trial it wrote
+(:mod:`swarmdesign.run_trials`). As dicts, 10^5 trials of ~60 metrics
 each cost ~1.4 s to build and ~3 KB per trial to hold (the dict's table and
-one float object per cell), a third of the resume's memory. Nearly every
+one float object per cell), a third of a resume's memory. Nearly every
 reader asks a few keys of many trials (the score, the objectives, the
 generation) or every key of a few trials (the recommended design), so each
 cell is kept once, in its column (a numpy array where pandas read one), and
 a trial's attributes read their row when asked. Iterating them builds a
 plain dict for the caller, which keeps nothing.
 
-The attributes ``trials.csv`` leaves out (:data:`JOURNAL_ONLY`) are read
+The attributes the columns leave out (:data:`JOURNAL_ONLY`: ``trials.csv``
+has none of them; a run's compacted trials lack only the design) are read
 from the trial's own journal line the first time one is asked for; from
 then on that trial holds its whole record. The view is a mutable mapping,
 not a ``dict``: a serialiser handed one by mistake fails loudly (``json``
@@ -128,7 +130,7 @@ class AttrColumns:
 
 
 class JournalAttrs(MutableMapping[str, Any]):
-    """One rebuilt trial's user attributes (see the module docstring).
+    """One trial's user attributes, rebuilt from the table or compacted by its run (see the module docstring).
 
     Reads look in what was set on the trial since (or its whole journal
     record, once read), then in its row, then, for :data:`JOURNAL_ONLY` keys,
