@@ -120,6 +120,8 @@ class JournalIndex:
             log = json.loads(data[: data.index(b"\n")])
         except ValueError:
             return None
+        if not isinstance(log, dict) or not isinstance(log.get("user_attrs"), dict):
+            return None  # not a trial record (an edited line): Optuna's replay reports it
         if log.get("op_code") != CREATE_TRIAL or log.get("study_id") != self.study_id or log.get("state") in (0, 4):
             return None  # RUNNING or WAITING at creation: its end is in other lines
         return log

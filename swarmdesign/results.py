@@ -366,7 +366,7 @@ class RunResults:
         if self._journal_index is None:
             return None
         log = self._journal_index.record(trial)
-        if log is None or "design" not in log["user_attrs"]:
+        if log is None or not isinstance(log["user_attrs"].get("design"), str):
             return None
         return records.design_from_attrs(trial, log["user_attrs"], provenance=self._provenance())
 
