@@ -23,12 +23,14 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from optuna.distributions import BaseDistribution, json_to_distribution
 from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial
 
 from swarmdesign.journal_format import CREATE_STUDY, CREATE_TRIAL
 
@@ -132,3 +134,36 @@ class JournalIndex:
         if log is None:
             return None
         return {k: json_to_distribution(v) for k, v in log["distributions"].items()}
+
+
+class TrialSource:
+    """Exact user attributes and values of one trial: its journal line, else Optuna's replay (``exact``).
+
+    Asked for a trial past the index's end (a run's own trials, appended
+    since the scan), it extends the index first; a journal it cannot follow
+    any more sends every later question to the replay.
+    """
+
+    def __init__(self, index: JournalIndex, exact: Callable[[int], FrozenTrial]) -> None:
+        self._index: JournalIndex | None = index
+        self.exact = exact
+
+    def _record(self, number: int) -> dict[str, Any] | None:
+        index = self._index
+        if index is not None and number >= len(index.offsets) and not index.extend():
+            self._index = index = None
+        return index.record(number) if index is not None else None
+
+    def attrs(self, number: int) -> dict[str, Any]:
+        log = self._record(number)
+        if log is not None:
+            return dict(log["user_attrs"])
+        return dict(self.exact(number).user_attrs)
+
+    def values(self, number: int) -> list[float] | None:
+        log = self._record(number)
+        if log is None:
+            return self.exact(number).values
+        if log.get("values") is not None:
+            return [float(v) for v in log["values"]]
+        return None if log.get("value") is None else [float(log["value"])]

@@ -45,7 +45,7 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 
 from swarmdesign.journal_format import TrialRecords
-from swarmdesign.journal_index import JournalIndex
+from swarmdesign.journal_index import JournalIndex, TrialSource
 from swarmdesign.recommend.best import RECOMMENDATION_ATTR, recommendation, recommendation_of
 from swarmdesign.storage import StudyStore
 from swarmdesign.table_attrs import AttrColumns, JournalAttrs
@@ -79,7 +79,7 @@ class RunTrials:
         self._study_id: int | None = None
         self._own_from = 0  # the first trial of the list that this object built (compactable)
         self._compacted = 0  # trials before this number hold their attributes as columns
-        self._journal: _JournalAttrSource | None = None
+        self._journal: TrialSource | None = None
         self.view = TrialsView(self)
 
     @property
@@ -128,7 +128,11 @@ class RunTrials:
         self._own_from = self._compacted = len(self._trials)  # already columns (swarmdesign.table_trials)
         self._study_id = study_id
         if index is not None:
-            self._journal = _JournalAttrSource(index, lambda: self.study)
+            self._journal = TrialSource(index, self._exact)
+
+    def _exact(self, number: int) -> FrozenTrial:
+        """Trial ``number`` as Optuna replays it (a compacted trial whose journal line cannot be read alone)."""
+        return self.study.get_trials(deepcopy=False)[number]
 
     def compact(self, upto: int) -> None:
         """Keep the user attributes of this object's own trials before ``upto`` as columns.
@@ -146,7 +150,7 @@ class RunTrials:
             self._compacted = upto  # not trials this object wrote as plain records: left as they are
             return
         if self._journal is None:
-            self._journal = _JournalAttrSource(JournalIndex(backend.path), lambda: self.study)
+            self._journal = TrialSource(JournalIndex(backend.path), self._exact)
         columns = AttrColumns.of_dicts([t.user_attrs for t in batch], first=start, leave_out=_JOURNAL_HELD)
         for t in batch:
             t.user_attrs = JournalAttrs(columns, t.number, self._journal)
@@ -218,24 +222,3 @@ class TrialsView:
         if deepcopy:
             raise ValueError("a view of the run's trials is read-only; use deepcopy=False")
         return self._trials.select(states)
-
-
-class _JournalAttrSource:
-    """A trial's whole user attributes from the run's journal, else from Optuna's replay.
-
-    The journal's index is extended to its end when asked for a trial it has
-    not reached yet (a compacted trial is always flushed before).
-    """
-
-    def __init__(self, index: JournalIndex, study: Callable[[], optuna.Study]) -> None:
-        self._index: JournalIndex | None = index
-        self._study = study
-
-    def attrs(self, number: int) -> dict[str, Any]:
-        index = self._index
-        if index is not None and number >= len(index.offsets) and not index.extend():
-            self._index = index = None  # not a journal this index can follow: Optuna's replay from now on
-        log = index.record(number) if index is not None else None
-        if log is not None:
-            return dict(log["user_attrs"])
-        return dict(self._study().get_trials(deepcopy=False)[number].user_attrs)

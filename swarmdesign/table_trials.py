@@ -44,7 +44,7 @@ import numpy as np
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import FrozenTrial, TrialState
 
-from swarmdesign.journal_index import JournalIndex
+from swarmdesign.journal_index import JournalIndex, TrialSource
 from swarmdesign.table_attrs import AttrColumns, JournalAttrs, presence_patterns
 
 if TYPE_CHECKING:
@@ -63,28 +63,6 @@ class TableTrialError(ValueError):
     """The table cannot stand for the study (the caller replays the study instead)."""
 
 
-class _Source:
-    """Exact user attributes of one trial: its journal line, else Optuna's replay."""
-
-    def __init__(self, index: JournalIndex, exact: ExactTrial) -> None:
-        self.index = index
-        self.exact = exact
-
-    def attrs(self, number: int) -> dict[str, Any]:
-        log = self.index.record(number)
-        if log is not None:
-            return dict(log["user_attrs"])
-        return dict(self.exact(number).user_attrs)
-
-    def values(self, number: int) -> list[float] | None:
-        log = self.index.record(number)
-        if log is None:
-            return self.exact(number).values
-        if log.get("values") is not None:
-            return [float(v) for v in log["values"]]
-        return None if log.get("value") is None else [float(log["value"])]
-
-
 def table_trials(
     frame: pd.DataFrame,
     index: JournalIndex,
@@ -101,7 +79,7 @@ def table_trials(
     if n != len(index.offsets):
         raise TableTrialError(f"{n} rows, {len(index.offsets)} trials in the journal")
     with _collector_paused():
-        source = _Source(index, exact)
+        source = TrialSource(index, exact)
         columns = list(frame.columns)
         present = {c: ~frame[c].isna().to_numpy() for c in columns}
         param_names = [c for c in columns if c.startswith("param.")]
