@@ -61,6 +61,7 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
+import yaml
 from optuna.distributions import CategoricalDistribution, IntDistribution
 
 from swarmdesign import records
@@ -200,8 +201,21 @@ def _init_worker(tables: dict[str, tuple[pd.DataFrame, dict[str, int]]]) -> None
 
 
 # --------------------------------------------------------------- the runs
-def run_optimizer(problem: str, name: str, seed: int, budget: int) -> list[float]:
+def optimizer_spec(label: str) -> tuple[str, dict[str, Any]]:
+    """``psoga[screen=1;patience=2]`` as ``("psoga", {"screen": 1, "patience": 2})``: a variant in one column."""
+    name, _, rest = label.partition("[")
+    params: dict[str, Any] = {}
+    for item in rest.rstrip("]").split(";") if rest else []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"{label}: expected key=value inside [...], got {item!r}")
+        params[key.strip()] = yaml.safe_load(value)
+    return name.strip(), params
+
+
+def run_optimizer(problem: str, label: str, seed: int, budget: int) -> list[float]:
     """Scores of a swarmdesign run's evaluations, in order."""
+    name, params = optimizer_spec(label)
     space, scenario = load_problem(problem)
     with tempfile.TemporaryDirectory() as tmp:
         run = Run.create(
@@ -209,6 +223,7 @@ def run_optimizer(problem: str, name: str, seed: int, budget: int) -> list[float
                 space=space,
                 scenario=scenario,
                 optimizer=name,
+                optimizer_params=params,
                 evaluator=table_name(problem),
                 budget=budget,
                 seed=seed,
@@ -407,7 +422,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    ap.add_argument("--optimizers", default=",".join(OPTIMIZERS + PEERS))
+    ap.add_argument(
+        "--optimizers",
+        default=",".join(OPTIMIZERS + PEERS),
+        help="comma-separated; a variant takes hyperparameters in brackets: psoga[screen=1;patience=2]",
+    )
     ap.add_argument("--problems", default=",".join(PROBLEMS), help=f"spaces to search, of {', '.join(PROBLEMS)}")
     ap.add_argument("--share", type=float, default=max(SHARES), help="budget of every run, as a share of its space")
     ap.add_argument("--quick", action="store_true", help="skip the overhead measurement")

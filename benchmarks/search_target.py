@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from search_quality import median_interval  # noqa: E402
+from search_quality import median_interval, optimizer_spec  # noqa: E402
 
 from swarmdesign import records  # noqa: E402
 from swarmdesign.commands._common import load_scenario, load_space  # noqa: E402
@@ -94,8 +94,9 @@ def run_scores(
 
 
 def best_scores(optimizer: str, pareto: bool, seed: int) -> list[float]:
-    """Best score among the first 200, 400 and 800 evaluations of one run."""
-    scores, _ = run_scores(optimizer, max(BUDGETS), seed, pareto=pareto)
+    """Best score among the first 200, 400 and 800 evaluations of one run (``psoga[screen=1]``: a variant)."""
+    name, params = optimizer_spec(optimizer)
+    scores, _ = run_scores(name, max(BUDGETS), seed, pareto=pareto, params=params)
     return [max(scores[:b]) for b in BUDGETS]
 
 
