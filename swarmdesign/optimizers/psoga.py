@@ -52,9 +52,8 @@ among the children one pair of parents can have changes no selection
 pressure (the parents are chosen as before), it only prefers the variation
 whose genes the best designs share. Velocity zero lets a replaced particle
 feel only the pulls of its own and its neighbourhood's best rather than the
-momentum that stalled it. Keeping
-personal bests makes the rule safe: the best design, and the leaders, are
-never forgotten.
+momentum that stalled it. Keeping personal bests makes the rule safe: the
+best design, and the leaders, are never forgotten.
 
 Defaults (``population`` 16, ``replace`` 0.4, ``tournament`` 3,
 ``max_velocity`` 0.5, ``patience`` 3, ``screen`` 3) were chosen on
