@@ -49,7 +49,7 @@ def remember(
     """
     x = np.atleast_2d(np.asarray(x, dtype=float))
     loss = np.asarray(loss, dtype=float).reshape(-1)
-    if memory_x is None or memory_loss is None or memory_x.shape[1] != x.shape[1]:
+    if memory_x is None or memory_loss is None:
         all_x, all_loss = x, loss
     else:
         all_x, all_loss = np.vstack([memory_x, x]), np.concatenate([memory_loss, loss])
@@ -77,17 +77,21 @@ def log_ratio(
     n_good = min(max(1, math.ceil(gamma * n)), n - 1)
     order = np.argsort(memory_loss, kind="stable")
     good, bad = memory_x[order[:n_good]], memory_x[order[n_good:]]
-    return _log_density(layout, good, c) - _log_density(layout, bad, c)
+    c_bins = layout.bins(c)  # the candidates' bins, read once for both densities
+    return _log_density(layout, good, c, c_bins) - _log_density(layout, bad, c, c_bins)
 
 
-def _log_density(layout: GeneLayout, obs: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Sum over genes of the log Parzen density of ``obs`` at each row of ``c`` (with a uniform prior)."""
+def _log_density(layout: GeneLayout, obs: np.ndarray, c: np.ndarray, c_bins: np.ndarray) -> np.ndarray:
+    """Sum over genes of the log Parzen density of ``obs`` at each row of ``c`` (with a uniform prior).
+
+    ``c_bins`` is ``layout.bins(c)``.
+    """
     n = len(obs)
     total = np.zeros(len(c))
     cat = np.asarray(layout.categorical_genes, dtype=int)
     if cat.size:
         n_values = np.maximum(layout.n_values[cat], 1).astype(float)
-        same = layout.bins(c)[:, None, cat] == layout.bins(obs)[None, :, cat]  # (k, n, genes)
+        same = c_bins[:, None, cat] == layout.bins(obs)[None, :, cat]  # (k, n, genes)
         counts = same.sum(axis=1)
         total += np.log((counts + 1.0 / n_values) / (n + 1.0)).sum(axis=1)
     ordered = np.asarray(layout.ordinal_genes, dtype=int)

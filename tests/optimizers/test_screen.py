@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import optuna
 import pytest
 from helpers_optimizers import bound, distance_objective, drive, load_space
 
+from swarmdesign import records
 from swarmdesign.errors import SwarmdesignError
-from swarmdesign.optimizers import _deap, _screen
+from swarmdesign.fitness import Scenario
+from swarmdesign.optimizers import _deap, _screen, _state, make_optimizer
 from swarmdesign.optimizers._genes import GeneLayout, TakenKeys
+from swarmdesign.resources import resolve
+from swarmdesign.runner import Run, RunSettings
+from swarmdesign.storage import OPTIMIZER_STATE_NAME
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -91,3 +98,31 @@ def test_the_chosen_offspring_are_better_than_the_offspring_the_same_parents_wou
 def test_screen_must_be_a_positive_count(screen: object) -> None:
     with pytest.raises(SwarmdesignError, match="screen must be an integer >= 1"):
         bound("psoga", load_space("bench_small"), screen=screen)
+
+
+def test_the_screen_runs_through_the_real_runner_and_its_memory_is_in_the_saved_state(tmp_path: Path) -> None:
+    """Real runs (simulator, journal storage): ``-p screen`` reaches psoga, changes what it proposes after the
+    first generation (which has nothing to fit), and the screen's memory is part of the optimizer's saved state."""
+    space = load_space("qa_ensemble")
+    scenario = Scenario.load(resolve("math_qa", "fitness", option="--fitness"))
+    params: dict[int, list[dict]] = {}
+    for k in (1, 3):
+        settings = RunSettings(
+            space=space, scenario=scenario, optimizer="psoga", optimizer_params={"population": 8, "screen": k},
+            budget=48, seed=3, batch_size=8, out=tmp_path, name=f"screen{k}",
+        )  # fmt: skip
+        run = Run.create(settings)
+        run.execute()
+        params[k] = [t.params for t in records.finished_trials(run.study)]
+        opt = make_optimizer("psoga")
+        saved = _state.loads((tmp_path / f"screen{k}" / OPTIMIZER_STATE_NAME).read_bytes(), opt._state_classes())  # noqa: SLF001
+        memory = saved["state"]["_memory_x"]
+        if k == 1:
+            assert memory is None
+        else:
+            assert memory.shape == (48, space.dim)  # every design evaluated so far (fewer than the bound)
+    assert len(params[3]) == len(params[1]) == 48
+    assert params[3][:8] == params[1][:8]  # the first generation: nothing to screen with
+    assert params[3][8:] != params[1][8:]
+    keys = [str(sorted(p.items())) for p in params[3]]
+    assert len(set(keys)) == len(keys)
