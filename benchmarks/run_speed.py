@@ -22,6 +22,8 @@ and compares it with what the evaluator alone allows:
   interpreter;
 * **memory** (``--memory BUDGETS``, Linux): peak RSS of ``swarmdesign run -n
   BUDGET --no-recommend`` as typed, and of its ``resume`` plus one batch.
+* **live memory** (``--live BUDGETS``): the Python objects a run holds at its
+  end (``tracemalloc``), and what each trial adds between the budgets.
 
 Prints each figure as it is measured and writes
 ``benchmarks/results/run_speed.md``. Run with
@@ -301,6 +303,48 @@ def peak_memory(out: Path, budget: int) -> dict[str, float]:
     return r
 
 
+#: Child process of :func:`live_memory`: the run stays referenced, so what it holds is still traced at the end.
+_LIVE = """
+import gc, sys, tracemalloc
+tracemalloc.start()
+from swarmdesign import runner
+held = []
+execute = runner.Run.execute
+def keep(self, *a, **k):
+    held.append(self)
+    return execute(self, *a, **k)
+runner.Run.execute = keep
+from swarmdesign.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as e:
+    if e.code:
+        raise
+gc.collect()
+now, peak = tracemalloc.get_traced_memory()
+print(now, peak)
+"""
+
+
+def live_memory(out: Path, budget: int) -> dict[str, float]:
+    """Python memory traced (``tracemalloc``) at the end of ``run -n BUDGET --no-recommend``, run object held, and
+    its peak during the run, in MB.
+
+    Peak RSS also holds the interpreter and its libraries and, by design, up
+    to ``swarmdesign.sim.heap.TRIM_BYTES`` of freed heap kept for the
+    simulator's temporaries, which hides what a trial costs; the difference
+    of the traced memory of two budgets is what each trial adds.
+    """
+    name = f"live-{budget}-{uuid.uuid4().hex[:6]}"
+    argv = ["run", "-n", str(budget), "--no-recommend", "-q", "--out", str(out), "--name", name]
+    done = subprocess.run(
+        [sys.executable, "-c", _LIVE, *argv], capture_output=True, text=True, cwd=ROOT, check=True
+    )  # fmt: skip
+    now, peak = (int(v) for v in done.stdout.split()[-2:])
+    shutil.rmtree(out / name, ignore_errors=True)
+    return {"now_mb": now / 2**20, "peak_mb": peak / 2**20}
+
+
 # ----------------------------------------------------------------- workers
 def timed_workers(out: Path, workers: int, budget: int, evaluator: str, params: dict[str, Any]) -> float:
     from swarmdesign.parallel import batch_executor
@@ -343,6 +387,7 @@ def main() -> None:
     parser.add_argument("--skip", default="", help="Comma-separated parts to skip: throughput,overhead,resume,"
                         "workers,cli")  # fmt: skip
     parser.add_argument("--memory", default="", help="Comma-separated budgets: peak memory of run and resume.")
+    parser.add_argument("--live", default="", help="Comma-separated budgets: Python memory a run holds (tracemalloc).")
     parser.add_argument("--label", default="", help="A note for the results file (e.g. the machine's load).")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
@@ -432,6 +477,18 @@ def main() -> None:
                 emit(
                     f"| {budget} | {m['run_s']:.1f} | {m['run_mb']:.0f} | {m['resume_s']:.1f} | {m['resume_mb']:.0f} |"
                 )
+            emit("")
+        if args.live:
+            emit("## Memory a run holds (`tracemalloc`; `swarmdesign run -n BUDGET --no-recommend`, run object kept)\n")
+            emit("| budget | traced at the end MB | traced peak MB |")
+            emit("|---:|---:|---:|")
+            held = [(int(b), live_memory(tmp, int(b))) for b in args.live.split(",") if b]
+            for budget, m in held:
+                emit(f"| {budget} | {m['now_mb']:.1f} | {m['peak_mb']:.1f} |")
+            if len(held) > 1:
+                (b0, m0), (b1, m1) = held[0], held[-1]
+                per = (m1["now_mb"] - m0["now_mb"]) * 2**20 / 1024 / (b1 - b0)
+                emit(f"\nEach trial adds {per:.2f} KB of Python objects (budgets {b0} to {b1}).")
             emit("")
         if "cli" not in skip:
             design = str(ROOT / "designs" / "star_research.yaml")

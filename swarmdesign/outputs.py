@@ -48,9 +48,10 @@ _SETTLED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
 #: nearly every batch and each member is a YAML file; the final refresh always writes it.
 PARETO_EVERY_S = 30.0
 #: Trials turned into trials.csv text at once. A chunk's rows (a dict of ~100 cells each) and their
-#: text are held while it is written; refreshes are spaced by their own cost, so one refresh may
-#: have tens of thousands of new trials, and building all their rows at once raised a 10^5-trial
-#: run's peak memory by a third.
+#: text are held while it is written; one refresh may have thousands of new trials (a run refreshes
+#: every few seconds or :data:`swarmdesign.runner.OUTPUT_MAX_TRIALS` trials, a resume's first refresh
+#: takes in whatever the table lacks), and building all their rows at once raised a 10^5-trial run's
+#: peak memory by a third.
 CSV_CHUNK = 2048
 
 

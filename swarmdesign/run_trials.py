@@ -29,7 +29,8 @@ Memory: a long run holds every trial, and a trial's user attributes (~60
 metrics and its design's JSON) were two thirds of it, ~5 KB a trial.
 Once :data:`COMPACT_EVERY` of this process's own trials are in
 ``trials.csv``, :meth:`RunTrials.compact` keeps their attributes as columns
-(:class:`swarmdesign.table_attrs.AttrColumns`, 8 bytes a metric) and their
+(:class:`swarmdesign.table_attrs.AttrColumns`, 8 bytes a metric), their
+parameters likewise (:class:`swarmdesign.table_attrs.RowView`), and their
 designs only in the journal, read from there when asked (the best design,
 the Pareto front's, a recommendation stage's candidates).
 """
@@ -48,7 +49,7 @@ from swarmdesign.journal_format import TrialRecords
 from swarmdesign.journal_index import JournalIndex, TrialSource
 from swarmdesign.recommend.best import RECOMMENDATION_ATTR, recommendation, recommendation_of
 from swarmdesign.storage import StudyStore
-from swarmdesign.table_attrs import AttrColumns, JournalAttrs
+from swarmdesign.table_attrs import AttrColumns, JournalAttrs, RowView
 
 #: This process's trials compacted at once (:meth:`RunTrials.compact`); a shorter run holds plain dicts.
 COMPACT_EVERY = 2048
@@ -146,14 +147,16 @@ class RunTrials:
         if trials is None or backend is None or upto - start < COMPACT_EVERY or backend.pending:
             return
         batch = trials[start:upto]
-        if any(type(t.user_attrs) is not dict for t in batch):
+        if any(type(t.user_attrs) is not dict or type(t.params) is not dict for t in batch):
             self._compacted = upto  # not trials this object wrote as plain records: left as they are
             return
         if self._journal is None:
             self._journal = TrialSource(JournalIndex(backend.path), self._exact)
         columns = AttrColumns.of_dicts([t.user_attrs for t in batch], first=start, leave_out=_JOURNAL_HELD)
+        params = AttrColumns.of_dicts([t.params for t in batch], first=start)
         for t in batch:
             t.user_attrs = JournalAttrs(columns, t.number, self._journal)
+            t.params = RowView(params, t.number)  # type: ignore[assignment] - a read-only mapping
         self._compacted = upto
 
     def _writer(self) -> TrialRecords:

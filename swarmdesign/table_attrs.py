@@ -107,6 +107,38 @@ class AttrColumns:
         cells = {name: _assembled(cuts, n) for name, cuts in parts.items()}
         return cls(cells, keys, None if len(keys) <= 1 else pattern, first)
 
+    @classmethod
+    def of_lists(
+        cls,
+        names: Sequence[str],
+        data: Mapping[str, Sequence[Any]],
+        present: Mapping[str, np.ndarray],
+        n: int,
+        *,
+        strip: str = "",
+    ) -> AttrColumns:
+        """Columns ``data[name]`` of ``n`` rows (Python values; a cell where ``present`` is False is never read).
+
+        For values already cast one column at a time (a resume's parameters,
+        :mod:`swarmdesign.table_trials`), which pandas' own dtypes may not keep
+        (an integer column with a gap reads as floats). Each column is known by
+        its name less the prefix ``strip`` (``param.``).
+        """
+        cells: dict[str, tuple[Callable[[int], Any], bytes | None]] = {}
+        for name in names:
+            have = present[name]
+            whole = bool(have.all())
+            values = data[name]
+            if whole:
+                cells[name[len(strip) :]] = _assembled([(range(n), tuple(values))], n)
+            else:
+                rows = np.flatnonzero(have).tolist()
+                cells[name[len(strip) :]] = _assembled([(rows, tuple(values[i] for i in rows))], n)
+        mask = np.column_stack([present[c] for c in names]) if names else np.ones((n, 0), dtype=bool)
+        patterns, inverse = presence_patterns(mask)
+        keys = [tuple(names[j][len(strip) :] for j in np.flatnonzero(p).tolist()) for p in patterns]
+        return cls(cells, keys, None if len(patterns) <= 1 else inverse.tolist())
+
     def cell(self, number: int, key: str) -> Any:  # noqa: ANN401 - any attribute value
         """Trial ``number``'s cell of ``key``, or ``_ABSENT`` when its row has none."""
         entry = self._cells.get(key)
@@ -245,6 +277,68 @@ class JournalAttrs(MutableMapping[str, Any]):
         del self._materialise()[key]
 
 
+class RowView(Mapping[str, Any]):
+    """One trial's parameters as a read-only view on its row of columns (:meth:`AttrColumns.of_dicts`).
+
+    Why: a trial's parameter dict (~15 entries) was the largest thing a long
+    run held per trial once its attributes were columns (~0.8 KB of ~3.6 KB).
+    A trial's parameters are never changed after it is recorded; readers ask
+    a few keys (``topology.kind``) or all of them (a design's decode, a
+    duplicate check on resume). Equality with any mapping is a dict's, and
+    every copy (``dict``, ``copy``, ``deepcopy``, ``pickle``) is a plain dict.
+    """
+
+    __slots__ = ("_columns", "_number")
+
+    def __init__(self, columns: AttrColumns, number: int) -> None:
+        self._columns = columns
+        self._number = number
+
+    def __getitem__(self, key: str) -> Any:  # noqa: ANN401 - any parameter value
+        value = self._columns.cell(self._number, key)
+        if value is _ABSENT:
+            raise KeyError(key)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:  # noqa: ANN401
+        value = self._columns.cell(self._number, key)
+        return default if value is _ABSENT else value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._columns.cell(self._number, key) is not _ABSENT
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns.keys(self._number))
+
+    def __len__(self) -> int:
+        return len(self._columns.keys(self._number))
+
+    def copy(self) -> dict[str, Any]:
+        return self._columns.row(self._number)
+
+    def keys(self) -> Any:  # noqa: ANN401 - a plain dict's view, built once for all its cells
+        return self.copy().keys()
+
+    def items(self) -> Any:  # noqa: ANN401
+        return self.copy().items()
+
+    def values(self) -> Any:  # noqa: ANN401
+        return self.copy().values()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self.copy() == dict(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment] - equal to a dict, which has none
+
+    def __repr__(self) -> str:
+        return repr(self.copy())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (dict, (self.copy(),))
+
+
 def presence_patterns(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows of a boolean ``(n, k)`` mask and each row's index among them.
 
@@ -264,7 +358,7 @@ def presence_patterns(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mask[first], inverse.reshape(-1)
 
 
-def _assembled(parts: list[tuple[list[int], tuple[Any, ...]]], n: int) -> tuple[Callable[[int], Any], bytes | None]:
+def _assembled(parts: list[tuple[Sequence[int], tuple[Any, ...]]], n: int) -> tuple[Callable[[int], Any], bytes | None]:
     """One column of ``n`` rows from its cells in ``parts`` (rows, values): cell ``i`` and which rows have one.
 
     A numpy array when every cell is a float (or every one an int, or a bool),

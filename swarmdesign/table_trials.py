@@ -10,8 +10,10 @@ its rows back into :class:`~optuna.trial.FrozenTrial` objects (~3 s for
 10^5 trials), and fills in what the table does not hold from the journal
 itself, on demand (:mod:`swarmdesign.journal_index`):
 
-* a trial's user attributes are a view on its row, each cell kept once in
-  its column (:mod:`swarmdesign.table_attrs`); the bookkeeping attributes
+* a trial's user attributes and its parameters are views on its row, each
+  cell kept once in its column (:mod:`swarmdesign.table_attrs`; the
+  parameters are cast back to their distributions' types one column at a
+  time, as Optuna's replay gives them); the bookkeeping attributes
   ``trials.csv`` leaves out (``design``, ``eval_seconds``, ``seed_design``)
   are read from the trial's own journal line the first time one is asked
   for; a trial whose line alone is not the whole trial is taken from
@@ -45,7 +47,7 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution, Floa
 from optuna.trial import FrozenTrial, TrialState
 
 from swarmdesign.journal_index import JournalIndex, TrialSource
-from swarmdesign.table_attrs import AttrColumns, JournalAttrs, presence_patterns
+from swarmdesign.table_attrs import AttrColumns, JournalAttrs, RowView
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,13 +94,13 @@ def table_trials(
                 data[c], present[c], str(frame[c].dtype), recorded.get(name) or space_distributions.get(name)
             )
         attr_names = [c for c in columns if c not in _NOT_ATTRS and not c.startswith("param.")]
-        params_of = _Rows(param_names, data, present, n, strip="param.")
+        params_of = AttrColumns.of_lists(param_names, data, present, n, strip="param.")
         attrs_of = AttrColumns.of_frame(frame, attr_names, present)
         states = [TrialState[s] for s in data["state"]]
         durations = data["duration_s"]
         out: list[FrozenTrial] = []
         for i in range(n):
-            params = params_of(i)
+            params = RowView(params_of, i)
             if len(params) == len(recorded):
                 dists: Mapping[str, BaseDistribution] = recorded
             else:
@@ -131,47 +133,6 @@ def table_trials(
             )
         _check_rows(out, index)
         return out
-
-
-class _Rows:
-    """Row ``i`` of some columns as the pairs of its present cells (missing cells left out).
-
-    Rows that have the same cells present (nearly all of a run's rows) are
-    built together, a column at a time, so a row costs one ``zip`` whatever
-    the number of columns with gaps: a test per sparse cell was a fifth of
-    rebuilding 10^5 trials.
-    """
-
-    def __init__(
-        self, names: list[str], data: dict[str, list[Any]], present: dict[str, Any], n: int, strip: str = ""
-    ) -> None:
-        keys = [c[len(strip) :] for c in names]
-        self._keys: list[tuple[str, ...]] = [()] * n
-        self._values: list[tuple[Any, ...]] = [()] * n
-        if not names or not n:
-            return
-        mask = np.column_stack([present[c] for c in names])
-        patterns, inverse = presence_patterns(mask)
-        for p, pattern in enumerate(patterns):
-            cols = np.flatnonzero(pattern).tolist()
-            if not cols:
-                continue
-            pattern_keys = tuple(keys[j] for j in cols)
-            if len(patterns) == 1:
-                rows: Sequence[int] = range(n)
-                picked = [data[names[j]] for j in cols]
-            else:
-                rows = np.flatnonzero(inverse == p).tolist()
-                picked = [[data[names[j]][i] for i in rows] for j in cols]
-            for i, values in zip(rows, zip(*picked, strict=True), strict=True):
-                self._keys[i] = pattern_keys
-                self._values[i] = values
-
-    def pairs(self, i: int) -> Iterator[tuple[str, Any]]:
-        return zip(self._keys[i], self._values[i], strict=True)
-
-    def __call__(self, i: int) -> dict[str, Any]:
-        return dict(self.pairs(i))
 
 
 @contextmanager

@@ -295,3 +295,24 @@ def test_trials_csv_is_written_a_chunk_at_a_time(tmp_path: Path, monkeypatch: py
         assert len(written) == 45 and written["note"].iloc[-1] == "added later"
         kinds[chunk] = stamp_kinds(tmp_path / f"c{chunk}", path.stat().st_size)
     assert kinds[3] is not None and kinds[3] == kinds[outputs.CSV_CHUNK]
+
+
+def test_trials_csv_is_refreshed_every_so_many_trials_whatever_the_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The time rule alone let the gap between refreshes grow without end on a fast run (each refresh
+    costs more than a tenth of the trials it writes); the trials not yet written hold the most memory."""
+    from swarmdesign import runner
+
+    monkeypatch.setattr(runner, "OUTPUT_EVERY_S", 1e9)  # the time rule never fires
+    monkeypatch.setattr(runner, "OUTPUT_MAX_TRIALS", 32)
+    run = Run.create(_settings(tmp_path, "r", optimizer="psoga", budget=128, seed=3, batch_size=16))
+    seen: list[tuple[int, int]] = []
+
+    def rows_now(finished: int, _budget: int, _best: float | None) -> None:
+        path = tmp_path / "r" / "trials.csv"
+        seen.append((finished, len(pd.read_csv(path)) if path.exists() else 0))
+
+    run.execute(on_batch=rows_now)
+    assert [f for f, _ in seen] == list(range(16, 129, 16))
+    assert all(f - 32 < rows <= f for f, rows in seen[:-1]), seen  # never more than 32 trials behind

@@ -247,21 +247,28 @@ class DesignKeys:
     applies the repairs without building the design (a fraction of a
     decode's cost; every candidate of every generation is checked). The key
     is computed from params, so designs read back from a study are known by
-    their recorded params. ``params -> digest`` is remembered for the whole
-    run (keyed by the params' hash); decoded designs only for the most recent
-    :data:`RECENT` params, long enough for the runner to evaluate and record
-    a proposal without decoding it again (:meth:`decoded`). Digests instead
-    of the keys keep the memory of a 10^5-trial run to a few megabytes, and
-    unlike Python's salted ``hash`` they are the same in every process.
+    their recorded params. ``params -> digest`` is remembered for the most
+    recent :data:`DIGESTS` params (keyed by the params' hash): a candidate is
+    keyed when it is bred and again when its generation is recorded, a few
+    generations apart; the run's evaluated designs stay known by the digests
+    in the optimizer's set of seen designs, so an older entry would only be
+    computed again (it held ~0.1 KB per trial of a long run). Decoded designs
+    are kept for the most recent :data:`RECENT` params, long enough for the
+    runner to evaluate and record a proposal without decoding it again
+    (:meth:`decoded`). Digests instead of the keys keep the memory of a
+    10^5-trial run to a few megabytes, and unlike Python's salted ``hash``
+    they are the same in every process.
     """
 
     #: Decoded designs kept for reuse (a few generations' worth).
     RECENT = 512
+    #: Design digests kept for reuse (several generations' candidates, screened ones included).
+    DIGESTS = 16384
 
     def __init__(self, space: SearchSpace, layout: GeneLayout) -> None:
         self.space = space
         self.layout = layout
-        self._digest: dict[int, bytes] = {}
+        self._digest: OrderedDict[int, bytes] = OrderedDict()
         self._recent: OrderedDict[tuple[Any, ...], tuple[Design, str]] = OrderedDict()
         self._params: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
 
@@ -286,6 +293,8 @@ class DesignKeys:
         if key is None:
             key = digest(repr(self.space.design_key(params)))
             self._digest[pk] = key
+            if len(self._digest) > self.DIGESTS:
+                self._digest.popitem(last=False)
         return key
 
     def decoded(self, params: dict[str, Any]) -> tuple[Design, str]:

@@ -32,7 +32,7 @@ from swarmdesign.resources import resolve
 from swarmdesign.runner import Run, RunSettings
 from swarmdesign.space import SearchSpace
 from swarmdesign.storage import JOURNAL_NAME, TRIALS_NAME
-from swarmdesign.table_attrs import AttrColumns, JournalAttrs
+from swarmdesign.table_attrs import AttrColumns, JournalAttrs, RowView
 from swarmdesign.table_cache import STAMP_NAME
 
 
@@ -51,7 +51,9 @@ def _run(out: Path, *, budget: int) -> tuple[Path, int]:
     run = Run.create(settings)
     rec_cli.bind(run, rec_cli.options(recommend=True, top=3, seeds=2, trim_tolerance=None, robustness=2), explicit=True)
     run.execute()
-    compacted = sum(isinstance(t.user_attrs, JournalAttrs) for t in run.trials.trials())
+    trials = run.trials.trials()
+    compacted = sum(isinstance(t.user_attrs, JournalAttrs) for t in trials)
+    assert compacted == sum(isinstance(t.params, RowView) for t in trials)  # parameters compacted with them
     rec_cli.after_search(run, quiet=True)
     return out / "r", compacted
 
@@ -174,10 +176,17 @@ def test_rebuilt_trials_keep_their_metrics_in_columns(tmp_path: Path) -> None:
     replayed = optuna.load_study(
         study_name="r", storage=JournalStorage(JournalFileBackend(str(made / JOURNAL_NAME)))
     ).get_trials(deepcopy=False)
+    decoded = 0
     for a, b in zip(rebuilt, replayed, strict=True):
+        assert isinstance(a.params, RowView) and a.params == b.params and list(a.params) == list(b.params)
+        assert [type(v) for v in a.params.values()] == [type(v) for v in b.params.values()]
+        if set(b.params) == set(run.space.distributions()):  # a search trial (a stage's may hold fewer)
+            assert run.space.decode_params(a.params) == run.space.decode_params(b.params), a.number
+            decoded += 1
         for k, v in b.user_attrs.items():
             if k != "eval_seconds":
                 assert a.user_attrs[k] == v, (a.number, k)
+    assert decoded >= 48  # every search trial decodes from its view to the replayed trial's design
 
 
 def test_a_journal_index_extended_as_the_journal_grows_equals_a_fresh_scan(
@@ -204,3 +213,39 @@ def test_a_journal_index_extended_as_the_journal_grows_equals_a_fresh_scan(
     assert [index.record(i) for i in (0, len(index.offsets) - 1)] == [
         whole.record(i) for i in (0, len(whole.offsets) - 1)
     ]
+
+
+def test_a_parameter_view_reads_its_row_and_copies_to_a_dict() -> None:
+    """Parameters as columns: each row's keys and values with their types, read-only, copies plain dicts."""
+    rows = [
+        {"count.coder": 3, "model.coder": "gpt-4o", "coordination.heterogeneity": 0.25, "use.tester": True},
+        {"count.coder": 2**70, "model.coder": "claude", "coordination.heterogeneity": 0.5},  # no use.tester
+        {"model.coder": "gpt-4o", "count.coder": 1, "coordination.heterogeneity": -0.0, "use.tester": False},
+    ]
+    columns = AttrColumns.of_dicts(rows, first=10)
+    for i, row in enumerate(rows):
+        view = RowView(columns, 10 + i)
+        assert view == row and row == view and (row != view) is False
+        assert list(view) == list(row) and len(view) == len(row)
+        assert [type(v) for v in view.values()] == [type(v) for v in row.values()]
+        assert ("use.tester" in view) == ("use.tester" in row) and view.get("nothing", "none") == "none"
+        for made in (dict(view), view.copy(), copy.copy(view), copy.deepcopy(view), pickle.loads(pickle.dumps(view))):
+            assert type(made) is dict and made == row
+        with pytest.raises(TypeError):
+            view["count.coder"] = 4  # type: ignore[index]
+    assert RowView(columns, 10) != RowView(columns, 12) and RowView(columns, 10) != {}
+    with pytest.raises(KeyError):
+        RowView(columns, 11)["use.tester"]
+
+
+def test_parameter_columns_from_cast_lists_keep_each_cell() -> None:
+    """``of_lists`` (a resume's parameters): an integer column with a gap stays integers, gaps stay absent."""
+    data = {"param.n": [1, None, 3], "param.m": ["a", "b", "c"], "param.h": [0.5, 0.25, None]}
+    present = {c: np.array([v is not None for v in cells]) for c, cells in data.items()}
+    columns = AttrColumns.of_lists(list(data), data, present, 3, strip="param.")
+    assert [dict(RowView(columns, i)) for i in range(3)] == [
+        {"n": 1, "m": "a", "h": 0.5},
+        {"m": "b", "h": 0.25},
+        {"n": 3, "m": "c"},
+    ]
+    assert type(RowView(columns, 2)["n"]) is int and type(RowView(columns, 0)["h"]) is float

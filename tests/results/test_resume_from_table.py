@@ -171,8 +171,8 @@ def test_rows_are_grouped_by_which_cells_they_have(gaps: int) -> None:
     and each row rebuilt from its pattern holds exactly its present cells, in column order."""
     import numpy as np
 
+    from swarmdesign.table_attrs import AttrColumns, RowView
     from swarmdesign.table_attrs import presence_patterns as _patterns
-    from swarmdesign.table_trials import _Rows
 
     rng = np.random.default_rng(gaps)
     n, full = 500, 5
@@ -183,7 +183,7 @@ def test_rows_are_grouped_by_which_cells_they_have(gaps: int) -> None:
     assert len(patterns) == len({row.tobytes() for row in mask})
     names = [f"c{j}" for j in range(mask.shape[1])]
     data = {c: [(i, j) for i in range(n)] for j, c in enumerate(names)}
-    rows = _Rows(names, data, {c: mask[:, j] for j, c in enumerate(names)}, n)
+    columns = AttrColumns.of_lists(names, data, {c: mask[:, j] for j, c in enumerate(names)}, n)
     for i in rng.integers(0, n, 50).tolist():
-        assert rows(i) == {c: (i, j) for j, c in enumerate(names) if mask[i, j]}
-        assert list(rows(i)) == [c for j, c in enumerate(names) if mask[i, j]]
+        assert RowView(columns, i) == {c: (i, j) for j, c in enumerate(names) if mask[i, j]}
+        assert list(RowView(columns, i)) == [c for j, c in enumerate(names) if mask[i, j]]
