@@ -72,9 +72,21 @@ class AttrColumns:
         """Columns ``names`` of a table; ``present``: each column's non-missing cells."""
         n = len(frame)
         cells = {c: (_getter(frame[c]), None if present[c].all() else present[c].tobytes()) for c in names}
+        return cls._patterned(cells, names, present, n)
+
+    @classmethod
+    def _patterned(
+        cls,
+        cells: dict[str, tuple[Callable[[int], Any], bytes | None]],
+        names: Sequence[str],
+        present: Mapping[str, np.ndarray],
+        n: int,
+        strip: str = "",
+    ) -> AttrColumns:
+        """Columns ``cells`` of table columns ``names`` (less ``strip``), each row's keys from its present cells."""
         mask = np.column_stack([present[c] for c in names]) if names else np.ones((n, 0), dtype=bool)
         patterns, inverse = presence_patterns(mask)
-        keys = [tuple(names[j] for j in np.flatnonzero(p).tolist()) for p in patterns]
+        keys = [tuple(names[j][len(strip) :] for j in np.flatnonzero(p).tolist()) for p in patterns]
         return cls(cells, keys, None if len(patterns) <= 1 else inverse.tolist())
 
     @classmethod
@@ -134,10 +146,7 @@ class AttrColumns:
             else:
                 rows = np.flatnonzero(have).tolist()
                 cells[name[len(strip) :]] = _assembled([(rows, tuple(values[i] for i in rows))], n)
-        mask = np.column_stack([present[c] for c in names]) if names else np.ones((n, 0), dtype=bool)
-        patterns, inverse = presence_patterns(mask)
-        keys = [tuple(names[j][len(strip) :] for j in np.flatnonzero(p).tolist()) for p in patterns]
-        return cls(cells, keys, None if len(patterns) <= 1 else inverse.tolist())
+        return cls._patterned(cells, names, present, n, strip)
 
     def cell(self, number: int, key: str) -> Any:  # noqa: ANN401 - any attribute value
         """Trial ``number``'s cell of ``key``, or ``_ABSENT`` when its row has none."""
